@@ -1,0 +1,130 @@
+# projntk build. `make test` and `make demo` work on a fresh Debian machine as root.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+JAVA_HOME ?= /usr/lib/jvm/temurin-25-jdk-amd64
+export JAVA_HOME
+ifeq ($(wildcard $(JAVA_HOME)/bin/javac),)
+$(error JAVA_HOME=$(JAVA_HOME) has no javac: install the Temurin 25 JDK or set JAVA_HOME to a JDK >= 25)
+endif
+JAVA := $(JAVA_HOME)/bin/java
+MVN := mvn -B -q
+ARGS ?=
+
+BUILD := build
+NATIVE_OUT := $(BUILD)/native
+LIB := $(NATIVE_OUT)/libprojntk.so
+
+# ------------------------------------------------------------------ packages
+DEB_PACKAGES := libtorch-dev libopenblas0-pthread libopenblas-dev libclang-14-dev dataset-fashion-mnist g++ maven
+.PHONY: deps
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "need root to apt-get install$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# -------------------------------------------------------------------- native
+TORCH_VARS := $(BUILD)/torch.mk
+$(TORCH_VARS): scripts/find-libtorch.sh
+	@mkdir -p $(BUILD)
+	scripts/find-libtorch.sh > $@.tmp && mv $@.tmp $@
+-include $(TORCH_VARS)
+
+CXX ?= g++
+NVCC ?= $(wildcard /usr/local/cuda/bin/nvcc)
+CUDA_GENCODE := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+# WITH_CUDA=1 links the CUDA kernels into libprojntk.so (needs a CUDA libtorch and libcudart).
+WITH_CUDA ?= 0
+CUDA_HOME ?= /usr/local/cuda
+CUDA_LIB ?= $(CUDA_HOME)/lib64
+
+CXXFLAGS := -std=c++17 -O3 -fPIC -fopenmp -march=x86-64-v3 -mtune=native -Wall -Wextra -Wno-unused-parameter \
+  -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_ABI) -Inative/include -Inative/common -Inative/jl $(TORCH_INC)
+LDFLAGS := -shared -fopenmp -Wl,-rpath,$(TORCH_LIB) -L$(TORCH_LIB) \
+  -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
+
+CPP_SOURCES := $(wildcard native/common/*.cpp native/torch/*.cpp native/jl/*.cpp)
+CU_SOURCES := $(wildcard native/jl/*.cu)
+CPP_OBJECTS := $(patsubst native/%.cpp,$(NATIVE_OUT)/obj/%.o,$(CPP_SOURCES))
+CU_OBJECTS := $(patsubst native/%.cu,$(NATIVE_OUT)/cuobj/%.o,$(CU_SOURCES))
+
+ifeq ($(WITH_CUDA),1)
+CXXFLAGS += -DPROJNTK_WITH_CUDA
+LINK_CUDA := $(CU_OBJECTS) -Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcudart
+NVCC_DEFS := -DPROJNTK_WITH_CUDA
+endif
+
+$(NATIVE_OUT)/obj/%.o: native/%.cpp $(TORCH_VARS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(NATIVE_OUT)/cuobj/%.o: native/%.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -std=c++17 -O3 -Xcompiler -fPIC $(CUDA_GENCODE) $(NVCC_DEFS) -Inative/include -Inative/common -Inative/jl -c $< -o $@
+
+$(LIB): $(CPP_OBJECTS) $(if $(filter 1,$(WITH_CUDA)),$(CU_OBJECTS))
+	$(CXX) -o $@ $(CPP_OBJECTS) $(LINK_CUDA) $(LDFLAGS)
+
+-include $(CPP_OBJECTS:.o=.d)
+
+.PHONY: native cuda-check
+native: $(LIB)
+# Compiles the CUDA sources without linking, so CI catches a build break without a GPU.
+cuda-check: $(CU_OBJECTS)
+	@if [ -z "$(NVCC)" ]; then echo "nvcc not found: CUDA sources not compiled"; fi
+
+# ------------------------------------------------------------------ bindings
+BINDGEN := scripts/bindgen/BindGen.java
+.PHONY: bindings check-bindings
+bindings: deps
+	scripts/bindings.sh bindings/java
+
+check-bindings: deps
+	@rm -rf $(BUILD)/bindings-check && mkdir -p $(BUILD)/bindings-check
+	scripts/bindings.sh $(BUILD)/bindings-check
+	@diff -r bindings/java $(BUILD)/bindings-check || { echo "bindings/ drifted from the headers: run 'make bindings'" >&2; exit 1; }
+	@echo "bindings are up to date"
+
+# ---------------------------------------------------------------------- java
+JAVA_SOURCES := $(shell find src/main bindings/java -name '*.java' 2>/dev/null) pom.xml
+JAR := target/projntk-0.1.0.jar
+$(JAR): $(JAVA_SOURCES)
+	$(MVN) package -DskipTests
+	@touch $@
+
+.PHONY: build jar test test-gpu demo clean
+jar: $(JAR)
+build: deps native cuda-check $(JAR)
+
+test: build
+	$(MVN) test
+
+test-gpu: build
+	$(MVN) -Pgpu test
+
+demo: build
+	bin/projntk demo $(ARGS)
+
+# ---------------------------------------------------------------- benchmarks
+.PHONY: bench bench-quick
+BENCH_JAR := benchmarks/target/benchmarks.jar
+$(BENCH_JAR): $(JAR) $(shell find benchmarks/src -name '*.java' 2>/dev/null) benchmarks/pom.xml
+	$(MVN) install -DskipTests
+	$(MVN) -f benchmarks/pom.xml package
+bench: build $(BENCH_JAR)
+	scripts/bench.sh full
+bench-quick: build $(BENCH_JAR)
+	scripts/bench.sh quick
+
+# ------------------------------------------------------------------- device
+.PHONY: device-bundle
+device-bundle: build $(BENCH_JAR)
+	scripts/device-bundle.sh
+
+clean:
+	rm -rf $(BUILD) target benchmarks/target

@@ -1,0 +1,184 @@
+/*
+ * projntk.h - the only C boundary of projntk.
+ *
+ * Rules (see docs/native-boundary.md):
+ *  - every function returns an int status (PROJNTK_OK == 0) and writes results
+ *    through out-pointers;
+ *  - on failure, projntk_last_error() copies the message of the last failing
+ *    call made on the *same thread*;
+ *  - handles are opaque, each type has exactly one *_free, and *_free(NULL) is a no-op;
+ *  - sizes and indices are int64_t; no C++ exception ever crosses this boundary.
+ */
+#ifndef PROJNTK_H
+#define PROJNTK_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum projntk_status {
+    PROJNTK_OK = 0,
+    PROJNTK_ERR_INVALID_ARGUMENT = 1, /* bad shape, bad enum value, null pointer */
+    PROJNTK_ERR_IO = 2,               /* missing or unreadable file */
+    PROJNTK_ERR_TORCH = 3,            /* libtorch raised (corrupt model, op failure) */
+    PROJNTK_ERR_CUDA = 4,             /* a CUDA runtime or kernel error */
+    PROJNTK_ERR_NONFINITE = 5,        /* NaN or Inf in an input or a gradient */
+    PROJNTK_ERR_UNSUPPORTED = 6,      /* e.g. CUDA asked for in a CPU-only build */
+    PROJNTK_ERR_OUT_OF_MEMORY = 7,
+    PROJNTK_ERR_CALLBACK = 8,         /* a consumer callback returned non-zero */
+    PROJNTK_ERR_INTERNAL = 9
+};
+
+enum projntk_device {
+    PROJNTK_DEVICE_CPU = 0,
+    PROJNTK_DEVICE_CUDA = 1
+};
+
+/* ---------------------------------------------------------------- runtime */
+
+/* Copies the last error message of this thread (NUL-terminated, truncated to cap). */
+int projntk_last_error(char *buf, int64_t cap, int64_t *out_len);
+/* projntk's own version, e.g. "0.1.0". */
+int projntk_version(char *buf, int64_t cap);
+/* One-line JSON: {"libtorch":"1.13.1","cuda_built":false,"cuda_available":false,
+   "cuda_devices":0,"threads":2,"simd":"avx512"} */
+int projntk_runtime_info(char *buf, int64_t cap);
+int projntk_set_num_threads(int32_t threads);
+int projntk_cuda_available(int32_t *out_available);
+
+/* ----------------------------------------------------------------- models */
+
+typedef struct projntk_model projntk_model;
+
+/* Loads a TorchScript file (torch.jit.save) and puts it in eval mode. */
+int projntk_model_load(const char *path, int32_t device, projntk_model **out_model);
+/* Built-in architectures: "mlp", "cnn-fmnist", "cnn-cifar", "resnet18-cifar",
+   plus tiny test models "tiny-mlp" and "tiny-cnn". Initialised from seed. */
+int projntk_model_builtin(const char *name, int64_t seed, int32_t device, projntk_model **out_model);
+int projntk_model_save(projntk_model *model, const char *path);
+int projntk_model_free(projntk_model *model);
+
+/* Parameters in named_parameters() order. Counts only the selected ones. */
+int projntk_model_param_count(projntk_model *model, int64_t *out_tensors, int64_t *out_total_numel);
+/* Name (e.g. "conv1.weight") and numel of the index-th *selected* parameter. */
+int projntk_model_param_info(projntk_model *model, int64_t index, char *name_buf, int64_t cap, int64_t *out_numel);
+/* Comma-separated names or prefixes ("fc.,layer4."); NULL or "" selects all.
+   Fails with INVALID_ARGUMENT if a prefix matches nothing. */
+int projntk_model_select_params(projntk_model *model, const char *prefixes);
+/* Copies all selected parameters, concatenated and flattened, into out (cap floats). */
+int projntk_model_get_params(projntk_model *model, float *out, int64_t cap);
+int projntk_model_set_params(projntk_model *model, const float *params, int64_t count);
+/* Checksum (hex SHA-256 of the selected+unselected parameter bytes) identifying the weights. */
+int projntk_model_checksum(projntk_model *model, char *buf, int64_t cap);
+
+/* Eval-mode forward. x is float32, contiguous, shape x_shape[0..x_ndim); x_shape[0] = B.
+   out_logits receives B*C floats (cap is its capacity); C is written to out_classes. */
+int projntk_model_forward(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
+                          float *out_logits, int64_t cap, int64_t *out_classes);
+
+/* -------------------------------------------------- per-example gradients */
+
+enum projntk_output {
+    PROJNTK_OUTPUT_PNTK = 0,        /* d(sum_c f_c)/dθ : one gradient per example */
+    PROJNTK_OUTPUT_PNTK_SCALED = 1, /* d(sum_c f_c / sqrt(C))/dθ */
+    PROJNTK_OUTPUT_PER_CLASS = 2,   /* d f_c/dθ for every class c (trNTK and eNTK) */
+    PROJNTK_OUTPUT_MARGIN = 3       /* d log(p_y/(1-p_y))/dθ on the true label y (TRAK) */
+};
+
+enum projntk_grad_strategy {
+    PROJNTK_GRAD_AUTO = 0,       /* functional, falling back to iterative with a warning */
+    PROJNTK_GRAD_FUNCTIONAL = 1, /* vmap(grad) through ATen's functorch layer */
+    PROJNTK_GRAD_ITERATIVE = 2   /* one backward per example */
+};
+
+/*
+ * Receives one block of per-example gradients: rows [row_offset, row_offset+rows) of the batch,
+ * parameter coordinates [param_offset, param_offset+cols) of the selected-parameter vector,
+ * for output index `output` (the class c for PER_CLASS, else 0). block is row-major rows x cols,
+ * float32, in host memory, valid only during the call. Return 0 to continue, non-zero to abort.
+ */
+typedef int32_t (*projntk_grad_consumer)(void *ctx, int64_t output, int64_t row_offset, int64_t rows,
+                                         int64_t param_offset, int64_t cols, const float *block);
+
+/*
+ * Computes per-example gradients of the chosen output for the batch x (eval mode) and streams them
+ * to consumer, one parameter tensor at a time. The batch is split into sub-batches so that no more
+ * than max_block_bytes of gradients are alive at once (<= 0: a default of 256 MiB).
+ * labels (int64, B of them) is required for MARGIN, ignored otherwise (may be NULL).
+ * The strategy actually used is written to out_strategy_used (may be NULL).
+ * Non-finite gradients fail with PROJNTK_ERR_NONFINITE unless check_finite == 0.
+ */
+int projntk_grads(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
+                  const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes,
+                  int32_t check_finite, projntk_grad_consumer consumer, void *ctx,
+                  int32_t *out_strategy_used);
+
+/* -------------------------------------------------------------- projectors */
+
+typedef struct projntk_projector projntk_projector;
+
+enum projntk_projector_kind {
+    PROJNTK_PROJ_RADEMACHER = 0, /* dense ±1 */
+    PROJNTK_PROJ_GAUSSIAN = 1,   /* dense N(0,1) */
+    PROJNTK_PROJ_SJLT = 2,       /* sparse JL, s nonzeros per input coordinate */
+    PROJNTK_PROJ_NONE = 3        /* identity: K must equal P */
+};
+
+enum projntk_projector_flags {
+    PROJNTK_PROJ_UNSCALED = 1,     /* TRAK's convention: no 1/sqrt(K) factor */
+    PROJNTK_PROJ_NO_CHECK = 2,     /* skip the NaN/Inf input check */
+    PROJNTK_PROJ_FP32_STRICT = 4   /* CUDA: full fp32 FMA instead of TF32 tensor cores */
+};
+
+/*
+ * R[p,k] is a pure function of (kind, seed, model_id, p, k); see docs/projection.md.
+ * sjlt_s is the number of nonzeros per coordinate for SJLT (ignored otherwise).
+ */
+int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int64_t model_id,
+                          int32_t sjlt_s, int32_t flags, int32_t device, projntk_projector **out_projector);
+int projntk_projector_free(projntk_projector *projector);
+/* The scaled entry R[p,k] as the kernels use it (for tests and documentation). */
+int projntk_projector_entry(projntk_projector *projector, int64_t p, int64_t k, float *out_value);
+/*
+ * out[rows x K] += block[rows x cols] · R[param_offset .. param_offset+cols, 0..K).
+ * All pointers are host memory, row-major. Deterministic: the result does not depend on the
+ * thread count (threads split K, never the reduction over p).
+ */
+int projntk_projector_accumulate(projntk_projector *projector, const float *block, int64_t rows, int64_t cols,
+                                 int64_t param_offset, float *out);
+/* out[B x K] = x[B x P] · R (out is overwritten). */
+int projntk_project(projntk_projector *projector, const float *x, int64_t B, int64_t P, float *out);
+
+/*
+ * The fused path: per-example gradients of model on x streamed straight into projector.
+ * out receives n_outputs x B x K floats (n_outputs = C for PER_CLASS, else 1); cap is its capacity.
+ * The projector's P must equal the model's selected parameter count.
+ */
+int projntk_project_grads(projntk_model *model, projntk_projector *projector, const float *x,
+                          const int64_t *x_shape, int32_t x_ndim, const int64_t *labels, int32_t output,
+                          int32_t strategy, int64_t max_block_bytes, float *out, int64_t cap,
+                          int64_t *out_outputs, int32_t *out_strategy_used);
+
+/* --------------------------------------------------------------- training */
+
+typedef struct projntk_trainer projntk_trainer;
+
+enum projntk_optimizer {
+    PROJNTK_OPT_SGD = 0, /* with momentum */
+    PROJNTK_OPT_ADAM = 1
+};
+
+int projntk_trainer_new(projntk_model *model, int32_t optimizer, double learning_rate, double momentum,
+                        double weight_decay, projntk_trainer **out_trainer);
+/* One optimiser step on cross-entropy over the batch (train mode during the step, eval after). */
+int projntk_trainer_step(projntk_trainer *trainer, const float *x, const int64_t *x_shape, int32_t x_ndim,
+                         const int64_t *labels, double *out_loss, int64_t *out_correct);
+int projntk_trainer_free(projntk_trainer *trainer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PROJNTK_H */
