@@ -4,9 +4,9 @@ SHELL := /bin/bash
 
 JAVA_HOME ?= /usr/lib/jvm/temurin-25-jdk-amd64
 export JAVA_HOME
-ifeq ($(wildcard $(JAVA_HOME)/bin/javac),)
-$(error JAVA_HOME=$(JAVA_HOME) has no javac: install the Temurin 25 JDK or set JAVA_HOME to a JDK >= 25)
-endif
+.PHONY: java-check
+java-check:
+	@test -x "$(JAVA_HOME)/bin/javac" || { echo "JAVA_HOME=$(JAVA_HOME) has no javac: install the Temurin 25 JDK or set JAVA_HOME to a JDK >= 25" >&2; exit 1; }
 JAVA := $(JAVA_HOME)/bin/java
 MVN := mvn -B -q
 ARGS ?=
@@ -72,6 +72,19 @@ $(LIB): $(CPP_OBJECTS) $(if $(filter 1,$(WITH_CUDA)),$(CU_OBJECTS))
 
 -include $(CPP_OBJECTS:.o=.d)
 
+# Native test programs: each native/tests/NAME.cpp links against libprojntk.so (and libtorch) and exits non-zero on failure.
+NATIVE_TESTS := $(patsubst native/tests/%.cpp,$(NATIVE_OUT)/tests/%,$(wildcard native/tests/*.cpp))
+EXE_LDFLAGS := -fopenmp -L$(NATIVE_OUT) -lprojntk -Wl,-rpath,$(abspath $(NATIVE_OUT)) -Wl,-rpath,$(TORCH_LIB) -L$(TORCH_LIB) \
+  -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
+$(NATIVE_OUT)/tests/%: native/tests/%.cpp $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $< -o $@ $(EXE_LDFLAGS)
+
+.PHONY: native-test native-test-bins
+native-test-bins: $(NATIVE_TESTS)
+native-test: $(NATIVE_TESTS)
+	@set -e; for t in $(NATIVE_TESTS); do echo "== $$t"; OMP_NUM_THREADS=2 $$t; done
+
 .PHONY: native cuda-check
 native: $(LIB)
 # Compiles the CUDA sources without linking, so CI catches a build break without a GPU.
@@ -81,10 +94,10 @@ cuda-check: $(CU_OBJECTS)
 # ------------------------------------------------------------------ bindings
 BINDGEN := scripts/bindgen/BindGen.java
 .PHONY: bindings check-bindings
-bindings: deps
+bindings: deps java-check
 	scripts/bindings.sh bindings/java
 
-check-bindings: deps
+check-bindings: deps java-check
 	@rm -rf $(BUILD)/bindings-check && mkdir -p $(BUILD)/bindings-check
 	scripts/bindings.sh $(BUILD)/bindings-check
 	@diff -r bindings/java $(BUILD)/bindings-check || { echo "bindings/ drifted from the headers: run 'make bindings'" >&2; exit 1; }
@@ -93,7 +106,7 @@ check-bindings: deps
 # ---------------------------------------------------------------------- java
 JAVA_SOURCES := $(shell find src/main bindings/java -name '*.java' 2>/dev/null) pom.xml
 JAR := target/projntk-0.1.0.jar
-$(JAR): $(JAVA_SOURCES)
+$(JAR): $(JAVA_SOURCES) | java-check
 	$(MVN) package -DskipTests
 	@touch $@
 
@@ -101,7 +114,7 @@ $(JAR): $(JAVA_SOURCES)
 jar: $(JAR)
 build: deps native cuda-check $(JAR)
 
-test: build
+test: build native-test
 	$(MVN) test
 
 test-gpu: build

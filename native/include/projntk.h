@@ -139,6 +139,7 @@ enum projntk_projector_flags {
 int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int64_t model_id,
                           int32_t sjlt_s, int32_t flags, int32_t device, projntk_projector **out_projector);
 int projntk_projector_free(projntk_projector *projector);
+int projntk_projector_dims(projntk_projector *projector, int64_t *out_P, int64_t *out_K);
 /* The scaled entry R[p,k] as the kernels use it (for tests and documentation). */
 int projntk_projector_entry(projntk_projector *projector, int64_t p, int64_t k, float *out_value);
 /*

@@ -1,0 +1,25 @@
+// AVX2/FMA build of the CPU kernels (the baseline: the library is compiled for x86-64-v3).
+#include <immintrin.h>
+#include <omp.h>
+#include <stdlib.h>
+
+#include "projector.hpp"
+
+namespace projntk {
+namespace jl {
+namespace avx2 {
+
+typedef __m256 vf;
+static constexpr int VLEN = 8;
+static constexpr int MR = 6;   // 6 rows x 2 vectors = 12 accumulators of the 16 ymm registers
+static constexpr int NRV = 2;
+static inline vf vload(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vstore(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline vf vbcast(const float *p) { return _mm256_broadcast_ss(p); }
+static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+
+#include "cpu_kernel.inc"
+
+}  // namespace avx2
+}  // namespace jl
+}  // namespace projntk

@@ -1,0 +1,289 @@
+// Per-example gradients: functional (vmap(grad) through ATen's functorch layer) and iterative (one backward per
+// example), streamed to a consumer one parameter tensor at a time within memory-bounded sub-batches.
+#include <ATen/functorch/BatchedTensorImpl.h>
+#include <ATen/functorch/DynamicLayer.h>
+#include <ATen/functorch/TensorWrapper.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "grads.hpp"
+
+namespace projntk {
+namespace {
+
+namespace ft = at::functorch;
+using Grads = std::vector<std::vector<at::Tensor>>;  // [output][selected parameter], each [rows, *param shape]
+
+// Replaces module parameters for the duration of a computation and puts the originals back, even on exceptions.
+struct ParamSwap {
+    projntk_model &m;
+    std::vector<at::Tensor> originals;
+    bool swapped = false;
+    explicit ParamSwap(projntk_model &model) : m(model), originals(all_parameters(model)) {}
+    void set(size_t i, const at::Tensor &t) {
+        swapped = true;
+        set_parameter(m, i, t);
+    }
+    void restore() {
+        if (!swapped) return;
+        swapped = false;
+        for (size_t i = 0; i < originals.size(); ++i) set_parameter(m, i, originals[i]);
+    }
+    ~ParamSwap() {
+        try {
+            restore();
+        } catch (...) {
+        }
+    }
+};
+
+// functorch layers pushed by us; popped in reverse order on scope exit.
+struct LayerStack {
+    int pushed = 0;
+    int64_t push(int64_t level) {
+        ++pushed;
+        return level;
+    }
+    void pop() {
+        ft::popDynamicLayerAndDeleteMetadata();
+        --pushed;
+    }
+    ~LayerStack() {
+        while (pushed > 0) {
+            try {
+                pop();
+            } catch (...) {
+                --pushed;
+            }
+        }
+    }
+};
+
+// The scalar(s) whose gradients we want, from one example's logits `out` [C] and one-hot label `onehot` [C].
+std::vector<at::Tensor> output_functions(const at::Tensor &out, const at::Tensor &onehot, int32_t output, int64_t C) {
+    switch (output) {
+        case PROJNTK_OUTPUT_PNTK:
+            return {out.sum()};
+        case PROJNTK_OUTPUT_PNTK_SCALED:
+            return {out.sum() / std::sqrt(static_cast<double>(C))};
+        case PROJNTK_OUTPUT_PER_CLASS: {
+            std::vector<at::Tensor> fs;
+            for (int64_t c = 0; c < C; ++c) fs.push_back(out.select(0, c));
+            return fs;
+        }
+        case PROJNTK_OUTPUT_MARGIN: {
+            // log(p_y / (1 - p_y)) = logit_y - logsumexp over the other classes.
+            at::Tensor logit_y = (out * onehot).sum();
+            at::Tensor others = out.masked_fill(onehot > 0.5, -std::numeric_limits<double>::infinity()).logsumexp(0);
+            return {logit_y - others};
+        }
+    }
+    throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "unknown output " + std::to_string(output));
+}
+
+at::Tensor example_logits(projntk_model &m, const at::Tensor &x_single_batch) {
+    return forward_logits(m, x_single_batch).select(0, 0);
+}
+
+Grads functional_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &onehot, int32_t output, int64_t C) {
+    const int64_t B = x.size(0);
+    torch::AutoGradMode grad_on(true);
+    LayerStack layers;
+    ParamSwap swap(m);
+    std::vector<at::Tensor> detached;
+    for (size_t i = 0; i < swap.originals.size(); ++i) {
+        detached.push_back(swap.originals[i].detach());
+        swap.set(i, detached.back());
+    }
+    Grads result;
+    std::vector<int64_t> shapes_numel;
+    {
+        const int64_t vlevel = layers.push(ft::initAndPushDynamicLayer(ft::TransformType::Vmap, B, ft::RandomnessType::Error));
+        at::Tensor xv = ft::addBatchDim(x, 0, vlevel);
+        at::Tensor ov = onehot.defined() ? ft::addBatchDim(onehot, 0, vlevel) : at::Tensor();
+        const int64_t glevel = layers.push(ft::initAndPushDynamicLayer(ft::TransformType::Grad, c10::nullopt, c10::nullopt,
+                                                                       c10::GradMode::is_enabled()));
+        std::vector<at::Tensor> wrapped;
+        for (int64_t i : m.selected) {
+            at::Tensor w = ft::makeTensorWrapper(detached[i], glevel);
+            w.requires_grad_(true);
+            wrapped.push_back(w);
+            swap.set(static_cast<size_t>(i), w);
+        }
+        {
+            // Inside vmap each example has no batch dim: give it one of size 1 and take row 0 of the logits.
+            at::Tensor out = example_logits(m, xv.unsqueeze(0));
+            std::vector<at::Tensor> fs = output_functions(out, ov, output, C);
+            for (size_t c = 0; c < fs.size(); ++c) {
+                auto gs = torch::autograd::grad({fs[c]}, wrapped, {}, /*retain_graph=*/c + 1 < fs.size(),
+                                                /*create_graph=*/true, /*allow_unused=*/true);
+                std::vector<at::Tensor> unwrapped;
+                for (auto &g : gs) {
+                    if (g.defined()) {
+                        auto *w = ft::maybeGetTensorWrapper(g);
+                        if (w && w->level() == glevel) g = w->value();
+                    }
+                    unwrapped.push_back(g);
+                }
+                result.push_back(std::move(unwrapped));
+            }
+        }
+        wrapped.clear();
+        swap.restore();
+        layers.pop();  // grad
+        for (auto &row : result) {
+            for (size_t k = 0; k < row.size(); ++k) {
+                at::Tensor &g = row[k];
+                if (!g.defined()) continue;
+                auto *b = ft::maybeGetBatchedImpl(g);
+                if (b && b->level() == vlevel) {
+                    g = b->value().movedim(b->bdim(), 0);
+                } else {
+                    // Same gradient for every example (it does not depend on x).
+                    std::vector<int64_t> sizes{B};
+                    sizes.insert(sizes.end(), g.sizes().begin(), g.sizes().end());
+                    g = g.unsqueeze(0).expand(sizes);
+                }
+            }
+        }
+        xv.reset();
+        ov.reset();
+        layers.pop();  // vmap
+    }
+    for (auto &row : result)
+        for (size_t k = 0; k < row.size(); ++k) {
+            at::Tensor &g = row[k];
+            if (!g.defined()) g = torch::zeros({B, detached[m.selected[k]].numel()}, detached[m.selected[k]].options());
+            g = g.reshape({B, -1});
+        }
+    return result;
+}
+
+Grads iterative_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &onehot, int32_t output, int64_t C) {
+    const int64_t B = x.size(0);
+    torch::AutoGradMode grad_on(true);
+    ParamSwap swap(m);
+    std::vector<at::Tensor> inputs;
+    for (size_t i = 0; i < swap.originals.size(); ++i) swap.set(i, swap.originals[i].detach());
+    for (int64_t i : m.selected) {
+        at::Tensor p = swap.originals[i].detach().requires_grad_(true);
+        inputs.push_back(p);
+        swap.set(static_cast<size_t>(i), p);
+    }
+    const int64_t n_out = output == PROJNTK_OUTPUT_PER_CLASS ? C : 1;
+    Grads result(n_out);
+    for (auto &row : result)
+        for (auto &p : inputs) row.push_back(torch::zeros({B, p.numel()}, p.options().requires_grad(false)));
+    for (int64_t i = 0; i < B; ++i) {
+        at::Tensor out = example_logits(m, x.narrow(0, i, 1));
+        std::vector<at::Tensor> fs = output_functions(out, onehot.defined() ? onehot[i] : at::Tensor(), output, C);
+        for (size_t c = 0; c < fs.size(); ++c) {
+            auto gs = torch::autograd::grad({fs[c]}, inputs, {}, /*retain_graph=*/c + 1 < fs.size(),
+                                            /*create_graph=*/false, /*allow_unused=*/true);
+            for (size_t k = 0; k < gs.size(); ++k)
+                if (gs[k].defined()) result[c][k][i].copy_(gs[k].reshape({-1}));
+        }
+    }
+    return result;
+}
+
+std::string what_of(const std::exception &e) {
+    if (auto *ce = dynamic_cast<const c10::Error *>(&e)) return ce->what_without_backtrace();
+    return e.what();
+}
+
+}  // namespace
+
+int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labels, int32_t output, int32_t strategy,
+                      int64_t max_block_bytes, bool check_finite, projntk_grad_consumer consumer, void *ctx) {
+    require(consumer != nullptr, "consumer is null");
+    require(output >= PROJNTK_OUTPUT_PNTK && output <= PROJNTK_OUTPUT_MARGIN, "unknown output " + std::to_string(output));
+    require(strategy >= PROJNTK_GRAD_AUTO && strategy <= PROJNTK_GRAD_ITERATIVE,
+            "unknown gradient strategy " + std::to_string(strategy));
+    require(m.selected_numel > 0, "no parameters selected");
+    const int64_t B = x.size(0);
+    const int64_t C = model_classes(m, x);
+    at::Tensor onehot;
+    if (output == PROJNTK_OUTPUT_MARGIN) {
+        require(C >= 2, "MARGIN output needs at least 2 classes, model has " + std::to_string(C));
+        at::Tensor y = labels_tensor(labels, B, C);
+        onehot = torch::one_hot(y, C).to(m.device, torch::kFloat32);
+    }
+    const int64_t n_out = output == PROJNTK_OUTPUT_PER_CLASS ? C : 1;
+    const int64_t budget = max_block_bytes <= 0 ? (int64_t(256) << 20) : max_block_bytes;
+    const int64_t row_bytes = m.selected_numel * int64_t(sizeof(float)) * n_out;
+    const int64_t sub = std::min(B, std::max<int64_t>(1, budget / row_bytes));
+
+    std::vector<at::Tensor> params = all_parameters(m);
+    std::vector<int64_t> offsets;
+    int64_t off = 0;
+    for (int64_t i : m.selected) {
+        offsets.push_back(off);
+        off += params[i].numel();
+    }
+    params.clear();
+
+    int32_t used = strategy == PROJNTK_GRAD_AUTO ? PROJNTK_GRAD_FUNCTIONAL : strategy;
+    for (int64_t row = 0; row < B; row += sub) {
+        const int64_t rows = std::min(sub, B - row);
+        at::Tensor xs = x.narrow(0, row, rows);
+        at::Tensor os = onehot.defined() ? onehot.narrow(0, row, rows) : at::Tensor();
+        Grads g;
+        if (used == PROJNTK_GRAD_ITERATIVE) {
+            g = iterative_grads(m, xs, os, output, C);
+        } else if (strategy == PROJNTK_GRAD_FUNCTIONAL) {
+            g = functional_grads(m, xs, os, output, C);
+        } else {
+            try {
+                g = functional_grads(m, xs, os, output, C);
+            } catch (const Error &) {
+                throw;
+            } catch (const std::exception &e) {
+                std::string msg = what_of(e);
+                if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
+                for (char &ch : msg)
+                    if (ch == '\n') ch = ' ';
+                std::fprintf(stderr,
+                             "projntk: functional per-example gradients failed (%s); falling back to iterative\n",
+                             msg.c_str());
+                used = PROJNTK_GRAD_ITERATIVE;
+                g = iterative_grads(m, xs, os, output, C);
+            }
+        }
+        for (int64_t c = 0; c < n_out; ++c) {
+            for (size_t k = 0; k < m.selected.size(); ++k) {
+                at::Tensor t = std::move(g[c][k]);
+                t = t.reshape({rows, -1}).to(torch::kCPU, torch::kFloat32).contiguous();
+                const std::string &name = m.names[m.selected[k]];
+                if (check_finite && !torch::isfinite(t).all().item<bool>())
+                    throw Error(PROJNTK_ERR_NONFINITE, "the gradient of parameter " + name + " (output " +
+                                                           std::to_string(c) + ", rows " + std::to_string(row) + ".." +
+                                                           std::to_string(row + rows - 1) + ") contains NaN or Inf");
+                int32_t rc = consumer(ctx, c, row, rows, offsets[k], t.size(1), t.data_ptr<float>());
+                if (rc != 0)
+                    throw Error(PROJNTK_ERR_CALLBACK, "consumer returned " + std::to_string(rc) + " for parameter " +
+                                                          name + " (output " + std::to_string(c) + ", rows from " +
+                                                          std::to_string(row) + ")");
+            }
+        }
+    }
+    return used;
+}
+
+}  // namespace projntk
+
+using namespace projntk;
+
+extern "C" int projntk_grads(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
+                             const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes,
+                             int32_t check_finite, projntk_grad_consumer consumer, void *ctx,
+                             int32_t *out_strategy_used) {
+    return torch_guarded("projntk_grads", [&] {
+        require(model != nullptr, "model is null");
+        at::Tensor xt = input_tensor(*model, x, x_shape, x_ndim, "x");
+        int32_t used = compute_grads(*model, xt, labels, output, strategy, max_block_bytes, check_finite != 0, consumer, ctx);
+        if (out_strategy_used) *out_strategy_used = used;
+    });
+}

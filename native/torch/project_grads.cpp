@@ -1,0 +1,71 @@
+// The fused path: per-example gradients streamed straight into a projector through its public C functions.
+#include <cstring>
+
+#include "grads.hpp"
+
+using namespace projntk;
+
+namespace {
+
+struct Sink {
+    projntk_projector *projector;
+    float *out;
+    int64_t B, K;
+    int status = PROJNTK_OK;
+    std::string message;
+};
+
+std::string last_error_text() {
+    char buf[2048];
+    projntk_last_error(buf, sizeof buf, nullptr);
+    return buf;
+}
+
+int32_t accumulate(void *ctx, int64_t output, int64_t row_offset, int64_t rows, int64_t param_offset, int64_t cols,
+                   const float *block) {
+    Sink &s = *static_cast<Sink *>(ctx);
+    int st = projntk_projector_accumulate(s.projector, block, rows, cols, param_offset,
+                                          s.out + (output * s.B + row_offset) * s.K);
+    if (st != PROJNTK_OK) {
+        s.status = st;
+        s.message = last_error_text();
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+extern "C" int projntk_project_grads(projntk_model *model, projntk_projector *projector, const float *x,
+                                     const int64_t *x_shape, int32_t x_ndim, const int64_t *labels, int32_t output,
+                                     int32_t strategy, int64_t max_block_bytes, float *out, int64_t cap,
+                                     int64_t *out_outputs, int32_t *out_strategy_used) {
+    return torch_guarded("projntk_project_grads", [&] {
+        require(model != nullptr, "model is null");
+        require(projector != nullptr, "projector is null");
+        require(out != nullptr, "out is null");
+        projntk_model &m = *model;
+        int64_t P = 0, K = 0;
+        if (int st = projntk_projector_dims(projector, &P, &K); st != PROJNTK_OK) throw Error(st, last_error_text());
+        require(P == m.selected_numel, "projector P = " + std::to_string(P) + " but the model has " +
+                                           std::to_string(m.selected_numel) + " selected parameters");
+        at::Tensor xt = input_tensor(m, x, x_shape, x_ndim, "x");
+        const int64_t B = xt.size(0);
+        const int64_t C = model_classes(m, xt);
+        const int64_t n_out = output == PROJNTK_OUTPUT_PER_CLASS ? C : 1;
+        require(cap / K / B >= n_out, "out capacity " + std::to_string(cap) + " < n_outputs*B*K = " +
+                                          std::to_string(n_out) + "*" + std::to_string(B) + "*" + std::to_string(K));
+        std::memset(out, 0, sizeof(float) * static_cast<size_t>(n_out * B * K));
+        Sink sink{projector, out, B, K};
+        int32_t used;
+        try {
+            // Gradients are checked by the projector unless it was built with PROJNTK_PROJ_NO_CHECK.
+            used = compute_grads(m, xt, labels, output, strategy, max_block_bytes, true, accumulate, &sink);
+        } catch (const Error &e) {
+            if (e.status == PROJNTK_ERR_CALLBACK && sink.status != PROJNTK_OK) throw Error(sink.status, sink.message);
+            throw;
+        }
+        if (out_outputs) *out_outputs = n_out;
+        if (out_strategy_used) *out_strategy_used = used;
+    });
+}

@@ -1,0 +1,65 @@
+// Shared internals of the libtorch half of libprojntk (not part of the C boundary).
+#pragma once
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.hpp"
+
+struct projntk_model {
+    torch::jit::Module module;
+    torch::Device device{torch::kCPU};
+    std::string arch;                   // builtin name, or "file:<path>"
+    std::vector<int64_t> input_shape;   // per-example shape (C,H,W) or (D); empty: unknown (loaded file)
+    int64_t classes = -1;               // -1: not known until the first forward
+    std::vector<std::string> names;     // all parameters, named_parameters() order
+    std::vector<int64_t> selected;      // indices into names, in order
+    int64_t selected_numel = 0;
+};
+
+namespace projntk {
+
+// c10::Error first (without its backtrace), then projntk::guarded's mapping.
+template <class Body>
+int torch_guarded(const char *where, Body &&body) noexcept {
+    return guarded(where, [&] {
+        try {
+            body();
+        } catch (const c10::Error &e) {
+            throw Error(PROJNTK_ERR_TORCH, e.what_without_backtrace());
+        } catch (const torch::jit::ErrorReport &e) {
+            throw Error(PROJNTK_ERR_TORCH, e.what());
+        }
+    });
+}
+
+void ensure_runtime_initialised();
+torch::Device device_from_code(int32_t device);
+
+// Parameter bookkeeping.
+std::vector<at::Tensor> all_parameters(projntk_model &m);
+void refresh_parameter_names(projntk_model &m);
+void set_parameter(projntk_model &m, size_t index, const at::Tensor &value);
+
+// Validates x (shape against the model's expected input, finiteness) and returns it as a tensor on the model's
+// device. The data is copied, so the caller's buffer may go away.
+at::Tensor input_tensor(projntk_model &m, const float *x, const int64_t *x_shape, int32_t x_ndim, const char *what);
+// Eval-mode forward of a batch; checks that the output is [B, C] and records C.
+at::Tensor forward_logits(projntk_model &m, const at::Tensor &x);
+// Number of classes, running a one-example forward if not known yet.
+int64_t model_classes(projntk_model &m, const at::Tensor &x);
+at::Tensor labels_tensor(const int64_t *labels, int64_t B, int64_t classes);
+
+// Builtin architectures (builtins.cpp).
+bool make_builtin(const std::string &name, int64_t seed, projntk_model &out);
+std::string builtin_names();
+
+std::string sha256_hex(const std::vector<std::pair<const void *, size_t>> &chunks);
+
+void copy_string(const std::string &s, char *buf, int64_t cap, const char *what);
+
+}  // namespace projntk

@@ -1,0 +1,252 @@
+package org.projntk.analysis;
+
+import java.util.Arrays;
+import java.util.Objects;
+import org.projntk.kernel.KernelMatrix;
+
+/**
+ * Kernel GLM surrogate: multinomial logistic regression on kernel rows, logits(x) = K(x, train)·W + b with
+ * W [N_train x C], fitted by L-BFGS (deterministic) to integer targets, normally the network's predicted labels.
+ *
+ * <p>Objective: mean_i[-log softmax(K_i W + b)_{y_i}] + (λ_eff/2)·||W||²_F, with
+ * λ_eff = λ·N·s² and s = mean_i K_ii (the kernel's scale). Under K → αK the optimum is W → W/α, so λ means the
+ * same for every kernel scale and normalisation; the factor N keeps the penalty comparable to the O(1) data term
+ * when the kernel's rows are strongly correlated, as NTKs are. {@link Options#absoluteLambda} uses λ as is.
+ */
+public final class KernelGlm {
+    private final float[] weights; // [n x c] row-major
+    private final double[] bias;   // [c]
+    private final int n;
+    private final int c;
+    private final FitInfo info;
+
+    /**
+     * @param lambda         L2 penalty on W (see the class comment for its scaling)
+     * @param absoluteLambda use lambda unscaled
+     * @param maxIterations  L-BFGS iterations
+     * @param tolerance      stop when ||∇||_∞ ≤ tolerance·max(1, ||∇₀||_∞), or the objective stalls
+     * @param history        L-BFGS memory
+     */
+    public record Options(double lambda, boolean absoluteLambda, int maxIterations, double tolerance, int history) {
+        public Options {
+            if (!(lambda >= 0) || !Double.isFinite(lambda)) {
+                throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+            }
+            if (maxIterations < 1 || history < 1) {
+                throw new IllegalArgumentException("maxIterations and history must be >= 1");
+            }
+            if (!(tolerance > 0)) {
+                throw new IllegalArgumentException("tolerance must be > 0, got " + tolerance);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(1e-3, false, 300, 1e-5, 10);
+        }
+
+        public Options withLambda(double l) {
+            return new Options(l, absoluteLambda, maxIterations, tolerance, history);
+        }
+
+        public Options withMaxIterations(int it) {
+            return new Options(lambda, absoluteLambda, it, tolerance, history);
+        }
+    }
+
+    /** How the fit went. */
+    public record FitInfo(int iterations, int evaluations, double objective, double gradientInfNorm,
+                          double effectiveLambda, boolean converged, double trainAccuracy, double seconds) {}
+
+    private KernelGlm(float[] weights, double[] bias, int n, int c, FitInfo info) {
+        this.weights = weights;
+        this.bias = bias;
+        this.n = n;
+        this.c = c;
+        this.info = info;
+    }
+
+    public int trainSize() {
+        return n;
+    }
+
+    public int classes() {
+        return c;
+    }
+
+    public FitInfo fitInfo() {
+        return info;
+    }
+
+    /** W[j][q]. */
+    public float weight(int j, int q) {
+        return weights[j * c + q];
+    }
+
+    public double bias(int q) {
+        return bias[q];
+    }
+
+    public float[] weights() {
+        return weights.clone();
+    }
+
+    /** Fits on the square train kernel K(train, train) to {@code targets} (values in [0, classes)). */
+    public static KernelGlm fit(KernelMatrix trainKernel, int[] targets, int classes, Options opt) {
+        Objects.requireNonNull(trainKernel, "trainKernel");
+        Objects.requireNonNull(targets, "targets");
+        Objects.requireNonNull(opt, "options");
+        if (!trainKernel.isSquare()) {
+            throw new IllegalArgumentException("the GLM is fitted on a square train kernel, got "
+                    + trainKernel.rows() + " x " + trainKernel.cols());
+        }
+        int n = trainKernel.rows();
+        if (targets.length != n) {
+            throw new IllegalArgumentException("targets has " + targets.length + " labels for a kernel of " + n + " rows");
+        }
+        if (classes < 2) {
+            throw new IllegalArgumentException("need at least 2 classes, got " + classes);
+        }
+        for (int i = 0; i < n; i++) {
+            if (targets[i] < 0 || targets[i] >= classes) {
+                throw new IllegalArgumentException("target " + targets[i] + " at index " + i + " is outside [0, " + classes + ")");
+            }
+        }
+        long t0 = System.nanoTime();
+        double lambdaEff = opt.absoluteLambda() ? opt.lambda() : opt.lambda() * n * square(kernelScale(trainKernel));
+        Objective obj = new Objective(trainKernel, targets, classes, lambdaEff);
+        double[] theta = new double[n * classes + classes];
+        Lbfgs.Result r = Lbfgs.minimize(obj::value, theta, opt.maxIterations(), opt.tolerance(), opt.history());
+        float[] w = new float[n * classes];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) r.x()[i];
+        }
+        double[] b = Arrays.copyOfRange(r.x(), n * classes, n * classes + classes);
+        KernelGlm tmp = new KernelGlm(w, b, n, classes, null);
+        int[] pred = argmax(tmp.logits(trainKernel), classes);
+        int ok = 0;
+        for (int i = 0; i < n; i++) {
+            ok += pred[i] == targets[i] ? 1 : 0;
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        FitInfo fi = new FitInfo(r.iterations(), r.evaluations(), r.fx(), r.gradInfNorm(), lambdaEff, r.converged(),
+                (double) ok / n, secs);
+        return new KernelGlm(w, b, n, classes, fi);
+    }
+
+    /** Logits [rows x C] row-major for a kernel K(x, train) of shape [rows x N_train]. */
+    public double[] logits(KernelMatrix kernel) {
+        if (kernel.cols() != n) {
+            throw new IllegalArgumentException("kernel has " + kernel.cols() + " columns, the surrogate was fitted on "
+                    + n + " train examples");
+        }
+        float[] z = KernelProducts.times(kernel, weights, c);
+        double[] out = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            out[i] = z[i] + bias[i % c];
+        }
+        return out;
+    }
+
+    public int[] predict(KernelMatrix kernel) {
+        return argmax(logits(kernel), c);
+    }
+
+    static int[] argmax(double[] logits, int c) {
+        int rows = logits.length / c;
+        int[] out = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            int best = 0;
+            for (int q = 1; q < c; q++) {
+                if (logits[i * c + q] > logits[i * c + best]) {
+                    best = q;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
+    }
+
+    /** s = mean diagonal, or the RMS entry when the diagonal is not positive (an odd, non-PSD kernel). */
+    static double kernelScale(KernelMatrix k) {
+        double d = 0;
+        for (int i = 0; i < k.rows(); i++) {
+            d += k.get(i, i);
+        }
+        d /= Math.max(1, k.rows());
+        if (d > 0 && Double.isFinite(d)) {
+            return d;
+        }
+        double ss = 0;
+        for (int i = 0; i < k.rows(); i++) {
+            for (int j = 0; j < k.cols(); j++) {
+                double v = k.get(i, j);
+                ss += v * v;
+            }
+        }
+        double rms = Math.sqrt(ss / Math.max(1.0, (double) k.rows() * k.cols()));
+        if (!(rms > 0) || !Double.isFinite(rms)) {
+            throw new IllegalArgumentException("the train kernel is zero or non-finite; cannot fit a surrogate");
+        }
+        return rms;
+    }
+
+    private static double square(double x) {
+        return x * x;
+    }
+
+    /** The objective and its gradient in θ = [W (row-major N x C), b (C)]. */
+    static final class Objective {
+        private final KernelMatrix k;
+        private final int[] y;
+        private final int c;
+        private final double lambda;
+
+        Objective(KernelMatrix k, int[] y, int c, double lambda) {
+            this.k = k;
+            this.y = y;
+            this.c = c;
+            this.lambda = lambda;
+        }
+
+        double value(double[] theta, double[] grad) {
+            int n = k.rows();
+            int nw = n * c;
+            float[] w = new float[nw];
+            double reg = 0;
+            for (int i = 0; i < nw; i++) {
+                w[i] = (float) theta[i];
+                reg += theta[i] * theta[i];
+            }
+            float[] z = KernelProducts.times(k, w, c);
+            float[] g = new float[nw];
+            double loss = 0;
+            double[] gb = new double[c];
+            double[] p = new double[c];
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int q = 0; q < c; q++) {
+                    p[q] = z[i * c + q] + theta[nw + q];
+                    max = Math.max(max, p[q]);
+                }
+                double sum = 0;
+                for (int q = 0; q < c; q++) {
+                    p[q] = Math.exp(p[q] - max);
+                    sum += p[q];
+                }
+                double zy = z[i * c + y[i]] + theta[nw + y[i]];
+                loss += max + Math.log(sum) - zy;
+                for (int q = 0; q < c; q++) {
+                    double d = (p[q] / sum - (q == y[i] ? 1 : 0)) / n;
+                    g[i * c + q] = (float) d;
+                    gb[q] += d;
+                }
+            }
+            float[] kg = KernelProducts.transposeTimes(k, g, c);
+            for (int i = 0; i < nw; i++) {
+                grad[i] = kg[i] + lambda * theta[i];
+            }
+            System.arraycopy(gb, 0, grad, nw, c);
+            return loss / n + 0.5 * lambda * reg;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package org.projntk.analysis;
+
+/** A small deterministic L-BFGS with a backtracking (Armijo) line search. */
+final class Lbfgs {
+    private Lbfgs() {}
+
+    /** f(x, grad) returns f(x) and writes ∇f(x) into grad. */
+    interface Function {
+        double value(double[] x, double[] grad);
+    }
+
+    record Result(double[] x, double fx, double gradInfNorm, int iterations, int evaluations, boolean converged) {}
+
+    static Result minimize(Function f, double[] x0, int maxIter, double tol, int m) {
+        int d = x0.length;
+        double[] x = x0.clone();
+        double[] g = new double[d];
+        double fx = f.value(x, g);
+        int evals = 1;
+        double g0 = Math.max(1.0, infNorm(g));
+        double[][] s = new double[m][];
+        double[][] y = new double[m][];
+        double[] rho = new double[m];
+        double[] alpha = new double[m];
+        int stored = 0;
+        int head = 0; // next slot
+        double[] dir = new double[d];
+        double[] xn = new double[d];
+        double[] gn = new double[d];
+        boolean converged = infNorm(g) <= tol * g0;
+        int it = 0;
+        while (!converged && it < maxIter) {
+            it++;
+            // two-loop recursion: dir = -H g
+            System.arraycopy(g, 0, dir, 0, d);
+            for (int t = 0; t < stored; t++) {
+                int slot = Math.floorMod(head - 1 - t, m);
+                alpha[slot] = rho[slot] * dot(s[slot], dir);
+                axpy(-alpha[slot], y[slot], dir);
+            }
+            if (stored > 0) {
+                int last = Math.floorMod(head - 1, m);
+                double gamma = dot(s[last], y[last]) / dot(y[last], y[last]);
+                scale(dir, gamma);
+            }
+            for (int t = stored - 1; t >= 0; t--) {
+                int slot = Math.floorMod(head - 1 - t, m);
+                double beta = rho[slot] * dot(y[slot], dir);
+                axpy(alpha[slot] - beta, s[slot], dir);
+            }
+            scale(dir, -1);
+            double gd = dot(g, dir);
+            if (!(gd < 0)) { // not a descent direction: restart from steepest descent
+                stored = 0;
+                System.arraycopy(g, 0, dir, 0, d);
+                scale(dir, -1);
+                gd = dot(g, dir);
+            }
+            double step = stored == 0 ? Math.min(1.0, 1.0 / Math.max(1e-300, Math.sqrt(-gd))) : 1.0;
+            double fn = Double.NaN;
+            boolean accepted = false;
+            for (int ls = 0; ls < 50; ls++) {
+                for (int i = 0; i < d; i++) {
+                    xn[i] = x[i] + step * dir[i];
+                }
+                fn = f.value(xn, gn);
+                evals++;
+                if (Double.isFinite(fn) && fn <= fx + 1e-4 * step * gd) {
+                    accepted = true;
+                    break;
+                }
+                step *= 0.5;
+            }
+            if (!accepted) {
+                break; // no decrease possible at float precision: we are as close as we can get
+            }
+            double[] sv = new double[d];
+            double[] yv = new double[d];
+            for (int i = 0; i < d; i++) {
+                sv[i] = xn[i] - x[i];
+                yv[i] = gn[i] - g[i];
+            }
+            double sy = dot(sv, yv);
+            if (sy > 1e-12 * Math.sqrt(dot(sv, sv) * dot(yv, yv))) {
+                s[head] = sv;
+                y[head] = yv;
+                rho[head] = 1.0 / sy;
+                head = (head + 1) % m;
+                stored = Math.min(stored + 1, m);
+            }
+            double fPrev = fx;
+            System.arraycopy(xn, 0, x, 0, d);
+            System.arraycopy(gn, 0, g, 0, d);
+            fx = fn;
+            converged = infNorm(g) <= tol * g0 || Math.abs(fPrev - fx) <= 1e-12 * Math.max(1.0, Math.abs(fx));
+        }
+        return new Result(x, fx, infNorm(g), it, evals, converged);
+    }
+
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    private static void axpy(double a, double[] x, double[] y) {
+        for (int i = 0; i < x.length; i++) {
+            y[i] += a * x[i];
+        }
+    }
+
+    private static void scale(double[] x, double a) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= a;
+        }
+    }
+
+    private static double infNorm(double[] x) {
+        double m = 0;
+        for (double v : x) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
+}

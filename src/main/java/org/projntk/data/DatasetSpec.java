@@ -1,0 +1,164 @@
+package org.projntk.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A dataset named by a string:
+ * <pre>
+ *   fashion-mnist:train|test        (root: env PROJNTK_FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist)
+ *   idx:IMAGES,LABELS
+ *   cifar10:DIR:train|test
+ *   npy:X.npy,Y.npy
+ * </pre>
+ * each optionally followed by a Python-like row range {@code [start:end]} (end exclusive, either side may be omitted,
+ * negative values count from the end). {@link #toString()} gives the canonical form, which parses back to an equal spec.
+ */
+public record DatasetSpec(Kind kind, String first, String second, Long start, Long end) {
+    public enum Kind {
+        FASHION_MNIST("fashion-mnist"), IDX("idx"), CIFAR10("cifar10"), NPY("npy");
+
+        public final String prefix;
+
+        Kind(String prefix) {
+            this.prefix = prefix;
+        }
+    }
+
+    public static final String FASHION_MNIST_ENV = "PROJNTK_FASHION_MNIST_DIR";
+    public static final String FASHION_MNIST_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist";
+
+    public DatasetSpec {
+        Objects.requireNonNull(kind);
+        Objects.requireNonNull(first);
+        if (kind == Kind.FASHION_MNIST && second != null) throw new IllegalArgumentException("fashion-mnist takes one part");
+        if (kind != Kind.FASHION_MNIST && second == null) throw new IllegalArgumentException(kind.prefix + " needs two parts");
+        if ((kind == Kind.FASHION_MNIST && !isSplit(first)) || (kind == Kind.CIFAR10 && !isSplit(second))) {
+            throw new IllegalArgumentException(kind.prefix + " split must be train or test");
+        }
+    }
+
+    private static boolean isSplit(String s) {
+        return "train".equals(s) || "test".equals(s);
+    }
+
+    public static DatasetSpec parse(String text) {
+        String s = text.strip();
+        Long start = null, end = null;
+        if (s.endsWith("]")) {
+            int open = s.lastIndexOf('[');
+            if (open < 0) throw bad(text, "unbalanced ']'");
+            String range = s.substring(open + 1, s.length() - 1);
+            int colon = range.indexOf(':');
+            if (colon < 0) throw bad(text, "row range must be [start:end]");
+            start = bound(text, range.substring(0, colon));
+            end = bound(text, range.substring(colon + 1));
+            s = s.substring(0, open);
+        }
+        int c = s.indexOf(':');
+        if (c < 0) throw bad(text, "missing ':' after the kind");
+        String kindText = s.substring(0, c).toLowerCase(Locale.ROOT);
+        String body = s.substring(c + 1);
+        Kind kind = null;
+        for (Kind k : Kind.values()) if (k.prefix.equals(kindText)) kind = k;
+        if (kind == null) throw bad(text, "unknown kind '" + kindText + "'");
+        return switch (kind) {
+            case FASHION_MNIST -> {
+                if (!isSplit(body)) throw bad(text, "fashion-mnist split must be train or test");
+                yield new DatasetSpec(kind, body, null, start, end);
+            }
+            case CIFAR10 -> {
+                int k = body.lastIndexOf(':');
+                if (k <= 0 || !isSplit(body.substring(k + 1))) throw bad(text, "expected cifar10:DIR:train|test");
+                yield new DatasetSpec(kind, body.substring(0, k), body.substring(k + 1), start, end);
+            }
+            case IDX, NPY -> {
+                String[] p = body.split(",", -1);
+                if (p.length != 2 || p[0].isEmpty() || p[1].isEmpty()) {
+                    throw bad(text, "expected " + kind.prefix + ":" + (kind == Kind.IDX ? "IMAGES,LABELS" : "X.npy,Y.npy"));
+                }
+                yield new DatasetSpec(kind, p[0], p[1], start, end);
+            }
+        };
+    }
+
+    private static Long bound(String text, String v) {
+        String t = v.strip();
+        if (t.isEmpty()) return null;
+        try {
+            return Long.parseLong(t);
+        } catch (NumberFormatException e) {
+            throw bad(text, "bad row index '" + t + "'");
+        }
+    }
+
+    private static IllegalArgumentException bad(String text, String why) {
+        return new IllegalArgumentException("bad dataset spec '" + text + "': " + why
+                + " (forms: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test, npy:X.npy,Y.npy, each with optional [start:end])");
+    }
+
+    /** The same dataset without a row range. */
+    public DatasetSpec withoutRange() {
+        return new DatasetSpec(kind, first, second, null, null);
+    }
+
+    public DatasetSpec withRange(Long start, Long end) {
+        return new DatasetSpec(kind, first, second, start, end);
+    }
+
+    /** Resolves the row range against a dataset of n rows: {start, end} with 0 <= start <= end <= n. */
+    public long[] resolveRange(long n) {
+        long s = start == null ? 0 : start < 0 ? n + start : start;
+        long e = end == null ? n : end < 0 ? n + end : end;
+        if (s < 0 || e > n || s > e) {
+            throw new IllegalArgumentException("row range " + rangeText() + " of " + this + " is out of bounds for " + n + " rows");
+        }
+        return new long[] {s, e};
+    }
+
+    public static Path fashionMnistRoot() {
+        String env = System.getenv(FASHION_MNIST_ENV);
+        return Path.of(env != null && !env.isBlank() ? env : FASHION_MNIST_DEFAULT_DIR);
+    }
+
+    public Dataset open() {
+        return open(Normalization.DEFAULT);
+    }
+
+    public Dataset open(Normalization norm) {
+        Source src = switch (kind) {
+            case FASHION_MNIST -> {
+                Path root = fashionMnistRoot();
+                String p = first.equals("train") ? "train" : "t10k";
+                yield Idx.source(pick(root, p + "-images-idx3-ubyte"), pick(root, p + "-labels-idx1-ubyte"));
+            }
+            case IDX -> Idx.source(Path.of(first), Path.of(second));
+            case CIFAR10 -> Cifar10.source(Path.of(first), second.equals("train"));
+            case NPY -> NpyPair.source(Path.of(first), Path.of(second));
+        };
+        long[] r = resolveRange(src.rows());
+        // statistics for computed standardisation are taken over the selected rows only
+        return new Dataset(src, r[0], r[1] - r[0], norm);
+    }
+
+    private static Path pick(Path root, String base) {
+        Path gz = root.resolve(base + ".gz");
+        return Files.exists(gz) ? gz : root.resolve(base);
+    }
+
+    private String rangeText() {
+        return "[" + (start == null ? "" : start) + ":" + (end == null ? "" : end) + "]";
+    }
+
+    @Override
+    public String toString() {
+        String body = switch (kind) {
+            case FASHION_MNIST -> first;
+            case CIFAR10 -> first + ":" + second;
+            case IDX, NPY -> first + "," + second;
+        };
+        return kind.prefix + ":" + body + (start == null && end == null ? "" : rangeText());
+    }
+}

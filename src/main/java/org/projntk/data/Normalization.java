@@ -1,0 +1,98 @@
+package org.projntk.data;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * How raw values become model inputs.
+ * <ul>
+ * <li>{@code DEFAULT}: IDX/CIFAR bytes scaled to [0,1]; {@code .npy} data used exactly as stored.</li>
+ * <li>{@code NONE}: raw values (0..255 for bytes; stored values for npy).</li>
+ * <li>{@code UNIT}: raw / 255.</li>
+ * <li>{@code STANDARD}: (d - mean[c]) / std[c] per channel, where d is the DEFAULT value (so image-set mean/std are on the
+ * [0,1] scale, like torchvision's Normalize after ToTensor). With mean/std null they are computed (fp64) over the
+ * selected rows. Channel c is the first example dimension when examples have rank >= 2, else there is one channel.</li>
+ * </ul>
+ */
+public record Normalization(Kind kind, float[] mean, float[] std) {
+    public enum Kind { DEFAULT, NONE, UNIT, STANDARD }
+
+    public static final Normalization DEFAULT = new Normalization(Kind.DEFAULT, null, null);
+    public static final Normalization NONE = new Normalization(Kind.NONE, null, null);
+    public static final Normalization UNIT = new Normalization(Kind.UNIT, null, null);
+    /** Standardisation with per-channel statistics computed from the data. */
+    public static final Normalization STANDARD_COMPUTED = new Normalization(Kind.STANDARD, null, null);
+
+    public Normalization {
+        if ((mean == null) != (std == null)) throw new IllegalArgumentException("give both mean and std, or neither");
+        if (mean != null) {
+            if (kind != Kind.STANDARD) throw new IllegalArgumentException("mean/std only apply to standard normalisation");
+            if (mean.length != std.length || mean.length == 0) {
+                throw new IllegalArgumentException("mean and std need the same, non-zero length: " + mean.length + " vs " + std.length);
+            }
+            for (float s : std) {
+                if (!(s > 0) || !Float.isFinite(s)) throw new IllegalArgumentException("std must be positive and finite: " + Arrays.toString(std));
+            }
+            for (float m : mean) if (!Float.isFinite(m)) throw new IllegalArgumentException("mean must be finite: " + Arrays.toString(mean));
+            mean = mean.clone();
+            std = std.clone();
+        }
+    }
+
+    public static Normalization standard(float[] mean, float[] std) {
+        return new Normalization(Kind.STANDARD, mean, std);
+    }
+
+    /** Parses "default", "none", "unit", "standard" or "standard:M1,M2,..:S1,S2,..". */
+    public static Normalization parse(String s) {
+        String t = s.strip().toLowerCase(Locale.ROOT);
+        switch (t) {
+            case "default": return DEFAULT;
+            case "none": return NONE;
+            case "unit": return UNIT;
+            case "standard": return STANDARD_COMPUTED;
+            default:
+        }
+        if (t.startsWith("standard:")) {
+            String[] parts = t.substring(9).split(":");
+            if (parts.length == 2) {
+                try {
+                    return standard(floats(parts[0]), floats(parts[1]));
+                } catch (NumberFormatException e) {
+                    // fall through to the error below
+                }
+            }
+        }
+        throw new IllegalArgumentException("bad normalisation '" + s
+                + "': expected default, none, unit, standard or standard:MEAN,..:STD,..");
+    }
+
+    private static float[] floats(String csv) {
+        String[] p = csv.split(",");
+        float[] out = new float[p.length];
+        for (int i = 0; i < p.length; i++) out[i] = Float.parseFloat(p[i].strip());
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        if (mean == null) return kind.name().toLowerCase(Locale.ROOT);
+        return "standard:" + join(mean) + ":" + join(std);
+    }
+
+    private static String join(float[] a) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < a.length; i++) b.append(i == 0 ? "" : ",").append(a[i]);
+        return b.toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Normalization n && n.kind == kind && Arrays.equals(n.mean, mean) && Arrays.equals(n.std, std);
+    }
+
+    @Override
+    public int hashCode() {
+        return kind.hashCode() * 31 + Arrays.hashCode(mean) * 7 + Arrays.hashCode(std);
+    }
+}

@@ -1,0 +1,20 @@
+package org.projntk.data;
+
+/** Raw rows of a data file, before normalisation and row ranges. */
+interface Source {
+    String describe();
+
+    long rows();
+
+    int[] exampleShape();
+
+    /** True when raw values are bytes 0..255 (IDX, CIFAR): DEFAULT normalisation then divides by 255. */
+    boolean byteValued();
+
+    /** Writes example {@code row}'s raw values (C order) into dst[off ..]. */
+    void raw(long row, float[] dst, int off);
+
+    long label(long row);
+
+    int numClasses();
+}

@@ -1,0 +1,114 @@
+package org.projntk.project;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import org.projntk.bindings.projntk_h;
+import org.projntk.internal.Native;
+import org.projntk.internal.NativeHandle;
+import org.projntk.torch.GradStrategy;
+import org.projntk.torch.Model;
+import org.projntk.torch.OutputKind;
+
+/**
+ * A random projection R [P x K] that is never stored: entries are generated on the fly from the spec, so the same
+ * spec gives the same projection on any device, batch size, batch order or chunking (see docs/projection.md).
+ * Not thread-safe; close() frees native buffers and is idempotent.
+ */
+public final class Projector implements AutoCloseable {
+    private final ProjectorSpec spec;
+    private final NativeHandle handle;
+
+    public Projector(ProjectorSpec spec) {
+        if (spec.kind() == ProjectorKind.CURAND) {
+            throw new IllegalArgumentException("the curand projector runs on CUDA through CurandProjector, not Projector");
+        }
+        Native.ensureLoaded();
+        this.spec = spec;
+        int flags = (spec.unscaled() ? 1 : 0) | (spec.checkFinite() ? 0 : 2) | (spec.fp32Strict() ? 4 : 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Native.check(projntk_h.projntk_projector_new(spec.kind().code(), spec.P(), spec.K(), spec.seed(), spec.modelId(),
+                    spec.sjltS(), flags, spec.device().code(), out), "creating projector " + spec);
+            this.handle = new NativeHandle("projector", out.get(ValueLayout.ADDRESS, 0), projntk_h::projntk_projector_free);
+        }
+    }
+
+    public ProjectorSpec spec() {
+        return spec;
+    }
+
+    /** The scaled entry R[p,k] as the kernels apply it. */
+    public synchronized float entry(long p, int k) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_FLOAT);
+            Native.check(projntk_h.projntk_projector_entry(handle.get(), p, k, value), "reading R[" + p + "," + k + "]");
+            return value.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    /** out[rows x K] += block[rows x cols] · R[paramOffset .. paramOffset+cols) (row-major float32 segments). */
+    public synchronized void accumulate(MemorySegment block, int rows, int cols, long paramOffset, MemorySegment out) {
+        checkSize(block, (long) rows * cols, "block");
+        checkSize(out, (long) rows * spec.K(), "out");
+        Native.check(projntk_h.projntk_projector_accumulate(handle.get(), block, rows, cols, paramOffset, out),
+                "projecting a [" + rows + " x " + cols + "] block at offset " + paramOffset);
+    }
+
+    /** out[B x K] = x[B x P] · R. */
+    public synchronized void project(MemorySegment x, int batch, MemorySegment out) {
+        checkSize(x, (long) batch * spec.P(), "x");
+        checkSize(out, (long) batch * spec.K(), "out");
+        Native.check(projntk_h.projntk_project(handle.get(), x, batch, spec.P(), out), "projecting " + batch + " rows");
+    }
+
+    /** Convenience for small inputs. */
+    public float[][] project(float[][] x) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = arena.allocate(ValueLayout.JAVA_FLOAT, (long) x.length * spec.P());
+            for (int i = 0; i < x.length; i++) {
+                if (x[i].length != spec.P()) throw new IllegalArgumentException("row " + i + " has " + x[i].length + " values, expected P=" + spec.P());
+                MemorySegment.copy(x[i], 0, in, ValueLayout.JAVA_FLOAT, (long) i * spec.P() * 4, x[i].length);
+            }
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_FLOAT, (long) x.length * spec.K());
+            project(in, x.length, out);
+            float[][] result = new float[x.length][spec.K()];
+            for (int i = 0; i < x.length; i++) {
+                MemorySegment.copy(out, ValueLayout.JAVA_FLOAT, (long) i * spec.K() * 4, result[i], 0, spec.K());
+            }
+            return result;
+        }
+    }
+
+    /**
+     * The fused path: per-example gradients of model on x streamed straight into this projector.
+     * out receives [outputs x B x K] floats; returns the number of outputs (C for PER_CLASS, else 1).
+     */
+    public synchronized int projectGradients(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
+                                             GradStrategy strategy, long maxBlockBytes, MemorySegment out) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment labelSegment = labels == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_LONG, labels);
+            MemorySegment outputs = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment used = arena.allocate(ValueLayout.JAVA_INT);
+            int status;
+            synchronized (model) {
+                status = projntk_h.projntk_project_grads(model.address(), handle.get(), x, Native.shape(arena, shape), shape.length,
+                        labelSegment, output.code(), strategy.code(), maxBlockBytes, out, out.byteSize() / Float.BYTES, outputs, used);
+            }
+            Native.check(status, "projecting gradients of " + model.source());
+            return (int) outputs.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    private static void checkSize(MemorySegment segment, long floats, String what) {
+        if (segment.byteSize() < floats * Float.BYTES) {
+            throw new IllegalArgumentException(what + " holds " + segment.byteSize() / Float.BYTES + " floats, needs " + floats);
+        }
+    }
+
+    @Override
+    public void close() {
+        handle.close();
+    }
+}

@@ -1,0 +1,135 @@
+package org.projntk.store;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.projntk.data.Npy;
+
+/**
+ * Writes the features of one checkpoint. Each {@link #writeRows} call writes the feature rows with positional writes,
+ * forces them to disk, and only then marks the rows done in the completion bitmap (also forced): a row marked done
+ * always has its data on disk, so after a crash exactly the unmarked rows are recomputed.
+ */
+public final class CheckpointWriter {
+    private final FeatureStore store;
+    private final String id;
+
+    CheckpointWriter(FeatureStore store, String id) {
+        this.store = store;
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /**
+     * The batches of the fixed grid (batch b covers rows [b*B, min((b+1)*B, N))) that belong to shard shardIndex of
+     * shardCount (b % shardCount == shardIndex) and have at least one row not done.
+     */
+    public List<RowRange> pendingBatches(String split, int batchSize, int shardIndex, int shardCount) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount) {
+            throw new IllegalArgumentException("bad shard " + shardIndex + "/" + shardCount + " (need 0 <= index < count)");
+        }
+        byte[] done = store.completion(id, split);
+        long n = done.length;
+        long batches = (n + batchSize - 1) / batchSize;
+        List<RowRange> out = new ArrayList<>();
+        for (long b = shardIndex; b < batches; b += shardCount) {
+            long start = b * batchSize;
+            int count = (int) Math.min(batchSize, n - start);
+            for (int r = 0; r < count; r++) {
+                if (done[(int) (start + r)] != 1) {
+                    out.add(new RowRange(start, count));
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    public long doneRows(String split) {
+        return store.doneRows(id, split);
+    }
+
+    /**
+     * Stores rows [firstRow, firstRow + rows) of split. features is float32 (native byte order) laid out
+     * [outputs][rows][K]; output c goes to its own file. Rejects NaN/Inf (and float16 overflow) before writing anything.
+     *
+     * @throws StoreIOException naming the file if a write fails; the rows then stay pending.
+     */
+    public void writeRows(String split, long firstRow, int rows, MemorySegment features) {
+        Manifest m = store.manifest();
+        SplitInfo s = m.spec().split(split);
+        if (rows < 0 || firstRow < 0 || firstRow + rows > s.rows()) {
+            throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + rows) + ") out of range for split '"
+                    + split + "' with " + s.rows() + " rows");
+        }
+        int k = m.projector().k();
+        int outputs = m.outputs();
+        long per = (long) rows * k;
+        if (features.byteSize() != per * outputs * Float.BYTES) {
+            throw new IllegalArgumentException("features hold " + features.byteSize() + " bytes, expected " + outputs + " x "
+                    + rows + " x " + k + " float32 = " + per * outputs * Float.BYTES);
+        }
+        if (per > Integer.MAX_VALUE / 4) throw new IllegalArgumentException("write at most " + (Integer.MAX_VALUE / 4 / k) + " rows at a time");
+        Npy.Dtype dtype = FeatureStore.npyDtype(m.dtype());
+        ByteBuffer[] encoded = new ByteBuffer[outputs];
+        float[] buf = new float[(int) per];
+        for (int c = 0; c < outputs; c++) {
+            MemorySegment.copy(features, ValueLayout.JAVA_FLOAT, c * per * Float.BYTES, buf, 0, (int) per);
+            for (int i = 0; i < buf.length; i++) {
+                float v = buf[i];
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("non-finite feature " + v + " at output " + c + ", row "
+                            + (firstRow + i / k) + ", column " + i % k + " of split '" + split + "' (nothing written)");
+                }
+                if (dtype == Npy.Dtype.FLOAT16 && Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(v)))) {
+                    throw new IllegalArgumentException("feature " + v + " at output " + c + ", row " + (firstRow + i / k)
+                            + " overflows float16 (nothing written)");
+                }
+            }
+            encoded[c] = encode(dtype, buf);
+        }
+        for (int c = 0; c < outputs; c++) {
+            Manifest.FileEntry f = m.file(id, split, outputs == 1 ? null : c);
+            long header = Npy.header(dtype, f.rows(), f.dim()).length;
+            write(store.dir().resolve(f.path()), encoded[c], header + firstRow * k * dtype.size);
+        }
+        byte[] ones = new byte[rows];
+        Arrays.fill(ones, (byte) 1);
+        write(store.dir().resolve(m.completionFile(id, split).path()), ByteBuffer.wrap(ones), firstRow);
+    }
+
+    /** Sets the checkpoint's status to complete if every row of every split is done; returns whether it is. */
+    public boolean markComplete() {
+        return store.markComplete(id);
+    }
+
+    private static ByteBuffer encode(Npy.Dtype dtype, float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * dtype.size).order(ByteOrder.LITTLE_ENDIAN);
+        if (dtype == Npy.Dtype.FLOAT16) {
+            for (float x : v) b.putShort(Float.floatToFloat16(x));
+        } else {
+            b.asFloatBuffer().put(v);
+            b.position(b.capacity());
+        }
+        return b.flip();
+    }
+
+    private void write(Path p, ByteBuffer data, long position) {
+        try (StoreIo.WritableFile f = store.io().open(p)) {
+            f.write(data, position);
+            f.force();
+        } catch (IOException e) {
+            throw new StoreIOException(p, "cannot write", e);
+        }
+    }
+}

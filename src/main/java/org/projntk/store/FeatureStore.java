@@ -1,0 +1,358 @@
+package org.projntk.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.projntk.data.Npy;
+
+/**
+ * A directory of projected features: {@code manifest.json}, one {@code .npy} file per (checkpoint, split, class) and one
+ * completion bitmap per (checkpoint, split). See docs/store.md. Several processes may write disjoint batches of one
+ * store at once; creation and manifest updates are serialised with a file lock on {@code <store>/.lock}.
+ */
+public final class FeatureStore {
+    public static final String MANIFEST = "manifest.json";
+    public static final String LOCK = ".lock";
+
+    static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** FileLock is per process; threads of this JVM also serialise on one monitor per store directory. */
+    private static final Map<Path, Object> JVM_LOCKS = new ConcurrentHashMap<>();
+
+    private final Path dir;
+    private final StoreIo io;
+    private volatile Manifest manifest;
+
+    private FeatureStore(Path dir, StoreIo io, Manifest manifest) {
+        this.dir = dir;
+        this.io = io;
+        this.manifest = manifest;
+    }
+
+    /** Creates a new store; fails if {@code dir} already holds one. */
+    public static FeatureStore create(Path dir, StoreSpec spec) {
+        return create(dir, spec, StoreIo.DEFAULT, false);
+    }
+
+    /** Opens the store in {@code dir} if its spec equals {@code spec} exactly, or creates it. */
+    public static FeatureStore openOrCreate(Path dir, StoreSpec spec) {
+        return create(dir, spec, StoreIo.DEFAULT, true);
+    }
+
+    static FeatureStore openOrCreate(Path dir, StoreSpec spec, StoreIo io) {
+        return create(dir, spec, io, true);
+    }
+
+    private static FeatureStore create(Path dir, StoreSpec spec, StoreIo io, boolean mayExist) {
+        Objects.requireNonNull(spec, "spec");
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StoreIOException(dir, "cannot create store directory", e);
+        }
+        Path abs = dir.toAbsolutePath().normalize();
+        return locked(abs, () -> {
+            Path m = abs.resolve(MANIFEST);
+            if (Files.exists(m)) {
+                if (!mayExist) throw new IllegalStateException("a store already exists in " + abs + " (use openOrCreate or open)");
+                Manifest existing = readManifest(abs);
+                requireCompatible(abs, existing.spec(), spec);
+                return new FeatureStore(abs, io, existing);
+            }
+            Manifest fresh = Manifest.empty(spec);
+            writeManifest(abs, fresh);
+            return new FeatureStore(abs, io, fresh);
+        });
+    }
+
+    /** Opens an existing store for reading (and for writing checkpoints of its own spec). */
+    public static FeatureStore open(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        return new FeatureStore(abs, StoreIo.DEFAULT, readManifest(abs));
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** The manifest as last read or written by this object. */
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    /** Re-reads the manifest from disk (other processes may have added checkpoints or completed them). */
+    public Manifest reload() {
+        manifest = readManifest(dir);
+        return manifest;
+    }
+
+    public StoreSpec spec() {
+        return manifest.spec();
+    }
+
+    /**
+     * Registers a checkpoint (or joins one registered by another process with the same checksum) and returns its writer.
+     * Feature files and completion bitmaps are created at full size and the manifest is written before any row.
+     */
+    public CheckpointWriter checkpoint(String id, String model, String checksum) {
+        checkName("checkpoint id", id);
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(checksum, "model checksum");
+        locked(dir, () -> {
+            Manifest m = readManifest(dir);
+            Manifest.Checkpoint existing = m.checkpoints().get(id);
+            if (existing != null) {
+                if (!existing.modelChecksum().equals(checksum)) {
+                    throw new IncompatibleStoreException("incompatible store " + dir + ": checkpoints." + id
+                            + ".model_checksum differs: store has " + existing.modelChecksum() + ", requested " + checksum);
+                }
+                for (Manifest.FileEntry f : m.files()) if (f.checkpoint().equals(id)) requireFile(dir.resolve(f.path()));
+                for (Manifest.CompletionEntry c : m.completion()) if (c.checkpoint().equals(id)) requireFile(dir.resolve(c.path()));
+                manifest = m;
+                return null;
+            }
+            List<Manifest.FileEntry> files = new ArrayList<>();
+            List<Manifest.CompletionEntry> done = new ArrayList<>();
+            Npy.Dtype dtype = npyDtype(m.dtype());
+            for (var s : m.splits().entrySet()) {
+                long rows = s.getValue().rows();
+                for (int c = 0; c < m.outputs(); c++) {
+                    Integer clazz = m.outputs() == 1 ? null : c;
+                    String rel = id + "/" + s.getKey() + (clazz == null ? "" : ".class" + c) + ".npy";
+                    prepareFeatureFile(dir.resolve(rel), dtype, rows, m.projector().k());
+                    files.add(new Manifest.FileEntry(id, s.getKey(), clazz, rows, m.projector().k(), m.dtype(), rel));
+                }
+                String rel = id + "/" + s.getKey() + ".done";
+                prepareCompletion(dir.resolve(rel), rows);
+                done.add(new Manifest.CompletionEntry(id, s.getKey(), rows, rel));
+            }
+            Manifest updated = m.withCheckpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING), files, done);
+            writeManifest(dir, updated);
+            manifest = updated;
+            return null;
+        });
+        return new CheckpointWriter(this, id);
+    }
+
+    /** A read-only view of stored features; float16 is converted to float32 on read. Close it to unmap. */
+    public StoredMatrix features(String checkpoint, String split, Integer clazz) {
+        Manifest.FileEntry f = manifest.file(checkpoint, split, clazz);
+        return new StoredMatrix(dir.resolve(f.path()), f.rows(), f.dim());
+    }
+
+    /** Rows of (checkpoint, split) marked done. */
+    public long doneRows(String checkpoint, String split) {
+        byte[] b = completion(checkpoint, split);
+        long n = 0;
+        for (byte x : b) if (x == 1) n++;
+        return n;
+    }
+
+    public boolean isComplete(String checkpoint) {
+        Manifest.Checkpoint c = reload().checkpoints().get(checkpoint);
+        if (c == null) throw new IllegalArgumentException("store " + dir + " has no checkpoint '" + checkpoint + "'");
+        return c.status().equals(Manifest.Checkpoint.COMPLETE);
+    }
+
+    // ---------------------------------------------------------------- package-private helpers used by CheckpointWriter
+
+    StoreIo io() {
+        return io;
+    }
+
+    /** The completion bitmap of (checkpoint, split), read now. */
+    byte[] completion(String checkpoint, String split) {
+        Manifest.CompletionEntry e = manifest.completionFile(checkpoint, split);
+        Path p = dir.resolve(e.path());
+        try {
+            byte[] b = Files.readAllBytes(p);
+            if (b.length != e.rows()) {
+                throw new IllegalStateException("completion bitmap " + p + " has " + b.length + " bytes, expected " + e.rows());
+            }
+            return b;
+        } catch (IOException ex) {
+            throw new StoreIOException(p, "cannot read completion bitmap", ex);
+        }
+    }
+
+    /** Sets the checkpoint's status to complete if every row of every split is done. */
+    boolean markComplete(String id) {
+        return locked(dir, () -> {
+            Manifest m = readManifest(dir);
+            manifest = m;
+            for (String split : m.splits().keySet()) {
+                for (byte x : completion(id, split)) if (x != 1) return false;
+            }
+            if (!m.checkpoints().get(id).status().equals(Manifest.Checkpoint.COMPLETE)) {
+                m = m.withStatus(id, Manifest.Checkpoint.COMPLETE);
+                writeManifest(dir, m);
+                manifest = m;
+            }
+            return true;
+        });
+    }
+
+    static Npy.Dtype npyDtype(String dtype) {
+        return switch (dtype) {
+            case "float32" -> Npy.Dtype.FLOAT32;
+            case "float16" -> Npy.Dtype.FLOAT16;
+            default -> throw new IllegalArgumentException("unsupported store dtype " + dtype);
+        };
+    }
+
+    static void checkName(String what, String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(what + " '" + name + "' must match " + NAME.pattern() + " (it becomes a file name)");
+        }
+    }
+
+    private void requireFile(Path p) {
+        if (!Files.isRegularFile(p)) throw new IllegalStateException("store " + dir + " is damaged: " + p + " is missing");
+    }
+
+    /** Keeps an existing file with the right header and size (a crash after creation); otherwise writes a fresh one. */
+    private void prepareFeatureFile(Path p, Npy.Dtype dtype, long rows, int k) throws IOException {
+        byte[] header = Npy.header(dtype, rows, k);
+        long size = header.length + rows * k * dtype.size;
+        if (Files.isRegularFile(p) && Files.size(p) == size) {
+            try {
+                Npy.Header h = Npy.readHeader(p);
+                if (h.dtype() == dtype && !h.fortranOrder() && java.util.Arrays.equals(h.shape(), new long[] {rows, k})) return;
+            } catch (RuntimeException e) {
+                // rewrite below
+            }
+        }
+        Files.createDirectories(p.getParent());
+        Files.deleteIfExists(p);
+        writeSized(p, header, size);
+    }
+
+    private void prepareCompletion(Path p, long rows) throws IOException {
+        if (Files.isRegularFile(p) && Files.size(p) == rows) return;
+        Files.createDirectories(p.getParent());
+        Files.deleteIfExists(p);
+        writeSized(p, new byte[0], rows);
+    }
+
+    /** Writes head at 0 and extends the file to size bytes (zeros), then forces it. */
+    private void writeSized(Path p, byte[] head, long size) {
+        try (StoreIo.WritableFile f = io.open(p)) {
+            f.write(ByteBuffer.wrap(head), 0);
+            if (size > head.length) f.write(ByteBuffer.allocate(1), size - 1);
+            f.force();
+        } catch (IOException e) {
+            throw new StoreIOException(p, "cannot create", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- manifest and lock
+
+    static Manifest readManifest(Path dir) {
+        Path m = dir.resolve(MANIFEST);
+        try {
+            Manifest man = JSON.readValue(Files.readAllBytes(m), Manifest.class);
+            if (!Manifest.FORMAT.equals(man.format())) throw new IllegalStateException(m + " is not a projntk feature store manifest");
+            if (man.formatVersion() != Manifest.VERSION) {
+                throw new IllegalStateException(m + " has format version " + man.formatVersion() + ", this build reads " + Manifest.VERSION);
+            }
+            return man;
+        } catch (NoSuchFileException e) {
+            throw new UncheckedIOException("no feature store in " + dir + " (missing " + MANIFEST + ")", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + m + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Atomic replace: temp file, fsync, rename, fsync directory. */
+    static void writeManifest(Path dir, Manifest man) {
+        Path tmp = dir.resolve(MANIFEST + ".tmp");
+        Path target = dir.resolve(MANIFEST);
+        try {
+            byte[] bytes = JSON.writeValueAsBytes(man);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) ch.write(b);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException e) {
+                // some file systems cannot fsync a directory; the rename itself is still atomic
+            }
+        } catch (IOException e) {
+            throw new StoreIOException(target, "cannot write manifest", e);
+        }
+    }
+
+    interface LockedAction<T> {
+        T run() throws IOException;
+    }
+
+    @SuppressWarnings("try")
+    static <T> T locked(Path dir, LockedAction<T> action) {
+        Object monitor = JVM_LOCKS.computeIfAbsent(dir, k -> new Object());
+        synchronized (monitor) {
+            Path lockFile = dir.resolve(LOCK);
+            try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                return action.run();
+            } catch (IOException e) {
+                throw new StoreIOException(lockFile, "I/O failure under the store lock", e);
+            }
+        }
+    }
+
+    static void requireCompatible(Path dir, StoreSpec have, StoreSpec want) {
+        List<String> diffs = new ArrayList<>();
+        ProjectorInfo a = have.projector(), b = want.projector();
+        diff(diffs, "projector.kind", a.kind(), b.kind());
+        diff(diffs, "projector.rng", a.rng(), b.rng());
+        diff(diffs, "projector.seed", a.seed(), b.seed());
+        diff(diffs, "projector.model_id", a.modelId(), b.modelId());
+        diff(diffs, "projector.k", a.k(), b.k());
+        diff(diffs, "projector.sjlt_s", a.sjltS(), b.sjltS());
+        diff(diffs, "projector.scaled", a.scaled(), b.scaled());
+        diff(diffs, "kernel", have.kernel(), want.kernel());
+        diff(diffs, "outputs", have.outputs(), want.outputs());
+        diff(diffs, "dtype", have.dtype(), want.dtype());
+        diff(diffs, "splits", have.splits().keySet(), want.splits().keySet());
+        for (var e : want.splits().entrySet()) {
+            SplitInfo x = have.splits().get(e.getKey()), y = e.getValue();
+            if (x == null) continue;
+            String p = "splits." + e.getKey() + ".";
+            diff(diffs, p + "dataset", x.dataset(), y.dataset());
+            diff(diffs, p + "start", x.start(), y.start());
+            diff(diffs, p + "end", x.end(), y.end());
+        }
+        if (!diffs.isEmpty()) throw new IncompatibleStoreException("incompatible store " + dir + ": " + String.join("; ", diffs));
+    }
+
+    private static void diff(List<String> out, String field, Object have, Object want) {
+        if (!Objects.equals(have, want)) out.add(field + " differs: store has " + have + ", requested " + want);
+    }
+}

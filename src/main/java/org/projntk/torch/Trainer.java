@@ -1,0 +1,47 @@
+package org.projntk.torch;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import org.projntk.bindings.projntk_h;
+import org.projntk.internal.Native;
+import org.projntk.internal.NativeHandle;
+
+/** SGD (with momentum) or Adam on cross-entropy, for training the built-in models. */
+public final class Trainer implements AutoCloseable {
+    public enum Optimizer { SGD, ADAM }
+
+    /** The loss and number of correct predictions of one step. */
+    public record Step(double loss, long correct) {}
+
+    private final Model model;
+    private final NativeHandle handle;
+
+    public Trainer(Model model, Optimizer optimizer, double learningRate, double momentum, double weightDecay) {
+        this.model = model;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Native.check(projntk_h.projntk_trainer_new(model.address(), optimizer.ordinal(), learningRate, momentum, weightDecay, out),
+                    "creating a " + optimizer + " trainer");
+            this.handle = new NativeHandle("trainer", out.get(ValueLayout.ADDRESS, 0), projntk_h::projntk_trainer_free);
+        }
+    }
+
+    public Step step(MemorySegment x, long[] shape, long[] labels) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment loss = arena.allocate(ValueLayout.JAVA_DOUBLE);
+            MemorySegment correct = arena.allocate(ValueLayout.JAVA_LONG);
+            synchronized (model) {
+                Native.check(projntk_h.projntk_trainer_step(handle.get(), x, Native.shape(arena, shape), shape.length,
+                        arena.allocateFrom(ValueLayout.JAVA_LONG, labels), loss, correct), "training step");
+            }
+            return new Step(loss.get(ValueLayout.JAVA_DOUBLE, 0), correct.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    @Override
+    public void close() {
+        handle.close();
+    }
+}
