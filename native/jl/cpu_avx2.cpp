@@ -16,6 +16,7 @@ static constexpr int NRV = 2;
 static inline vf vload(const float *p) { return _mm256_loadu_ps(p); }
 static inline void vstore(float *p, vf v) { _mm256_storeu_ps(p, v); }
 static inline vf vbcast(const float *p) { return _mm256_broadcast_ss(p); }
+static inline vf vsqrt(vf a) { return _mm256_sqrt_ps(a); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 
 #include "cpu_kernel.inc"

@@ -20,6 +20,7 @@ static constexpr int NRV = 2;
 static inline vf vload(const float *p) { return _mm512_loadu_ps(p); }
 static inline void vstore(float *p, vf v) { _mm512_storeu_ps(p, v); }
 static inline vf vbcast(const float *p) { return _mm512_set1_ps(*p); }
+static inline vf vsqrt(vf a) { return _mm512_maskz_sqrt_ps((__mmask16)0xFFFF, a); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 
 #include "cpu_kernel.inc"

@@ -103,7 +103,7 @@ PJ_HD uint32_t pj_f2u(float f) {
     return c.u;
 }
 
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
 #define PJ_FMAF(a, b, c) __fmaf_rn((a), (b), (c))
 #define PJ_SQRTF(a) __fsqrt_rn(a)
 #define PJ_DIVF(a, b) __fdiv_rn((a), (b))
@@ -115,7 +115,6 @@ PJ_HD uint32_t pj_f2u(float f) {
 
 // Constants as hexadecimal literals so every language reads the same float.
 constexpr float kLn2 = 0x1.62e430p-1f;           // ln 2
-constexpr float kSqrtHalfUp = 0x1.6a09e6p+0f;    // sqrt(2) rounded
 // ln f = 2s + s^3 * (2/3 + 2/5 s^2 + 2/7 s^4 + 2/9 s^6 + 2/11 s^8), s = (f-1)/(f+1)
 constexpr float kL3 = 0x1.555556p-1f;   // 2/3
 constexpr float kL5 = 0x1.99999ap-2f;   // 2/5
@@ -134,15 +133,14 @@ constexpr float kC6 = -0x1.55d3c8p+6f;
 constexpr float kC8 = 0x1.e1f506p+5f;
 constexpr float kC10 = -0x1.a6d1f2p+4f;
 
-// sqrt(-2 ln u) with u = ((w >> 8) + 1) / 2^24 in (0, 1].
-PJ_HD float box_muller_radius(uint32_t w) {
+// -2 ln u with u = ((w >> 8) + 1) / 2^24 in (0, 1]; the Box-Muller radius is its sqrt.
+PJ_HD float box_muller_r2(uint32_t w) {
     float m = (float)(int32_t)((w >> 8) + 1u);  // exact: 1 .. 2^24
     uint32_t bits = pj_f2u(m);
-    int32_t e = (int32_t)(bits >> 23) - 127;
-    float f = pj_u2f((bits & 0x007FFFFFu) | 0x3F800000u);  // m = f * 2^e, f in [1, 2)
-    int32_t big = f > kSqrtHalfUp;                          // branch-free so the CPU loops vectorise
-    f = big ? f * 0.5f : f;
-    e += big;
+    uint32_t mant = bits & 0x007FFFFFu;
+    uint32_t big = mant > 0x3504F3u;  // f > sqrt(2) (0x1.6a09e6p+0), compared on the bits: no branch
+    int32_t e = (int32_t)(bits >> 23) - 127 + (int32_t)big;
+    float f = pj_u2f((mant | 0x3F800000u) - (big << 23));  // m = f * 2^e, f in (0.7071, 1.4143]
     float s = PJ_DIVF(f - 1.0f, f + 1.0f);
     float z = s * s;
     float t = PJ_FMAF(z, kL11, kL9);
@@ -152,8 +150,10 @@ PJ_HD float box_muller_radius(uint32_t w) {
     float lnf = PJ_FMAF(s * z, t, 2.0f * s);
     float lnu = PJ_FMAF((float)(e - 24), kLn2, lnf);  // <= 0
     float r2 = -2.0f * lnu;
-    return PJ_SQRTF(r2 > 0.0f ? r2 : 0.0f);
+    return r2 > 0.0f ? r2 : 0.0f;
 }
+
+PJ_HD float box_muller_radius(uint32_t w) { return PJ_SQRTF(box_muller_r2(w)); }
 
 // (cos, sin) of 2 pi v / 2^24 with v = w >> 8.
 PJ_HD void unit_circle(uint32_t w, float *c_out, float *s_out) {

@@ -37,14 +37,13 @@ bool sjlt_accumulate(const Spec &spec, const float *block, int64_t rows, int64_t
 // Which CPU path is used: "avx512" or "avx2". PROJNTK_SIMD=avx2 in the environment forces AVX2.
 const char *cpu_simd();
 
-#ifdef PROJNTK_WITH_CUDA
+// CUDA kernels (projector_cuda.cu; linked only when the library is built with PROJNTK_WITH_CUDA).
 struct CudaState;
 CudaState *cuda_state_new(int device_index);
 void cuda_state_free(CudaState *state);
 // Same contract as the CPU kernels, host pointers in and out; throws projntk::Error (PROJNTK_ERR_CUDA).
 void cuda_accumulate(CudaState *state, const Spec &spec, bool fp32_strict, const float *block, int64_t rows,
                      int64_t cols, uint64_t offset, float *out);
-#endif
 
 }  // namespace jl
 }  // namespace projntk

@@ -466,13 +466,11 @@ static void test_cuda() {
                 double tol = (strict || sjlt) ? 1e-5 : 1e-3;
                 CHECK(eg < tol, "cuda %s strict=%d B=%lld P=%lld K=%lld: rel err %g (cpu %g)", kind_name(kind), strict,
                       (long long)sh.B, (long long)sh.P, (long long)sh.K, eg, ec);
-                // The GPU regenerates R itself: every entry it used must be the CPU's. With x = e_p the
-                // projection is exactly row p of R (one product by 1.0 per output, in any precision mode
-                // for Rademacher since +-1/sqrt(K) survives TF32 only when scaled exactly; so use UNSCALED).
                 projntk_projector_free(g);
                 projntk_projector_free(c);
             }
-    // Rademacher (unscaled, entries +-1: exact in TF32) and SJLT: the GPU reproduces R[p,:] bit for bit.
+    // The GPU regenerates R itself. With x = identity rows the projection is R, exactly: unscaled
+    // Rademacher entries (+-1) survive TF32 rounding, and SJLT runs in fp32.
     for (int kind : {0, 2}) {
         const int64_t P = 300, K = 1000;
         projntk_projector *g = nullptr, *c = nullptr;

@@ -194,6 +194,18 @@ std::string what_of(const std::exception &e) {
     return e.what();
 }
 
+// One line for the fallback warning: TorchScript errors end with the actual cause after a traceback.
+std::string one_line(const std::string &msg) {
+    std::string line;
+    size_t end = msg.find_last_not_of(" \n");
+    if (end != std::string::npos) {
+        size_t start = msg.rfind('\n', end);
+        line = msg.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
+    }
+    if (line.size() > 300) line = line.substr(0, 300) + "...";
+    return line;
+}
+
 }  // namespace
 
 int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labels, int32_t output, int32_t strategy,
@@ -241,10 +253,7 @@ int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labe
             } catch (const Error &) {
                 throw;
             } catch (const std::exception &e) {
-                std::string msg = what_of(e);
-                if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
-                for (char &ch : msg)
-                    if (ch == '\n') ch = ' ';
+                std::string msg = one_line(what_of(e));
                 std::fprintf(stderr,
                              "projntk: functional per-example gradients failed (%s); falling back to iterative\n",
                              msg.c_str());

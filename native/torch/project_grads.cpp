@@ -8,9 +8,9 @@ using namespace projntk;
 namespace {
 
 struct Sink {
-    projntk_projector *projector;
-    float *out;
-    int64_t B, K;
+    projntk_projector *projector = nullptr;
+    float *out = nullptr;
+    int64_t B = 0, K = 0;
     int status = PROJNTK_OK;
     std::string message;
 };
@@ -56,7 +56,11 @@ extern "C" int projntk_project_grads(projntk_model *model, projntk_projector *pr
         require(cap / K / B >= n_out, "out capacity " + std::to_string(cap) + " < n_outputs*B*K = " +
                                           std::to_string(n_out) + "*" + std::to_string(B) + "*" + std::to_string(K));
         std::memset(out, 0, sizeof(float) * static_cast<size_t>(n_out * B * K));
-        Sink sink{projector, out, B, K};
+        Sink sink;
+        sink.projector = projector;
+        sink.out = out;
+        sink.B = B;
+        sink.K = K;
         int32_t used;
         try {
             // Gradients are checked by the projector unless it was built with PROJNTK_PROJ_NO_CHECK.

@@ -23,7 +23,8 @@ struct projntk_model {
 
 namespace projntk {
 
-// c10::Error first (without its backtrace), then projntk::guarded's mapping.
+// c10::Error first (without its backtrace), other exceptions from libtorch as PROJNTK_ERR_TORCH, then
+// projntk::guarded's mapping (projntk::Error keeps its status).
 template <class Body>
 int torch_guarded(const char *where, Body &&body) noexcept {
     return guarded(where, [&] {
@@ -32,6 +33,13 @@ int torch_guarded(const char *where, Body &&body) noexcept {
         } catch (const c10::Error &e) {
             throw Error(PROJNTK_ERR_TORCH, e.what_without_backtrace());
         } catch (const torch::jit::ErrorReport &e) {
+            throw Error(PROJNTK_ERR_TORCH, e.what());
+        } catch (const Error &) {
+            throw;
+        } catch (const std::bad_alloc &) {
+            throw;
+        } catch (const std::exception &e) {
+            // libtorch also throws plain std::runtime_error (e.g. an op failing inside the TorchScript interpreter).
             throw Error(PROJNTK_ERR_TORCH, e.what());
         }
     });

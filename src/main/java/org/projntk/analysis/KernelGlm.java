@@ -41,7 +41,7 @@ public final class KernelGlm {
         }
 
         public static Options defaults() {
-            return new Options(1e-3, false, 300, 1e-5, 10);
+            return new Options(1e-3, false, 300, 1e-4, 10);
         }
 
         public Options withLambda(double l) {
@@ -113,9 +113,14 @@ public final class KernelGlm {
         }
         long t0 = System.nanoTime();
         double lambdaEff = opt.absoluteLambda() ? opt.lambda() : opt.lambda() * n * square(kernelScale(trainKernel));
-        Objective obj = new Objective(trainKernel, targets, classes, lambdaEff);
+        boolean symmetric = isSymmetric(trainKernel);
+        Objective obj = new Objective(trainKernel, targets, classes, lambdaEff, symmetric);
+        // The softmax loss has Hessian <= I/2 per example, so the objective is L-smooth with
+        // L <= σ_max(K)²/(2N) + λ_eff (+1/2 for the bias): 1/L is a safe first step.
+        double sigma = largestSingularValue(trainKernel, symmetric);
+        double lip = sigma * sigma / (2.0 * n) + lambdaEff + 0.5;
         double[] theta = new double[n * classes + classes];
-        Lbfgs.Result r = Lbfgs.minimize(obj::value, theta, opt.maxIterations(), opt.tolerance(), opt.history());
+        Lbfgs.Result r = Lbfgs.minimize(obj::value, theta, opt.maxIterations(), opt.tolerance(), opt.history(), 1.0 / lip);
         float[] w = new float[n * classes];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) r.x()[i];
@@ -166,6 +171,57 @@ public final class KernelGlm {
         return out;
     }
 
+    /**
+     * Train kernels are symmetric up to float rounding. Then Kᵀ·G is computed as K·G, which is about twice as fast
+     * with OpenBLAS's sgemm for a thin right-hand side.
+     */
+    static boolean isSymmetric(KernelMatrix k) {
+        int n = k.rows();
+        double scale = 0;
+        for (int i = 0; i < n; i++) {
+            scale = Math.max(scale, Math.abs(k.get(i, i)));
+        }
+        double tol = 1e-5 * Math.max(scale, Float.MIN_NORMAL);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                if (Math.abs(k.get(i, j) - k.get(j, i)) > tol) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** σ_max(K) by a few power iterations on KᵀK (only the order of magnitude matters here). */
+    static double largestSingularValue(KernelMatrix k, boolean symmetric) {
+        int n = k.rows();
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, (float) (1 / Math.sqrt(n)));
+        double sigma = 0;
+        for (int it = 0; it < 12; it++) {
+            float[] kv = KernelProducts.times(k, v, 1);
+            double nk = norm(kv);
+            if (nk == 0 || !Double.isFinite(nk)) {
+                return Double.isFinite(nk) ? 0 : Double.MAX_VALUE;
+            }
+            float[] w = symmetric ? KernelProducts.times(k, kv, 1) : KernelProducts.transposeTimes(k, kv, 1);
+            double nw = norm(w);
+            sigma = Math.sqrt(nw); // ||KᵀK v|| -> σ² for the top singular vector
+            for (int i = 0; i < n; i++) {
+                v[i] = (float) (w[i] / nw);
+            }
+        }
+        return sigma;
+    }
+
+    private static double norm(float[] x) {
+        double s = 0;
+        for (float f : x) {
+            s += (double) f * f;
+        }
+        return Math.sqrt(s);
+    }
+
     /** s = mean diagonal, or the RMS entry when the diagonal is not positive (an odd, non-PSD kernel). */
     static double kernelScale(KernelMatrix k) {
         double d = 0;
@@ -200,12 +256,14 @@ public final class KernelGlm {
         private final int[] y;
         private final int c;
         private final double lambda;
+        private final boolean symmetric;
 
-        Objective(KernelMatrix k, int[] y, int c, double lambda) {
+        Objective(KernelMatrix k, int[] y, int c, double lambda, boolean symmetric) {
             this.k = k;
             this.y = y;
             this.c = c;
             this.lambda = lambda;
+            this.symmetric = symmetric;
         }
 
         double value(double[] theta, double[] grad) {
@@ -241,7 +299,7 @@ public final class KernelGlm {
                     gb[q] += d;
                 }
             }
-            float[] kg = KernelProducts.transposeTimes(k, g, c);
+            float[] kg = symmetric ? KernelProducts.times(k, g, c) : KernelProducts.transposeTimes(k, g, c);
             for (int i = 0; i < nw; i++) {
                 grad[i] = kg[i] + lambda * theta[i];
             }

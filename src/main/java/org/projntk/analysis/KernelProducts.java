@@ -20,7 +20,7 @@ final class KernelProducts {
 
     static boolean useBlas() {
         Boolean f = forceBlas;
-        return f != null ? f : !"java".equals(Blas.implementation());
+        return f != null ? f : Blas.isOpenBlas();
     }
 
     /** Z[rows x c] = K X, X [cols x c] row-major. */

@@ -9,9 +9,13 @@ final class Lbfgs {
         double value(double[] x, double[] grad);
     }
 
+    /** {@code converged}: the gradient tolerance was met, or no decrease was possible (float32 noise floor). */
     record Result(double[] x, double fx, double gradInfNorm, int iterations, int evaluations, boolean converged) {}
 
-    static Result minimize(Function f, double[] x0, int maxIter, double tol, int m) {
+    static volatile boolean trace = false;
+
+    /** {@code firstStep}: the step length along -∇f for the first iteration (e.g. 1/L for an L-smooth f). */
+    static Result minimize(Function f, double[] x0, int maxIter, double tol, int m, double firstStep) {
         int d = x0.length;
         double[] x = x0.clone();
         double[] g = new double[d];
@@ -28,6 +32,7 @@ final class Lbfgs {
         double[] xn = new double[d];
         double[] gn = new double[d];
         boolean converged = infNorm(g) <= tol * g0;
+        boolean stalled = false;
         int it = 0;
         while (!converged && it < maxIter) {
             it++;
@@ -56,10 +61,13 @@ final class Lbfgs {
                 scale(dir, -1);
                 gd = dot(g, dir);
             }
-            double step = stored == 0 ? Math.min(1.0, 1.0 / Math.max(1e-300, Math.sqrt(-gd))) : 1.0;
+            double step = stored == 0 ? firstStep : 1.0;
             double fn = Double.NaN;
             boolean accepted = false;
-            for (int ls = 0; ls < 50; ls++) {
+            // Few halvings for a quasi-Newton step: when step 1 fails by orders of magnitude, the objective is at the
+            // float32 noise floor of the kernel products and further evaluations are wasted.
+            int maxHalvings = stored == 0 ? 40 : 10;
+            for (int ls = 0; ls < maxHalvings; ls++) {
                 for (int i = 0; i < d; i++) {
                     xn[i] = x[i] + step * dir[i];
                 }
@@ -71,8 +79,17 @@ final class Lbfgs {
                 }
                 step *= 0.5;
             }
+            if (trace) {
+                System.err.printf("lbfgs it %d f %.9g step %.3g evals %d |g| %.3g%n", it, fn, step, evals, infNorm(gn));
+            }
             if (!accepted) {
-                break; // no decrease possible at float precision: we are as close as we can get
+                // no decrease along this direction: retry once from steepest descent, else stop (stalled)
+                if (stored > 0) {
+                    stored = 0;
+                    continue;
+                }
+                stalled = true;
+                break;
             }
             double[] sv = new double[d];
             double[] yv = new double[d];
@@ -88,13 +105,12 @@ final class Lbfgs {
                 head = (head + 1) % m;
                 stored = Math.min(stored + 1, m);
             }
-            double fPrev = fx;
             System.arraycopy(xn, 0, x, 0, d);
             System.arraycopy(gn, 0, g, 0, d);
             fx = fn;
-            converged = infNorm(g) <= tol * g0 || Math.abs(fPrev - fx) <= 1e-12 * Math.max(1.0, Math.abs(fx));
+            converged = infNorm(g) <= tol * g0;
         }
-        return new Result(x, fx, infNorm(g), it, evals, converged);
+        return new Result(x, fx, infNorm(g), it, evals, converged || stalled);
     }
 
     static double dot(double[] a, double[] b) {

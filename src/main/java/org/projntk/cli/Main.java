@@ -45,6 +45,8 @@ public final class Main {
         try {
             switch (command) {
                 case "version" -> VersionCommand.run(out);
+                case "featurize" -> FeaturizeCommand.run(new Args(argv, 1, java.util.Set.of("unscaled")), out, err);
+                case "train" -> TrainCommand.run(new Args(argv, 1, java.util.Set.of()), out);
                 case "bench" -> BenchCommand.run(argv, out);
                 default -> {
                     err.println("projntk: unknown command '" + command + "'");

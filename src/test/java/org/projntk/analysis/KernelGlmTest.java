@@ -79,7 +79,7 @@ class KernelGlmTest {
         }
         for (Boolean blas : new Boolean[] {false, true}) {
             KernelProducts.forceBlas = blas;
-            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, c, lambda);
+            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, c, lambda, false);
             double[] grad = new double[theta.length];
             double f = obj.value(theta, grad);
             assertEquals(referenceLoss(k, y, c, lambda, theta), f, 1e-5 * Math.abs(f));

@@ -1,0 +1,239 @@
+// CUDA projection kernels. R is regenerated on the fly from philox.h, exactly as on the CPU.
+//
+// Dense: each block owns a 16-row x 64-column output tile and one contiguous slice ("split") of the
+// reduction over p; it streams 32-row chunks of x and of a freshly generated R tile through shared
+// memory into TF32 tensor-core MMAs (wmma m16n16k8, fp32 accumulation), or plain fp32 FMAs in
+// FP32_STRICT mode. Splits write partial sums to a workspace that a second kernel adds into out in
+// split order, so there are no atomics and the result does not depend on scheduling. The split count
+// depends only on (cols, K), never on the batch size, so a row's result does not depend on its batch.
+// SJLT: one thread per (row, nonzero block j, split) walks its p range in order and scatters into its
+// own block of the partial row: again no atomics.
+#include <cuda_runtime.h>
+#include <mma.h>
+
+#include <string>
+
+#include "philox.h"
+#include "projector.hpp"
+#include "status.hpp"
+
+namespace projntk {
+namespace jl {
+
+namespace {
+
+constexpr int TM = 16;   // rows of x per block
+constexpr int TN = 64;   // columns of K per block (4 warps x 16)
+constexpr int TK = 32;   // rows of R per shared-memory chunk
+constexpr int kThreads = 128;
+
+void check(cudaError_t err, const char *what) {
+    if (err != cudaSuccess) throw Error(PROJNTK_ERR_CUDA, std::string(what) + ": " + cudaGetErrorString(err));
+}
+
+// Fills Rs[TK][TN] with R[p0 .. p0+TK, k0 .. k0+TN): each thread makes 16 consecutive columns of one row.
+__device__ void fill_r_tile(const Spec &sp, uint64_t p0, int64_t pend, uint64_t k0, float (*Rs)[TN + 4]) {
+    const int row = threadIdx.x / 4, c0 = (threadIdx.x % 4) * 16;
+    const uint64_t p = p0 + row;
+    if ((int64_t)p >= pend) {
+        for (int c = 0; c < 16; ++c) Rs[row][c0 + c] = 0.0f;
+        return;
+    }
+    if (sp.kind == PROJNTK_PROJ_RADEMACHER) {
+        const uint64_t k = k0 + c0;  // 16 columns inside one 128-column block (k0 is a multiple of 64)
+        const Philox4 bits = block_bits(sp.key, p, k >> 7);
+        const uint32_t word = bits.v[(k >> 5) & 3] >> (k & 31);
+        for (int c = 0; c < 16; ++c) Rs[row][c0 + c] = ((word >> c) & 1u) ? -sp.scale : sp.scale;
+    } else {
+        for (int g = 0; g < 4; ++g) {
+            const uint64_t k = k0 + c0 + 4 * g;
+            const Philox4 bits = block_bits(sp.key, p, k >> 2);
+            for (int c = 0; c < 4; ++c) Rs[row][c0 + 4 * g + c] = gaussian_from_bits(bits, k + c) * sp.scale;
+        }
+    }
+}
+
+// partial[split][rows x K] = x[:, range of split] . R[range, :]
+template <bool kStrict>
+__global__ void __launch_bounds__(kThreads) dense_kernel(Spec sp, const float *__restrict__ x, int64_t rows,
+                                                         int64_t cols, uint64_t offset, int64_t split_len,
+                                                         float *__restrict__ partial) {
+    __shared__ float Xs[TM][TK + 4];
+    __shared__ float Rs[TK][TN + 4];
+    const int64_t K = (int64_t)sp.K;
+    const int64_t r0 = (int64_t)blockIdx.y * TM, k0 = (int64_t)blockIdx.x * TN;
+    const int64_t pb = (int64_t)blockIdx.z * split_len;
+    const int64_t pe = pb + split_len < cols ? pb + split_len : cols;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+
+    using namespace nvcuda;
+    wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc;
+    wmma::fill_fragment(acc, 0.0f);
+    // Strict mode: thread owns rows (lane / 4) + {0, 8} and columns warp*16 + (lane % 4)*4 + {0..3}.
+    float sacc[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+
+    for (int64_t p0 = pb; p0 < pe; p0 += TK) {
+        for (int i = threadIdx.x; i < TM * TK; i += kThreads) {
+            const int r = i / TK, c = i % TK;
+            const int64_t gr = r0 + r, gp = p0 + c;
+            float v = (gr < rows && gp < pe) ? x[gr * cols + gp] : 0.0f;
+            Xs[r][c] = kStrict ? v : wmma::__float_to_tf32(v);
+        }
+        fill_r_tile(sp, offset + (uint64_t)p0, (int64_t)offset + pe, (uint64_t)k0, Rs);
+        __syncthreads();
+        if (kStrict) {
+            const int rr = lane / 4, cc = warp * 16 + (lane % 4) * 4;
+            for (int kk = 0; kk < TK; ++kk) {
+                for (int h = 0; h < 2; ++h) {
+                    const float a = Xs[rr + 8 * h][kk];
+                    for (int c = 0; c < 4; ++c) sacc[h][c] = __fmaf_rn(a, Rs[kk][cc + c], sacc[h][c]);
+                }
+            }
+        } else {
+            for (int kk = 0; kk < TK; kk += 8) {
+                wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> a;
+                wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> b;
+                wmma::load_matrix_sync(a, &Xs[0][kk], TK + 4);
+                wmma::load_matrix_sync(b, &Rs[kk][warp * 16], TN + 4);
+                for (int t = 0; t < b.num_elements; ++t) b.x[t] = wmma::__float_to_tf32(b.x[t]);
+                wmma::mma_sync(acc, a, b, acc);
+            }
+        }
+        __syncthreads();
+    }
+    // Stage the tile through shared memory (reusing Rs) and write the valid part.
+    float(*Cs)[TN + 4] = Rs;
+    if (kStrict) {
+        const int rr = lane / 4, cc = warp * 16 + (lane % 4) * 4;
+        for (int h = 0; h < 2; ++h)
+            for (int c = 0; c < 4; ++c) Cs[rr + 8 * h][cc + c] = sacc[h][c];
+    } else {
+        wmma::store_matrix_sync(&Cs[0][warp * 16], acc, TN + 4, wmma::mem_row_major);
+    }
+    __syncthreads();
+    float *dst = partial + (int64_t)blockIdx.z * rows * K;
+    for (int i = threadIdx.x; i < TM * TN; i += kThreads) {
+        const int r = i / TN, c = i % TN;
+        if (r0 + r < rows && k0 + c < K) dst[(r0 + r) * K + k0 + c] = Cs[r][c];
+    }
+}
+
+// partial[split][b, block j] += x[b, p] * R[p, :] for the split's p range, j = blockIdx.y.
+__global__ void sjlt_kernel(Spec sp, const float *__restrict__ x, int64_t rows, int64_t cols, uint64_t offset,
+                            int64_t split_len, float *__restrict__ partial) {
+    const int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= rows) return;
+    const uint64_t j = blockIdx.y;
+    const int64_t K = (int64_t)sp.K;
+    const int64_t pb = (int64_t)blockIdx.z * split_len;
+    const int64_t pe = pb + split_len < cols ? pb + split_len : cols;
+    float *o = partial + (int64_t)blockIdx.z * rows * K + b * K;
+    for (int64_t p = pb; p < pe; ++p) {
+        uint64_t pos;
+        uint32_t negative;
+        sjlt_nonzero(block_bits(sp.key, offset + (uint64_t)p, j >> 1), j, sp.K, sp.s, &pos, &negative);
+        o[pos] = __fmaf_rn(x[b * cols + p], negative ? -sp.scale : sp.scale, o[pos]);
+    }
+}
+
+// out += sum of partials, in split order.
+__global__ void reduce_kernel(const float *__restrict__ partial, int64_t n, int64_t splits, float *__restrict__ out) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float s = 0.0f;
+    for (int64_t t = 0; t < splits; ++t) s += partial[t * n + i];
+    out[i] += s;
+}
+
+struct Buffer {
+    float *ptr = nullptr;
+    size_t cap = 0;
+    void ensure(size_t n, const char *what) {
+        if (n <= cap) return;
+        if (ptr) cudaFree(ptr);
+        ptr = nullptr;
+        cap = 0;
+        check(cudaMalloc(&ptr, n * sizeof(float)), what);
+        cap = n;
+    }
+    ~Buffer() {
+        if (ptr) cudaFree(ptr);
+    }
+};
+
+}  // namespace
+
+struct CudaState {
+    int device = 0;
+    cudaStream_t stream = nullptr;
+    Buffer x, out, partial;
+};
+
+CudaState *cuda_state_new(int device_index) {
+    int count = 0;
+    check(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
+    if (device_index >= count)
+        throw Error(PROJNTK_ERR_CUDA, "CUDA device " + std::to_string(device_index) + " requested, " +
+                                          std::to_string(count) + " present");
+    check(cudaSetDevice(device_index), "cudaSetDevice");
+    auto *st = new CudaState;
+    st->device = device_index;
+    cudaError_t err = cudaStreamCreateWithFlags(&st->stream, cudaStreamNonBlocking);
+    if (err != cudaSuccess) {
+        delete st;
+        check(err, "cudaStreamCreate");
+    }
+    return st;
+}
+
+void cuda_state_free(CudaState *st) {
+    if (!st) return;
+    cudaSetDevice(st->device);
+    if (st->stream) cudaStreamDestroy(st->stream);
+    delete st;
+}
+
+void cuda_accumulate(CudaState *st, const Spec &sp, bool fp32_strict, const float *block, int64_t rows, int64_t cols,
+                     uint64_t offset, float *out) {
+    check(cudaSetDevice(st->device), "cudaSetDevice");
+    const int64_t K = (int64_t)sp.K;
+    const bool sjlt = sp.kind == PROJNTK_PROJ_SJLT;
+    // Splits of the reduction: enough blocks to fill the GPU, a function of (cols, K) only.
+    const int64_t col_tiles = sjlt ? (int64_t)sp.s : (K + TN - 1) / TN;
+    int64_t splits = (cols + 2047) / 2048;
+    const int64_t want = (2048 + col_tiles - 1) / col_tiles;
+    if (splits > want) splits = want;
+    const int64_t max_by_memory = ((int64_t)1 << 28) / (rows * K > 0 ? rows * K : 1);  // 1 GiB of partials
+    if (splits > max_by_memory) splits = max_by_memory;
+    if (splits < 1) splits = 1;
+    int64_t split_len = (cols + splits - 1) / splits;
+    if (!sjlt) split_len = (split_len + TK - 1) / TK * TK;
+    splits = (cols + split_len - 1) / split_len;
+
+    st->x.ensure((size_t)(rows * cols), "cudaMalloc(x)");
+    st->out.ensure((size_t)(rows * K), "cudaMalloc(out)");
+    st->partial.ensure((size_t)(splits * rows * K), "cudaMalloc(partials)");
+    cudaStream_t s = st->stream;
+    check(cudaMemcpyAsync(st->x.ptr, block, sizeof(float) * rows * cols, cudaMemcpyHostToDevice, s), "copy x");
+    check(cudaMemcpyAsync(st->out.ptr, out, sizeof(float) * rows * K, cudaMemcpyHostToDevice, s), "copy out");
+    if (sjlt) {
+        check(cudaMemsetAsync(st->partial.ptr, 0, sizeof(float) * splits * rows * K, s), "clear partials");
+        dim3 grid((unsigned)((rows + 31) / 32), sp.s, (unsigned)splits);
+        sjlt_kernel<<<grid, 32, 0, s>>>(sp, st->x.ptr, rows, cols, offset, split_len, st->partial.ptr);
+    } else {
+        dim3 grid((unsigned)((K + TN - 1) / TN), (unsigned)((rows + TM - 1) / TM), (unsigned)splits);
+        if (fp32_strict)
+            dense_kernel<true><<<grid, kThreads, 0, s>>>(sp, st->x.ptr, rows, cols, offset, split_len, st->partial.ptr);
+        else
+            dense_kernel<false><<<grid, kThreads, 0, s>>>(sp, st->x.ptr, rows, cols, offset, split_len, st->partial.ptr);
+    }
+    check(cudaGetLastError(), "projection kernel launch");
+    const int64_t n = rows * K;
+    reduce_kernel<<<(unsigned)((n + 255) / 256), 256, 0, s>>>(st->partial.ptr, n, splits, st->out.ptr);
+    check(cudaGetLastError(), "reduce kernel launch");
+    check(cudaMemcpyAsync(out, st->out.ptr, sizeof(float) * n, cudaMemcpyDeviceToHost, s), "copy out back");
+    check(cudaStreamSynchronize(s), "projection kernels");
+}
+
+}  // namespace jl
+}  // namespace projntk
