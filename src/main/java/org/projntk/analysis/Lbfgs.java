@@ -33,6 +33,8 @@ final class Lbfgs {
         double[] gn = new double[d];
         boolean converged = infNorm(g) <= tol * g0;
         boolean stalled = false;
+        double lastRel = Double.POSITIVE_INFINITY; // relative decrease of the last accepted step
+        int flat = 0;
         int it = 0;
         while (!converged && it < maxIter) {
             it++;
@@ -66,7 +68,7 @@ final class Lbfgs {
             boolean accepted = false;
             // Few halvings for a quasi-Newton step: when step 1 fails by orders of magnitude, the objective is at the
             // float32 noise floor of the kernel products and further evaluations are wasted.
-            int maxHalvings = stored == 0 ? 40 : 10;
+            int maxHalvings = it == 1 ? 40 : 10;
             for (int ls = 0; ls < maxHalvings; ls++) {
                 for (int i = 0; i < d; i++) {
                     xn[i] = x[i] + step * dir[i];
@@ -84,7 +86,7 @@ final class Lbfgs {
             }
             if (!accepted) {
                 // no decrease along this direction: retry once from steepest descent, else stop (stalled)
-                if (stored > 0) {
+                if (stored > 0 && lastRel > 1e-9) {
                     stored = 0;
                     continue;
                 }
@@ -107,8 +109,15 @@ final class Lbfgs {
             }
             System.arraycopy(xn, 0, x, 0, d);
             System.arraycopy(gn, 0, g, 0, d);
+            lastRel = (fx - fn) / Math.max(1.0, Math.abs(fn));
             fx = fn;
             converged = infNorm(g) <= tol * g0;
+            // three steps in a row below the float32 noise of the objective: nothing more to gain
+            flat = lastRel < 1e-10 ? flat + 1 : 0;
+            if (flat >= 3) {
+                stalled = true;
+                break;
+            }
         }
         return new Result(x, fx, infNorm(g), it, evals, converged || stalled);
     }

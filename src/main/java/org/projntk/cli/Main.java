@@ -22,7 +22,7 @@ public final class Main {
                          [--device cpu|cuda] --out FILE.npy
               similar    --store DIR --top k --out DIR [--normalize none|cosine] [--checkpoint ID] [--images N]
               surrogate  --store DIR --model PATH|builtin:NAME [--checkpoint ID] [--lambda X] [--json]
-              sweep      --model PATH|builtin:NAME --train SPEC --test SPEC --dims LIST --out DIR [--seed S]
+              sweep      --model PATH|builtin:NAME --train SPEC --test SPEC --dims LIST --out DIR [--seed S] [--repeats R]
               explain    --store DIR --model PATH --test-index i [--top k] [--out FILE.png]
               bench projection --P N --B N --K LIST --proj LIST     (LIST may include sgemm-precomputed)
               bench gradient   --model builtin:NAME --B LIST --grad functional,iterative [--device cpu|cuda]
@@ -47,6 +47,11 @@ public final class Main {
                 case "version" -> VersionCommand.run(out);
                 case "featurize" -> FeaturizeCommand.run(new Args(argv, 1, java.util.Set.of("unscaled")), out, err);
                 case "train" -> TrainCommand.run(new Args(argv, 1, java.util.Set.of()), out);
+                case "gram" -> AnalysisCommands.gram(new Args(argv, 1, java.util.Set.of()), out);
+                case "similar" -> AnalysisCommands.similar(new Args(argv, 1, java.util.Set.of()), out);
+                case "surrogate" -> AnalysisCommands.surrogate(new Args(argv, 1, java.util.Set.of("json")), out);
+                case "explain" -> AnalysisCommands.explain(new Args(argv, 1, java.util.Set.of()), out);
+                case "sweep" -> SweepCommand.run(new Args(argv, 1, java.util.Set.of()), out);
                 case "bench" -> BenchCommand.run(argv, out);
                 default -> {
                     err.println("projntk: unknown command '" + command + "'");

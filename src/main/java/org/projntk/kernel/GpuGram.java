@@ -1,0 +1,297 @@
+package org.projntk.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Objects;
+
+import org.projntk.internal.Cublas;
+import org.projntk.internal.Cuda;
+
+/**
+ * {@link Gram} on a CUDA device: the same operands, options, tile order and results, with each raw tile computed by
+ * one cuBLAS GEMM (FP32, or TF32 on tensor cores). Row-major host tiles in, row-major host tiles out.
+ *
+ * <p>Every kind is one GEMM per tile, thanks to one packing of the class matrices: row i of a block is
+ * [A_0[i], A_1[i], ..., A_{C-1}[i]] (C·d floats). Read as an [n x C·d] matrix, (block)·(block')ᵀ is
+ * Σ_c A_c B_cᵀ (trNTK, and pNTK with C = 1). Read as an [n·C x d] matrix (row i·C+c = A_c[i]), the same bytes give
+ * the eNTK block layout directly: entry (i·C+c, j·C+c') = A_c[i]·B_c'[j].
+ *
+ * <p>Not thread-safe beyond the method-level lock; close() frees device memory and is idempotent.
+ */
+public final class GpuGram implements AutoCloseable {
+    private final Cublas.Precision precision;
+    private final Cublas blas;
+    private Cuda.DeviceBuffer aDev;
+    private Cuda.DeviceBuffer bDev;
+    private Cuda.DeviceBuffer cDev;
+    private Arena hostArena;
+    private MemorySegment aHost;
+    private MemorySegment bHost;
+    private MemorySegment cHost;
+    private boolean closed;
+
+    public GpuGram(Cublas.Precision precision) {
+        this.precision = Objects.requireNonNull(precision, "precision");
+        Cuda.require();
+        this.blas = new Cublas();
+    }
+
+    public Cublas.Precision precision() {
+        return precision;
+    }
+
+    /** Host row-major C[m x n] = A[m x d] · B[n x d]ᵀ (one GEMM on the device). */
+    public synchronized void product(MemorySegment a, int m, MemorySegment b, int n, int d, MemorySegment c) {
+        ensureOpen();
+        if (m < 0 || n < 0 || d < 1) throw new IllegalArgumentException("bad product shape " + m + " x " + n + " x " + d);
+        checkSize(a, (long) m * d, "A");
+        checkSize(b, (long) n * d, "B");
+        checkSize(c, (long) m * n, "C");
+        if (m == 0 || n == 0) return;
+        ensureDevice((long) m * d, (long) n * d, (long) m * n);
+        aDev.copyFromHost(a.asSlice(0, (long) m * d * Float.BYTES), 0);
+        bDev.copyFromHost(b.asSlice(0, (long) n * d * Float.BYTES), 0);
+        blas.gemm(false, true, m, n, d, 1f, aDev, 0, d, bDev, 0, d, 0f, cDev, 0, n, precision);
+        cDev.copyToHost(0, c.asSlice(0, (long) m * n * Float.BYTES));
+    }
+
+    /** As {@link Gram#compute}, with the raw tiles from the GPU. */
+    public synchronized Gram.Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, TileSink sink) {
+        ensureOpen();
+        Objects.requireNonNull(opt, "options");
+        Objects.requireNonNull(sink, "sink");
+        Shape s = validate(rowsOp, colsOp, opt.kind());
+        int per = opt.kind() == KernelKind.ENTK ? s.classes : 1;
+        double[] rowDiag = null;
+        double[] colDiag = null;
+        if (opt.norm() == Normalization.COSINE) {
+            rowDiag = Gram.selfKernel(rowsOp, opt.kind());
+            colDiag = rowsOp == colsOp ? rowDiag : Gram.selfKernel(colsOp, opt.kind());
+        }
+        double scale = 1.0;
+        double mean = Double.NaN;
+        double std = Double.NaN;
+        if (opt.norm() == Normalization.STD) {
+            if (opt.stdScale() != null) {
+                scale = opt.stdScale();
+            } else {
+                double[] ms = entryMeanStd(rowsOp, colsOp, opt, s);
+                mean = ms[0];
+                std = ms[1];
+                if (!(std > 0)) throw new IllegalArgumentException("STD normalisation: the kernel entries have zero variance");
+                scale = std;
+            }
+        }
+        final double inv = 1.0 / scale;
+        final double[] rd = rowDiag;
+        final double[] cd = colDiag;
+        run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
+            if (opt.norm() == Normalization.STD) {
+                long n = (long) tr * tc;
+                for (long i = 0; i < n; i++) {
+                    tile.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (tile.getAtIndex(ValueLayout.JAVA_FLOAT, i) * inv));
+                }
+            } else if (opt.norm() == Normalization.COSINE) {
+                for (int i = 0; i < tr; i++) {
+                    double di = rd[(int) (r0 + i)];
+                    for (int j = 0; j < tc; j++) {
+                        double denom = Math.sqrt(di * cd[(int) (c0 + j)]);
+                        long idx = (long) i * tc + j;
+                        float v = tile.getAtIndex(ValueLayout.JAVA_FLOAT, idx);
+                        tile.setAtIndex(ValueLayout.JAVA_FLOAT, idx, denom > 0 ? (float) (v / denom) : 0f);
+                    }
+                }
+            }
+            sink.accept(r0, c0, tr, tc, tile);
+        });
+        return new Gram.Result(s.rows * per, s.cols * per, scale, mean, std);
+    }
+
+    /** As {@link Gram#computeMatrix}, on the GPU. */
+    public KernelMatrix computeMatrix(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt) {
+        Shape s = validate(rowsOp, colsOp, opt.kind());
+        long per = opt.kind() == KernelKind.ENTK ? s.classes : 1;
+        long r = s.rows * per;
+        long c = s.cols * per;
+        if (r > Integer.MAX_VALUE || c > Integer.MAX_VALUE || r * c > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("kernel of " + r + " x " + c + " is too large to hold in memory; stream it");
+        }
+        KernelMatrix out = KernelMatrix.allocate((int) r, (int) c);
+        compute(rowsOp, colsOp, opt, Gram.copyInto(out));
+        return out;
+    }
+
+    /** Mean and population std of the raw entries, one pass over the GPU tiles (Chan et al.'s pairwise merge). */
+    private double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Shape s) {
+        double[] acc = new double[3];
+        run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
+            long n = (long) tr * tc;
+            double sum = 0;
+            for (long i = 0; i < n; i++) sum += tile.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            double m = sum / n;
+            double m2 = 0;
+            for (long i = 0; i < n; i++) {
+                double dv = tile.getAtIndex(ValueLayout.JAVA_FLOAT, i) - m;
+                m2 += dv * dv;
+            }
+            double na = acc[0];
+            double nt = na + n;
+            double delta = m - acc[1];
+            acc[1] += delta * n / nt;
+            acc[2] += m2 + delta * delta * na * n / nt;
+            acc[0] = nt;
+        });
+        return new double[] {acc[1], Math.sqrt(acc[2] / acc[0])};
+    }
+
+    private record Shape(long rows, long cols, int dim, int classes) {}
+
+    private static Shape validate(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind) {
+        Objects.requireNonNull(kind, "kind");
+        if (rowsOp == null || rowsOp.isEmpty() || colsOp == null || colsOp.isEmpty()) {
+            throw new IllegalArgumentException("kernel operands must each hold at least one feature matrix");
+        }
+        if (kind == KernelKind.PNTK && (rowsOp.size() != 1 || colsOp.size() != 1)) {
+            throw new IllegalArgumentException("pNTK takes one feature matrix per side, got " + rowsOp.size()
+                    + " and " + colsOp.size() + " (use trntk or entk for per-class gradients)");
+        }
+        if (rowsOp.size() != colsOp.size()) {
+            throw new IllegalArgumentException("operands have different class counts: " + rowsOp.size() + " vs " + colsOp.size());
+        }
+        long rows = Objects.requireNonNull(rowsOp.get(0), "feature matrix 0").rows();
+        long cols = Objects.requireNonNull(colsOp.get(0), "feature matrix 0").rows();
+        int dim = rowsOp.get(0).dim();
+        for (int side = 0; side < 2; side++) {
+            List<FeatureMatrix> op = side == 0 ? rowsOp : colsOp;
+            long n = side == 0 ? rows : cols;
+            for (int c = 0; c < op.size(); c++) {
+                FeatureMatrix m = Objects.requireNonNull(op.get(c), "feature matrix " + c);
+                if (m.rows() != n) {
+                    throw new IllegalArgumentException((side == 0 ? "row" : "column") + " operand: class " + c
+                            + " has " + m.rows() + " rows, class 0 has " + n);
+                }
+                if (m.dim() != dim) {
+                    throw new IllegalArgumentException("feature dimension mismatch: " + m.dim() + " vs " + dim
+                            + " (both sides must use the same projection)");
+                }
+            }
+        }
+        if ((long) dim * rowsOp.size() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("classes x dim = " + (long) dim * rowsOp.size() + " exceeds a GEMM dimension");
+        }
+        return new Shape(rows, cols, dim, rowsOp.size());
+    }
+
+    /** Raw tiles in output coordinates, in row-major tile order; rejects non-finite values like Gram. */
+    private void run(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Shape s, TileSink sink) {
+        int classes = s.classes;
+        boolean entk = opt.kind() == KernelKind.ENTK;
+        int per = entk ? classes : 1;
+        int d = s.dim;
+        int packed = classes * d;
+        int tileR = (int) Math.min(opt.tileRows(), Math.max(1, s.rows));
+        int tileC = (int) Math.min(opt.tileCols(), Math.max(1, s.cols));
+        if ((long) tileR * per > Integer.MAX_VALUE || (long) tileC * per > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tile of " + tileR + " x " + tileC + " examples with " + classes + " classes is too large");
+        }
+        ensureDevice((long) tileR * packed, (long) tileC * packed, (long) tileR * per * tileC * per);
+        for (long r0 = 0; r0 < s.rows; r0 += tileR) {
+            int tr = (int) Math.min(tileR, s.rows - r0);
+            pack(rowsOp, r0, tr, d, aHost);
+            aDev.copyFromHost(aHost.asSlice(0, (long) tr * packed * Float.BYTES), 0);
+            for (long c0 = 0; c0 < s.cols; c0 += tileC) {
+                int tc = (int) Math.min(tileC, s.cols - c0);
+                pack(colsOp, c0, tc, d, bHost);
+                bDev.copyFromHost(bHost.asSlice(0, (long) tc * packed * Float.BYTES), 0);
+                int outR = tr * per;
+                int outC = tc * per;
+                int inner = entk ? d : packed;
+                blas.gemm(false, true, outR, outC, inner, 1f, aDev, 0, inner, bDev, 0, inner, 0f, cDev, 0, outC, precision);
+                MemorySegment tile = cHost.asSlice(0, (long) outR * outC * Float.BYTES);
+                cDev.copyToHost(0, tile);
+                checkFinite(tile, outR, outC, r0 * per, c0 * per);
+                sink.accept(r0 * per, c0 * per, outR, outC, tile);
+            }
+        }
+    }
+
+    /** Row i of the block gets [M_0[start+i], ..., M_{C-1}[start+i]]. */
+    private static void pack(List<FeatureMatrix> op, long start, int count, int d, MemorySegment dst) {
+        int classes = op.size();
+        long rowBytes = (long) d * Float.BYTES;
+        for (int c = 0; c < classes; c++) {
+            MemorySegment src = op.get(c).rows(start, count);
+            if (classes == 1) {
+                MemorySegment.copy(src, 0, dst, 0, count * rowBytes);
+                return;
+            }
+            for (int i = 0; i < count; i++) {
+                MemorySegment.copy(src, i * rowBytes, dst, ((long) i * classes + c) * rowBytes, rowBytes);
+            }
+        }
+    }
+
+    private void ensureDevice(long aFloats, long bFloats, long cFloats) {
+        aDev = grow(aDev, aFloats);
+        bDev = grow(bDev, bFloats);
+        cDev = grow(cDev, cFloats);
+        long hostBytes = (aFloats + bFloats + cFloats) * Float.BYTES;
+        if (hostArena == null || aHost.byteSize() < aFloats * Float.BYTES || bHost.byteSize() < bFloats * Float.BYTES
+                || cHost.byteSize() < cFloats * Float.BYTES) {
+            if (hostArena != null) hostArena.close();
+            hostArena = null;
+            Arena arena = Arena.ofShared();
+            MemorySegment all = arena.allocate(Math.max(Float.BYTES, hostBytes), 64);
+            aHost = all.asSlice(0, aFloats * Float.BYTES);
+            bHost = all.asSlice(aFloats * Float.BYTES, bFloats * Float.BYTES);
+            cHost = all.asSlice((aFloats + bFloats) * Float.BYTES, cFloats * Float.BYTES);
+            hostArena = arena;
+        }
+    }
+
+    private static Cuda.DeviceBuffer grow(Cuda.DeviceBuffer buf, long floats) {
+        if (buf != null && buf.floats() >= floats) return buf;
+        if (buf != null) buf.close();
+        return Cuda.allocateFloats(floats);
+    }
+
+    private static void checkFinite(MemorySegment tile, int tr, int tc, long r0, long c0) {
+        long n = (long) tr * tc;
+        for (long i = 0; i < n; i++) {
+            if (!Float.isFinite(tile.getAtIndex(ValueLayout.JAVA_FLOAT, i))) {
+                throw new IllegalArgumentException("non-finite kernel value at (" + (r0 + i / tc) + ", " + (c0 + i % tc)
+                        + "): the feature matrices contain NaN or Inf, or overflow float32");
+            }
+        }
+    }
+
+    private static void checkSize(MemorySegment segment, long floats, String what) {
+        Objects.requireNonNull(segment, what);
+        if (segment.byteSize() < floats * Float.BYTES) {
+            throw new IllegalArgumentException(what + " holds " + segment.byteSize() / Float.BYTES + " floats, needs " + floats);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("GpuGram is closed");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        RuntimeException first = null;
+        for (AutoCloseable c : new AutoCloseable[] {aDev, bDev, cDev, blas}) {
+            if (c == null) continue;
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) first = e instanceof RuntimeException re ? re : new RuntimeException(e);
+            }
+        }
+        if (hostArena != null) hostArena.close();
+        if (first != null) throw first;
+    }
+}

@@ -1,0 +1,75 @@
+package org.projntk.internal;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.projntk.project.Projector;
+import org.projntk.project.ProjectorKind;
+import org.projntk.project.ProjectorSpec;
+import org.projntk.torch.Device;
+import org.projntk.torch.Model;
+import org.projntk.torch.Trainer;
+
+/** close() is idempotent (the native free runs exactly once) and any use after close is an IllegalStateException. */
+class NativeHandleTest {
+    @Test
+    void freeRunsOnceAndGetFailsAfterClose() {
+        List<Long> freed = new ArrayList<>();
+        NativeHandle h = new NativeHandle("thing", MemorySegment.ofAddress(0x1234), s -> {
+            freed.add(s.address());
+            return 0;
+        });
+        assertFalse(h.isClosed());
+        assertEquals(0x1234, h.get().address());
+        h.close();
+        h.close();
+        assertTrue(h.isClosed());
+        assertEquals(List.of(0x1234L), freed);
+        IllegalStateException e = assertThrows(IllegalStateException.class, h::get);
+        assertTrue(e.getMessage().contains("thing") && e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
+    void nullHandleIsRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new NativeHandle("x", MemorySegment.NULL, s -> 0));
+        assertThrows(IllegalArgumentException.class, () -> new NativeHandle("x", null, s -> 0));
+    }
+
+    @Test
+    void modelUseAfterClose() {
+        Model m = Model.builtin("tiny-mlp", 1, Device.CPU);
+        assertEquals(43, m.parameterCount());
+        m.close();
+        m.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, m::parameterCount);
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, m::checksum);
+        assertThrows(IllegalStateException.class, () -> m.selectParameters("fc1."));
+        assertThrows(IllegalStateException.class, m::address);
+    }
+
+    @Test
+    void projectorUseAfterClose() {
+        Projector p = new Projector(ProjectorSpec.of(ProjectorKind.RADEMACHER, 10, 4, 7));
+        float before = p.entry(3, 2);
+        assertEquals(0.5f, Math.abs(before));
+        p.close();
+        p.close();
+        assertThrows(IllegalStateException.class, () -> p.entry(3, 2));
+        assertThrows(IllegalStateException.class, () -> p.project(new float[][] {new float[10]}));
+    }
+
+    @Test
+    void trainerUseAfterCloseAndClosingTheModelFirst() {
+        try (Model m = Model.builtin("tiny-mlp", 1, Device.CPU)) {
+            Trainer t = new Trainer(m, Trainer.Optimizer.SGD, 0.1, 0.0, 0.0);
+            t.close();
+            t.close();
+            assertThrows(IllegalStateException.class, () -> t.step(MemorySegment.NULL, new long[] {1, 4}, new long[] {0}));
+        }
+    }
+}
