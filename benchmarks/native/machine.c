@@ -106,11 +106,14 @@ int main(int argc, char **argv) {
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; i++) { x[i] = (float)(i & 1023); y[i] = 0; }
 
-    double f256 = 0, f512 = 0, rd = 0, cp = 0;
+    int all = omp_get_max_threads();
+    int avx512 = __builtin_cpu_supports("avx512f");
+    double f256 = 0, f512 = 0, f1 = 0, rd = 0, cp = 0;
     for (int r = 0; r < reps; r++) {
         double v;
-        if ((v = fma256(100000000)) > f256) f256 = v;
-        if (__builtin_cpu_supports("avx512f") && (v = fma512(40000000)) > f512) f512 = v;
+        if ((v = fma256(100000000, all)) > f256) f256 = v;
+        if (avx512 && (v = fma512(50000000, all)) > f512) f512 = v;
+        if ((v = avx512 ? fma512(50000000, 1) : fma256(100000000, 1)) > f1) f1 = v;
         if ((v = read_bw(x, n)) > rd) rd = v;
         if ((v = copy_bw(y, x, n)) > cp) cp = v;
     }

@@ -1,5 +1,5 @@
 // Standalone tests of the libtorch half of projntk.h (models, per-example gradients, training, fused projection).
-// Exit status 0 means every check passed. `test_torch --bench` prints the timings quoted in docs/gradients.md.
+// Exit status 0 means every check passed. `test_torch --bench [threads]` prints the timings quoted in docs/gradients.md.
 //
 // References are independent of the library: a per-example loop written here over torch::jit::load of the saved
 // model (float32), central finite differences on a float64 copy, and the public SHA-256 test vectors.
@@ -728,7 +728,8 @@ static double time_grads(Model &m, const std::vector<float> &x, const std::vecto
     return shape[0] / best;
 }
 
-static void bench() {
+static void bench(int threads) {
+    if (threads > 0) projntk_set_num_threads(threads);
     char info[256];
     projntk_runtime_info(info, sizeof info);
     std::printf("%s\n", info);
@@ -749,7 +750,7 @@ static void bench() {
 
 int main(int argc, char **argv) {
     if (argc > 1 && std::string(argv[1]) == "--bench") {
-        bench();
+        bench(argc > 2 ? std::atoi(argv[2]) : 0);
         return 0;
     }
     auto t0 = std::chrono::steady_clock::now();

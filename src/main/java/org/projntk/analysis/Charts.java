@@ -39,7 +39,7 @@ public final class Charts {
                     double k = k0 * Math.pow(k1 / k0, i / 32.0);
                     line.add(new LineChart.Point(k, f.predict(k)));
                 }
-                chart.add(new LineChart.Series(String.format(Locale.ROOT, "%s fit: %.3g·K^-%.2f", e.getKey(), f.a(), f.b()),
+                chart.add(new LineChart.Series(String.format(Locale.ROOT, "%s fit: %.3g·K^%.2f", e.getKey(), f.a(), -f.b()),
                         line, false, true, idx));
             }
         }

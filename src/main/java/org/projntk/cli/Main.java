@@ -26,7 +26,8 @@ public final class Main {
               explain    --store DIR --model PATH --test-index i [--top k] [--out FILE.png]
               bench projection --P N --B N --K LIST --proj LIST     (LIST may include sgemm-precomputed)
               bench gradient   --model builtin:NAME --B LIST --grad functional,iterative [--device cpu|cuda]
-              demo       [--out DIR] [--train-size N] [--test-size N] [--dim K] [--epochs N] [--sweep-size N]
+              demo       [--out DIR] [--train-examples N] [--epochs N] [--train-size N] [--test-size N] [--dim K]
+                         [--sweep-train N] [--sweep-test N] [--sweep-dims LIST] [--batch B] [--seed S] [--images N]
 
             datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test, npy:X.npy,Y.npy,
                       each with an optional [start:end] row range, e.g. fashion-mnist:train[0:5000]
@@ -53,6 +54,7 @@ public final class Main {
                 case "explain" -> AnalysisCommands.explain(new Args(argv, 1, java.util.Set.of()), out);
                 case "sweep" -> SweepCommand.run(new Args(argv, 1, java.util.Set.of()), out);
                 case "bench" -> BenchCommand.run(argv, out);
+                case "demo" -> DemoCommand.run(new Args(argv, 1, java.util.Set.of()), out, err);
                 default -> {
                     err.println("projntk: unknown command '" + command + "'");
                     err.print(USAGE);

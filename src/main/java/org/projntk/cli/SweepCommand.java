@@ -64,7 +64,7 @@ final class SweepCommand {
         }
         for (var e : table.fits().entrySet()) {
             PowerLawFit f = e.getValue();
-            out.printf(Locale.ROOT, "fitted decay %-18s rel_frobenius ~ %.3g * K^(-%.3f)  (R^2 %.3f)%n", e.getKey(), f.a(), f.b(), f.r2());
+            out.printf(Locale.ROOT, "fitted decay %-18s rel_frobenius ~ %.3g * K^%.3f  (R^2 %.3f)%n", e.getKey(), f.a(), -f.b(), f.r2());
         }
     }
 }

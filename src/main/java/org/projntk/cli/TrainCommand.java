@@ -80,6 +80,12 @@ final class TrainCommand {
                 accuracy = evaluate(model, DatasetSpec.parse(o.test()).open(Normalization.DEFAULT), example, o.batch());
                 out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
             }
+            Path parent = o.out().toAbsolutePath().getParent();
+            try {
+                if (parent != null) java.nio.file.Files.createDirectories(parent);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("creating " + parent + ": " + e.getMessage(), e);
+            }
             model.save(o.out());
             out.println("saved " + o.out());
         }

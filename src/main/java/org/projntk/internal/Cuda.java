@@ -58,7 +58,11 @@ public final class Cuda {
     private record State(String problem, Map<String, Path> libraries, int devices, int runtimeVersion) {}
 
     /** A place libraries are looked for: a label for messages, and its directories (computed on demand). */
-    record Source(String label, Supplier<List<Path>> dirs) {}
+    record Source(String label, Supplier<List<Path>> dirs, Supplier<String> detail) {
+        Source(String label, Supplier<List<Path>> dirs) {
+            this(label, dirs, () -> "");
+        }
+    }
 
     /** Where each library was found (name to file), and every location that was looked at, as text. */
     record Discovery(Map<String, Path> found, List<String> searched) {
@@ -112,8 +116,11 @@ public final class Cuda {
         List<Source> out = new ArrayList<>();
         out.add(new Source("-D" + PROPERTY + "=" + (property == null ? "(unset)" : property), () -> splitDirs(property)));
         out.add(new Source(ENV + "=" + (env == null ? "(unset)" : env), () -> splitDirs(env)));
-        out.add(new Source("NVIDIA wheels (nvidia/*/lib) under " + python + "'s site-packages",
-                () -> nvidiaWheelDirs(pythonSitePackages(python))));
+        List<Path> sites = new ArrayList<>();
+        out.add(new Source("NVIDIA wheels (nvidia/*/lib) under the site-packages of " + python, () -> {
+            sites.addAll(pythonSitePackages(python));
+            return nvidiaWheelDirs(sites);
+        }, () -> " " + (sites.isEmpty() ? "(none found)" : sites.toString())));
         out.add(new Source("the default location", () -> List.of(defaultDir)));
         return out;
     }
@@ -197,7 +204,7 @@ public final class Cuda {
         for (Source source : sources) {
             if (found.size() == LIBRARIES.size()) break;
             List<Path> dirs = source.dirs().get();
-            searched.add(source.label() + (dirs.isEmpty() ? " (no directories)" : ": " + dirs));
+            searched.add(source.label() + source.detail().get() + (dirs.isEmpty() ? " (no directories)" : ": " + dirs));
             for (Path dir : dirs) {
                 for (String lib : LIBRARIES) {
                     if (found.containsKey(lib)) continue;
@@ -228,13 +235,15 @@ public final class Cuda {
                 + " and libcurand.so, or install the NVIDIA wheels (nvidia-cuda-runtime, nvidia-cublas, nvidia-curand).";
     }
 
+    static String notFoundMessage(Discovery d) {
+        List<String> names = d.missing().stream().map(l -> l + ".so*").toList();
+        return "CUDA libraries not found: " + String.join(", ", names) + " (found: " + d.found()
+                + "); searched " + String.join("; ", d.searched()) + "." + howToFix();
+    }
+
     /** Loads what discover found, then asks the runtime for a device. Never throws. */
     private static State load(Discovery d) {
-        if (!d.missing().isEmpty()) {
-            List<String> names = d.missing().stream().map(l -> l + ".so*").toList();
-            return new State("CUDA libraries not found: " + String.join(", ", names) + " (found: " + d.found()
-                    + "); searched " + String.join("; ", d.searched()) + "." + howToFix(), Map.of(), 0, 0);
-        }
+        if (!d.missing().isEmpty()) return new State(notFoundMessage(d), Map.of(), 0, 0);
         String loadProblem = loadLibraries(d.found());
         if (loadProblem != null) {
             return new State(loadProblem + "; searched " + String.join("; ", d.searched()) + "." + howToFix(), Map.of(), 0, 0);

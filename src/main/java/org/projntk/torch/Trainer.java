@@ -33,6 +33,7 @@ public final class Trainer implements AutoCloseable {
             MemorySegment loss = arena.allocate(ValueLayout.JAVA_DOUBLE);
             MemorySegment correct = arena.allocate(ValueLayout.JAVA_LONG);
             synchronized (model) {
+                model.address(); // the native trainer points at the model: fail cleanly (ISE) if it was closed
                 Native.check(projntk_h.projntk_trainer_step(handle.get(), x, Native.shape(arena, shape), shape.length,
                         arena.allocateFrom(ValueLayout.JAVA_LONG, labels), loss, correct), "training step");
             }

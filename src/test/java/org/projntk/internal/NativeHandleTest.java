@@ -64,12 +64,25 @@ class NativeHandleTest {
     }
 
     @Test
-    void trainerUseAfterCloseAndClosingTheModelFirst() {
+    void trainerUseAfterClose() {
         try (Model m = Model.builtin("tiny-mlp", 1, Device.CPU)) {
             Trainer t = new Trainer(m, Trainer.Optimizer.SGD, 0.1, 0.0, 0.0);
             t.close();
             t.close();
             assertThrows(IllegalStateException.class, () -> t.step(MemorySegment.NULL, new long[] {1, 4}, new long[] {0}));
+        }
+    }
+
+    @Test
+    void trainerStepAfterItsModelIsClosedFailsCleanly() {
+        Model m = Model.builtin("tiny-mlp", 1, Device.CPU);
+        try (Trainer t = new Trainer(m, Trainer.Optimizer.SGD, 0.1, 0.0, 0.0);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment x = arena.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, 4);
+            assertTrue(Double.isFinite(t.step(x, new long[] {1, 4}, new long[] {0}).loss()));
+            m.close();
+            // Without the check the native trainer would step a freed module.
+            assertThrows(IllegalStateException.class, () -> t.step(x, new long[] {1, 4}, new long[] {0}));
         }
     }
 }

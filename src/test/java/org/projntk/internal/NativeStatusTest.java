@@ -29,9 +29,9 @@ class NativeStatusTest {
 
     @Test
     void everyStatusCodeMapsToItsStatusWithTheLastMessage() {
-        try (Model m = Model.builtin("tiny-mlp", 1, Device.CPU)) {
-            failSelecting(m, "marker_prefix_42.");
-        }
+        Model m = Model.builtin("tiny-mlp", 1, Device.CPU);
+        // Every native call clears the message on success, so read it before any other call (even the close).
+        failSelecting(m, "marker_prefix_42.");
         String nativeMessage = Native.lastError();
         assertTrue(nativeMessage.contains("marker_prefix_42."), nativeMessage);
         Status[] expected = {null, Status.INVALID_ARGUMENT, Status.IO, Status.TORCH, Status.CUDA, Status.NONFINITE,
@@ -46,6 +46,7 @@ class NativeStatusTest {
         // An unknown code is an internal error, never an exception-free pass.
         assertEquals(Status.INTERNAL, assertThrows(ProjntkException.class, () -> Native.check(42, "odd")).status());
         assertEquals(Status.INTERNAL, Status.of(-1));
+        m.close();
     }
 
     @Test
