@@ -57,18 +57,18 @@ lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket)' >> "$out/$set_name-v
 
 case "$set_name" in
 quick)
-  it=(-f 1 -wi 1 -w 500ms -i 3 -r 500ms)
+  it=(-f 1 -wi 1 -w 500ms -i 5 -r 500ms)
   jmh projection ProjectionBench "${it[@]}" -p P=16384 -p B=32 -p K=256,1024,4096,16384
   jmh gradient GradientBench "${it[@]}" -p model=cnn-fmnist -p B=32
   jmh gram GramBench "${it[@]}" -p N=2048 -p D=512
   ;;
 full)
-  it=(-f 1 -wi 1 -w 1s -i 3 -r 1s)
+  it=(-f 1 -wi 1 -w 1s -i 4 -r 1s)
   jmh projection-k ProjectionBench "${it[@]}" -p P=65536 -p B=32
   jmh projection-b ProjectionBench "${it[@]}" -p P=65536 -p K=2048 -p B=1,8,128
-  jmh projection-p ProjectionBench "${it[@]}" -p B=32 -p K=2048 -p P=16384,262144,1048576
+  jmh projection-p ProjectionBench -f 1 -wi 1 -w 1s -i 3 -r 1s -p B=32 -p K=2048 -p P=16384,262144,1048576
   jmh gradient-cnn GradientBench "${it[@]}" -p model=cnn-fmnist -p B=64
-  jmh gradient-resnet GradientBench -f 1 -wi 1 -w 1s -i 2 -r 1s -p model=resnet18-cifar -p B=8
+  jmh gradient-resnet GradientBench -f 1 -wi 1 -w 1s -i 3 -r 1s -p model=resnet18-cifar -p B=8
   jmh gram GramBench "${it[@]}" -p N=4096 -p D=1024
   ;;
 gpu)

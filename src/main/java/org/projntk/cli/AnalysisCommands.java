@@ -52,7 +52,7 @@ final class AnalysisCommands {
         Device device = Device.parse(args.get("device", "cpu"));
         Path outFile = Path.of(args.require("out"));
         args.rejectUnknown();
-        if (device != Device.CPU) throw new IllegalArgumentException("gram --device cuda runs through kernel.GpuGram on a GPU machine; this command computes on the CPU");
+        String precision = args.get("precision", "tf32");
         KernelKind kind = KernelKind.parse(store.manifest().kernel());
         List<FeatureMatrix> rows = StoreOperands.operand(store, checkpoint, rowsSplit);
         List<FeatureMatrix> cols = StoreOperands.operand(store, checkpoint, colsSplit);
@@ -66,7 +66,7 @@ final class AnalysisCommands {
             byte[] header = Npy.header(Npy.Dtype.FLOAT32, n, m);
             channel.write(ByteBuffer.wrap(header), 0);
             long dataOffset = header.length;
-            result = Gram.compute(rows, cols, Gram.Options.of(kind, norm), (rowStart, colStart, tr, tc, tile) -> {
+            org.projntk.kernel.TileSink sink = (rowStart, colStart, tr, tc, tile) -> {
                 for (int r = 0; r < tr; r++) {
                     ByteBuffer line = tile.asSlice((long) r * tc * Float.BYTES, (long) tc * Float.BYTES).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
                     long position = dataOffset + ((rowStart + r) * m + colStart) * Float.BYTES;
@@ -76,7 +76,14 @@ final class AnalysisCommands {
                         throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
                     }
                 }
-            });
+            };
+            if (device == Device.CUDA) {
+                try (org.projntk.kernel.GpuGram gpu = new org.projntk.kernel.GpuGram(org.projntk.internal.Cublas.Precision.parse(precision))) {
+                    result = gpu.compute(rows, cols, Gram.Options.of(kind, norm), sink);
+                }
+            } else {
+                result = Gram.compute(rows, cols, Gram.Options.of(kind, norm), sink);
+            }
             channel.force(true);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);

@@ -9,6 +9,9 @@ import java.util.Random;
 import java.util.Set;
 
 import org.projntk.internal.Blas;
+import org.projntk.internal.Cublas;
+import org.projntk.internal.Cuda;
+import org.projntk.project.CurandProjector;
 import org.projntk.project.Projector;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
@@ -49,9 +52,14 @@ final class BenchCommand {
             MemorySegment x = randomSegment(arena, (long) b * p, seed);
             for (String proj : projs) {
                 for (int k : dims) {
-                    double seconds = proj.equals("sgemm-precomputed")
-                            ? timeSgemmPrecomputed(arena, x, b, p, k)
-                            : timeProjector(arena, x, b, p, k, ProjectorKind.parse(proj), seed, device);
+                    double seconds = switch (proj) {
+                        case "sgemm-precomputed" -> device == Device.CUDA
+                                ? timeCublasPrecomputed(x, b, p, k, Cublas.Precision.FP32)
+                                : timeSgemmPrecomputed(arena, x, b, p, k);
+                        case "tf32-precomputed" -> timeCublasPrecomputed(x, b, p, k, Cublas.Precision.TF32);
+                        case "curand" -> timeCurand(arena, x, b, p, k, seed);
+                        default -> timeProjector(arena, x, b, p, k, ProjectorKind.parse(proj), seed, device);
+                    };
                     double gflops = 2.0 * b * p * k / seconds / 1e9;
                     out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"seconds\":%.6f,"
                                     + "\"examples_per_s\":%.3f,\"gflops\":%.3f}%n",
@@ -77,6 +85,40 @@ final class BenchCommand {
             MemorySegment result = local.allocate(ValueLayout.JAVA_FLOAT, (long) b * k);
             double sliceSeconds = timeIt(() -> Blas.sgemm(false, false, b, k, (int) slice, 1f, x, (int) p, r, k, 0f, result, k));
             return sliceSeconds * ((double) p / slice);
+        }
+    }
+
+    /**
+     * cuBLAS with R precomputed on the device (for at most SGEMM_R_BUDGET_BYTES of R; the time is scaled to the full P).
+     * Like the other GPU variants it starts and ends in host memory, so transfers are included.
+     */
+    private static double timeCublasPrecomputed(MemorySegment x, int b, long p, int k, Cublas.Precision precision) {
+        Cuda.require();
+        long slice = Math.min(p, Math.max(1, SGEMM_R_BUDGET_BYTES / ((long) k * Float.BYTES)));
+        try (Arena local = Arena.ofConfined();
+             Cublas cublas = new Cublas();
+             Cuda.DeviceBuffer r = Cuda.allocateFloats(slice * k);
+             Cuda.DeviceBuffer dx = Cuda.allocateFloats((long) b * slice);
+             Cuda.DeviceBuffer dout = Cuda.allocateFloats((long) b * k)) {
+            r.copyFromHost(randomSegment(local, slice * k, 7), 0);
+            MemorySegment xSlice = local.allocate(ValueLayout.JAVA_FLOAT, (long) b * slice);
+            for (int i = 0; i < b; i++) {
+                MemorySegment.copy(x, (long) i * p * Float.BYTES, xSlice, (long) i * slice * Float.BYTES, slice * Float.BYTES);
+            }
+            MemorySegment result = local.allocate(ValueLayout.JAVA_FLOAT, (long) b * k);
+            double sliceSeconds = timeIt(() -> {
+                dx.copyFromHost(xSlice, 0);
+                cublas.gemm(false, false, b, k, (int) slice, 1f, dx, 0, (int) slice, r, 0, k, 0f, dout, 0, k, precision);
+                dout.copyToHost(0, result);
+            });
+            return sliceSeconds * ((double) p / slice);
+        }
+    }
+
+    private static double timeCurand(Arena arena, MemorySegment x, int b, long p, int k, long seed) {
+        try (CurandProjector projector = new CurandProjector(ProjectorSpec.of(ProjectorKind.CURAND, p, k, seed).withDevice(Device.CUDA))) {
+            MemorySegment result = arena.allocate(ValueLayout.JAVA_FLOAT, (long) b * k);
+            return timeIt(() -> projector.project(x, b, result));
         }
     }
 

@@ -19,12 +19,13 @@ public final class Main {
                          [--device cpu|cuda] [--batch B] [--grad auto|functional|iterative] [--shard i/n]
                          [--params PREFIXES] [--dtype float32|float16] [--sjlt-s S] [--unscaled]
               gram       --store DIR --rows SPLIT --cols SPLIT [--checkpoint ID] [--normalize none|cosine|std]
-                         [--device cpu|cuda] --out FILE.npy
+                         [--device cpu|cuda] [--precision fp32|tf32] --out FILE.npy
               similar    --store DIR --top k --out DIR [--normalize none|cosine] [--checkpoint ID] [--images N]
               surrogate  --store DIR --model PATH|builtin:NAME [--checkpoint ID] [--lambda X] [--json]
               sweep      --model PATH|builtin:NAME --train SPEC --test SPEC --dims LIST --out DIR [--seed S] [--repeats R]
               explain    --store DIR --model PATH --test-index i [--top k] [--out FILE.png]
-              bench projection --P N --B N --K LIST --proj LIST     (LIST may include sgemm-precomputed)
+              bench projection --P N --B N --K LIST --proj LIST     [--device cpu|cuda]
+                         (LIST may include sgemm-precomputed; on cuda also tf32-precomputed and curand)
               bench gradient   --model builtin:NAME --B LIST --grad functional,iterative [--device cpu|cuda]
               demo       [--out DIR] [--train-examples N] [--epochs N] [--train-size N] [--test-size N] [--dim K]
                          [--sweep-train N] [--sweep-test N] [--sweep-dims LIST] [--batch B] [--seed S] [--images N]

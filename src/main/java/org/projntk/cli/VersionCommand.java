@@ -19,6 +19,7 @@ final class VersionCommand {
         out.println("native: " + info);
         out.println("libtorch BLAS: " + String.join(", ", loadedBlasLibraries()));
         out.println("Gram BLAS: " + Runtime.blas());
+        out.println("CUDA (cuBLAS/cuRAND for Java-side GPU kernels): " + org.projntk.internal.Cuda.describe());
         out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     }
 
