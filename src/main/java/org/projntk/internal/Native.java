@@ -13,9 +13,30 @@ public final class Native {
 
     private static final int MESSAGE_CAPACITY = 4096;
 
-    /** Loads the library; call before the first projntk_h call (every wrapper does). */
+    private static volatile boolean configured;
+
+    /**
+     * Loads the library; call before the first projntk_h call (every wrapper does). The first call also sets the
+     * engine's thread count (libtorch intra-op and OpenMP) to PROJNTK_THREADS, or to the available processors:
+     * Debian's libtorch otherwise starts with a single thread.
+     */
     public static void ensureLoaded() {
-        NativeLibraries.loadProjntk();
+        if (configured) return;
+        synchronized (Native.class) {
+            if (configured) return;
+            NativeLibraries.loadProjntk();
+            String env = System.getenv("PROJNTK_THREADS");
+            int threads = java.lang.Runtime.getRuntime().availableProcessors();
+            if (env != null && !env.isBlank()) {
+                try {
+                    threads = Integer.parseInt(env.trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("PROJNTK_THREADS must be an integer, got '" + env + "'");
+                }
+            }
+            check(projntk_h.projntk_set_num_threads(threads), "setting " + threads + " threads");
+            configured = true;
+        }
     }
 
     /**
@@ -49,6 +70,26 @@ public final class Native {
     @FunctionalInterface
     public interface StringCall {
         int apply(MemorySegment buffer, long capacity);
+    }
+
+    /**
+     * Checks a float32 input batch against its shape before it crosses the boundary: the native side trusts the
+     * shape, so a segment shorter than the shape says would be read out of bounds.
+     */
+    public static void checkBatch(MemorySegment x, long[] shape, long[] labels) {
+        if (shape == null || shape.length == 0) throw new IllegalArgumentException("input shape is empty");
+        long count = 1;
+        for (long d : shape) {
+            if (d < 1) throw new IllegalArgumentException("input shape " + java.util.Arrays.toString(shape) + " has a dimension < 1");
+            count = Math.multiplyExact(count, d);
+        }
+        if (x == null || x.byteSize() < count * Float.BYTES) {
+            throw new IllegalArgumentException("input of shape " + java.util.Arrays.toString(shape) + " needs " + count * Float.BYTES
+                    + " bytes of float32, the segment holds " + (x == null ? 0 : x.byteSize()));
+        }
+        if (labels != null && labels.length != shape[0]) {
+            throw new IllegalArgumentException(labels.length + " labels for a batch of " + shape[0]);
+        }
     }
 
     /** A shape as an int64 array segment. */

@@ -87,6 +87,7 @@ public final class Projector implements AutoCloseable {
      */
     public synchronized int projectGradients(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
                                              GradStrategy strategy, long maxBlockBytes, MemorySegment out) {
+        Native.checkBatch(x, shape, labels);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment labelSegment = labels == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_LONG, labels);
             MemorySegment outputs = arena.allocate(ValueLayout.JAVA_LONG);

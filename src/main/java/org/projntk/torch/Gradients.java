@@ -24,6 +24,7 @@ public final class Gradients {
     public static GradStrategy compute(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
                                        GradStrategy strategy, long maxBlockBytes, boolean checkFinite,
                                        GradientConsumer consumer) {
+        Native.checkBatch(x, shape, labels);
         Throwable[] failure = new Throwable[1];
         try (Arena arena = Arena.ofConfined()) {
             projntk_grad_consumer.Function callback = (ctx, out, rowOffset, rows, paramOffset, cols, block) -> {

@@ -135,6 +135,7 @@ public final class Model implements AutoCloseable {
 
     /** Eval-mode logits [B x C] for a float32 batch x of the given shape (shape[0] = B). */
     public synchronized float[][] forward(MemorySegment x, long[] shape) {
+        Native.checkBatch(x, shape, null);
         int batch = (int) shape[0];
         try (Arena arena = Arena.ofConfined()) {
             long cap = (long) batch * 4096;

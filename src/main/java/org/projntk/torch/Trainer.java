@@ -29,6 +29,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     public Step step(MemorySegment x, long[] shape, long[] labels) {
+        Native.checkBatch(x, shape, labels);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment loss = arena.allocate(ValueLayout.JAVA_DOUBLE);
             MemorySegment correct = arena.allocate(ValueLayout.JAVA_LONG);

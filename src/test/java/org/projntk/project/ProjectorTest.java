@@ -159,10 +159,18 @@ class ProjectorTest {
                 for (int b = 0; b < batch; b++) for (int j = 0; j < k; j++) asDouble[b][j] = whole[b][j];
                 assertProjectionClose(x, ref, asDouble, chunked, 1e-5, "chunked " + kind);
 
-                Runtime.setThreads(1);
-                float[][] one = pr.project(x);
-                Runtime.setThreads(2);
-                float[][] two = pr.project(x);
+                var threads = java.util.regex.Pattern.compile("\"threads\":(\\d+)").matcher(Runtime.info());
+                assertTrue(threads.find(), Runtime.info());
+                int original = Integer.parseInt(threads.group(1));
+                float[][] one, two;
+                try {
+                    Runtime.setThreads(1);
+                    one = pr.project(x);
+                    Runtime.setThreads(2);
+                    two = pr.project(x);
+                } finally {
+                    Runtime.setThreads(original);
+                }
                 for (int b = 0; b < batch; b++) {
                     assertArrayEquals(one[b], two[b], "thread count changed the result of " + kind);
                     assertArrayEquals(whole[b], two[b], "repeat changed the result of " + kind);
