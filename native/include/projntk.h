@@ -4,8 +4,9 @@
  * Rules (see docs/native-boundary.md):
  *  - every function returns an int status (PROJNTK_OK == 0) and writes results
  *    through out-pointers;
- *  - on failure, projntk_last_error() copies the message of the last failing
- *    call made on the *same thread*;
+ *  - on failure, projntk_last_error() copies the message of the last call
+ *    made on the *same thread* (every call clears it first, so read it right
+ *    after the failing call);
  *  - handles are opaque, each type has exactly one *_free, and *_free(NULL) is a no-op;
  *  - sizes and indices are int64_t; no C++ exception ever crosses this boundary.
  */
@@ -38,7 +39,7 @@ enum projntk_device {
 
 /* ---------------------------------------------------------------- runtime */
 
-/* Copies the last error message of this thread (NUL-terminated, truncated to cap). */
+/* Copies the error message of this thread's last call (NUL-terminated, truncated to cap; empty after a success). */
 int projntk_last_error(char *buf, int64_t cap, int64_t *out_len);
 /* projntk's own version, e.g. "0.1.0". */
 int projntk_version(char *buf, int64_t cap);

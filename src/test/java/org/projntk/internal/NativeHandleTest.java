@@ -69,7 +69,10 @@ class NativeHandleTest {
             Trainer t = new Trainer(m, Trainer.Optimizer.SGD, 0.1, 0.0, 0.0);
             t.close();
             t.close();
-            assertThrows(IllegalStateException.class, () -> t.step(MemorySegment.NULL, new long[] {1, 4}, new long[] {0}));
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                MemorySegment x = arena.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, 4);
+                assertThrows(IllegalStateException.class, () -> t.step(x, new long[] {1, 4}, new long[] {0}));
+            }
         }
     }
 

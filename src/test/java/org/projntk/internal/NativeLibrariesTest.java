@@ -25,6 +25,8 @@ class NativeLibrariesTest {
 
     private Path isolatedClasses() throws Exception {
         Path classes = tmp.resolve("app/classes");
+        Path main = Path.of(NativeLibraries.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(main), "classes come from a jar: " + main);
         copyClasses(Path.of(NativeLibraries.class.getProtectionDomain().getCodeSource().getLocation().toURI()), classes,
                 "org/projntk/internal/NativeLibraries", "org/projntk/ProjntkException");
         copyClasses(Path.of(LoadProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI()), classes,

@@ -148,4 +148,22 @@ class ModelErrorsTest {
             assertTrue(e.getMessage().contains("42") && e.getMessage().contains("43"), e.getMessage());
         }
     }
+
+    @Test
+    void segmentsShorterThanTheShapeNeverReachTheEngine() {
+        try (Model m = Model.builtin("tiny-mlp", 1, Device.CPU); Arena arena = Arena.ofConfined()) {
+            long[] shape = {3, 4};
+            MemorySegment shortX = arena.allocate(ValueLayout.JAVA_FLOAT, 11);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(shortX, shape));
+            assertTrue(e.getMessage().contains("[3, 4]") && e.getMessage().contains("44"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Gradients.compute(m, shortX, shape, null, OutputKind.PNTK,
+                    GradStrategy.AUTO, 0, true, (o, r, n, p, c, b) -> {}));
+            MemorySegment x = arena.allocate(ValueLayout.JAVA_FLOAT, 12);
+            e = assertThrows(IllegalArgumentException.class, () -> Gradients.compute(m, x, shape, new long[] {0, 1},
+                    OutputKind.MARGIN, GradStrategy.AUTO, 0, true, (o, r, n, p, c, b) -> {}));
+            assertTrue(e.getMessage().contains("2 labels"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> m.forward(x, new long[] {3, 0, 4}));
+        }
+        engineStillWorks();
+    }
 }
