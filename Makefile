@@ -54,7 +54,7 @@ CPP_OBJECTS := $(patsubst native/%.cpp,$(NATIVE_OUT)/obj/%.o,$(CPP_SOURCES))
 CU_OBJECTS := $(patsubst native/%.cu,$(NATIVE_OUT)/cuobj/%.o,$(CU_SOURCES))
 
 ifeq ($(WITH_CUDA),1)
-CXXFLAGS += -DPROJNTK_WITH_CUDA
+CXXFLAGS += -DPROJNTK_WITH_CUDA -isystem $(CUDA_HOME)/include
 LINK_CUDA := $(CU_OBJECTS) -Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcudart
 NVCC_DEFS := -DPROJNTK_WITH_CUDA
 endif
@@ -115,7 +115,7 @@ jar: $(JAR)
 build: deps native cuda-check $(JAR)
 
 test: build native-test
-	$(MVN) test
+	mvn -B test
 
 test-gpu: build
 	$(MVN) -Pgpu test

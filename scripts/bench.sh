@@ -17,7 +17,7 @@ else
   java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 fi
 "$java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])' || { echo "bench.sh: $java is not Java >= 25: set JAVA_HOME" >&2; exit 1; }
-jar=benchmarks/target/benchmarks.jar
+jar="${BENCH_JAR:-benchmarks/target/benchmarks.jar}"
 [[ -f $jar ]] || { echo "bench.sh: $jar is missing: run 'make bench-quick' (or build it: mvn install -DskipTests; mvn -f benchmarks/pom.xml package)" >&2; exit 1; }
 native="${PROJNTK_NATIVE:-}"
 if [[ -z $native ]]; then
@@ -34,7 +34,10 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$cores}"
 jvm="--enable-native-access=ALL-UNNAMED -Djava.awt.headless=true -Dprojntk.native=$native -Xmx4g"
 t0=$(date +%s)
 
-# jmh NAME CLASS [JMH options...]: one JMH run, JSON into $out/$set_name-NAME.json
+# jmh NAME CLASS [JMH options...]: one JMH run, JSON into $out/$set_name-NAME.json; stops at the first failing
+# benchmark, except on the GPU set, where one failing projector should not hide the others
+foe=true
+[[ $set_name == gpu ]] && foe=false
 jmh() {
   local name=$1 cls=$2
   shift 2
@@ -42,7 +45,7 @@ jmh() {
   # -jvmArgsAppend replaces the @Fork annotation's, so it repeats the native-access flag
   # shellcheck disable=SC2086
   "$java" $jvm -jar "$jar" "^org\.projntk\.bench\.$cls\." -jvmArgsAppend "$jvm" -rf json -rff "$out/$set_name-$name.json" \
-    -foe true "$@" ${JMH_EXTRA:-}
+    -foe "$foe" "$@" ${JMH_EXTRA:-}
 }
 
 if [[ $set_name != gpu ]]; then
@@ -72,7 +75,7 @@ full)
   jmh gram GramBench "${it[@]}" -p N=4096 -p D=1024
   ;;
 gpu)
-  jmh projection GpuProjectionBench -f 1 -wi 2 -w 1s -i 3 -r 1s
+  jmh projection GpuProjectionBench -f 1 -wi 2 -w 1s -i 3 -r 1s ${GPU_BENCH_PARAMS:-}
   ;;
 esac
 

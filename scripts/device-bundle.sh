@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds device-bundle/: a jlink'd JRE plus the jars, for the GPU machine (which has no Java).
+# Builds device-bundle/: a jlink'd JRE (as jre.tgz, unpacked by scripts/device-check.sh) plus the jars, for the GPU
+# machine, which has no Java. Everything shipped there must stay small (40 MB for this folder), so the JRE has no
+# java.desktop: the GPU benchmark plot is rendered back here from its JSON (scripts/bench.sh report).
 # The native library is NOT bundled: scripts/device-check.sh builds it there against the machine's PyTorch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,8 +9,9 @@ cd "$(dirname "$0")/.."
 out=device-bundle
 rm -rf "$out" && mkdir -p "$out/lib" "$out/test-lib"
 
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.management,jdk.unsupported,jdk.incubator.vector,java.desktop,java.logging,java.xml \
-  --compress=zip-9 --strip-debug --no-header-files --no-man-pages --output "$out/jre"
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.management,java.logging,java.xml,jdk.unsupported,jdk.incubator.vector \
+  --compress=zip-9 --strip-debug --no-header-files --no-man-pages --output "$out/jre" 2>&1 | grep -v 'incubator modules' || true
+tar czf "$out/jre.tgz" -C "$out" jre && rm -rf "$out/jre"
 
 cp target/projntk-*.jar "$out/lib/projntk.jar"
 cp target/lib/*.jar "$out/lib/"

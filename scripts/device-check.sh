@@ -11,6 +11,9 @@ t0=$(date +%s)
 step() { echo "== [$(( $(date +%s) - t0 ))s] $*"; }
 status=0
 
+step "unpack the JRE"
+[[ -x device-bundle/jre/bin/java ]] || tar xzf device-bundle/jre.tgz -C device-bundle || { echo "no device-bundle/jre.tgz: run make device-bundle first"; exit 1; }
+
 step "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())'
@@ -22,7 +25,7 @@ cuda_lib=${cudart:+$(dirname "$cudart")}
 export LD_LIBRARY_PATH="$cuda_lib:$(dirname "$(find "$site/nvidia" -name 'libcublas.so*' | head -1)"):$(dirname "$(find "$site/nvidia" -name 'libcurand.so*' | head -1)"):${LD_LIBRARY_PATH:-}"
 
 step "build libprojntk.so with CUDA against PyTorch"
-make -s native native-test-bins WITH_CUDA=1 LIBTORCH_USE_PYTORCH=1 CUDA_LIB="$cuda_lib" JAVA_HOME=/nonexistent \
+make -s -j"$(nproc)" native native-test-bins WITH_CUDA=1 LIBTORCH_USE_PYTORCH=1 CUDA_LIB="$cuda_lib" JAVA_HOME=/nonexistent \
   > "$out/build.log" 2>&1 || { echo "native build failed"; tail -40 "$out/build.log"; exit 1; }
 mkdir -p device-bundle/native && cp build/native/libprojntk.so device-bundle/native/
 
@@ -53,6 +56,13 @@ step "gradient benchmark"
 timeout 90 bin/projntk bench gradient --device cuda --model builtin:resnet18-cifar --B 32,128 --grad functional,iterative \
   > "$out/gradient-gpu.jsonl" 2> "$out/gradient-gpu.err" || status=1
 cat "$out/gradient-gpu.jsonl"
+
+step "JMH GPU subset (K = 2048, 8192)"
+BENCH_JAR=device-bundle/lib/benchmarks.jar.bench PROJNTK_NATIVE=device-bundle/native/libprojntk.so \
+  GPU_BENCH_PARAMS="-p K=2048,8192" timeout 200 scripts/bench.sh gpu > "$out/jmh-gpu.log" 2>&1 \
+  || echo "(bench.sh gpu exited non-zero; its report step needs java.desktop, rendered back on the CPU machine)"
+cp benchmarks/results/gpu-*.json "$out/" 2>/dev/null || status=1
+tail -20 "$out/jmh-gpu.log"
 
 step "done, status $status"
 exit $status

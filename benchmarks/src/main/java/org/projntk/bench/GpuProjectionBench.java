@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.projntk.project.CurandProjector;
 import org.projntk.project.Projector;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
@@ -25,8 +26,10 @@ import org.projntk.torch.Device;
 
 /**
  * The CUDA projectors (GPU machine only: `scripts/bench.sh gpu`; on a CPU-only build the set-up fails with
- * UNSUPPORTED). x and out live in host memory and project() returns after the device has finished, so each op
- * includes the host-device copies and is synchronised. fp32=strict selects full-fp32 FMA instead of TF32.
+ * UNSUPPORTED): the native rademacher, normal and sjlt kernels, and "curand", the cuRAND + cuBLAS baseline
+ * (CurandProjector: R generated tile by tile by cuRAND, multiplied by cuBLAS). x and out live in host memory and
+ * project() returns after the device has finished, so each op includes the host-device copies and is synchronised.
+ * fp32=strict selects full-fp32 FMA (FP32 GEMMs for curand) instead of TF32.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,7 +38,7 @@ import org.projntk.torch.Device;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class GpuProjectionBench {
-    @Param({"rademacher", "normal", "sjlt"})
+    @Param({"rademacher", "normal", "sjlt", "curand"})
     public String projector;
 
     @Param({"256", "512", "1024", "2048", "4096", "8192", "10240", "16384"})
@@ -53,7 +56,8 @@ public class GpuProjectionBench {
     private Arena arena;
     private MemorySegment x;
     private MemorySegment out;
-    private Projector proj;
+    private AutoCloseable proj;
+    private Runnable op;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -64,17 +68,25 @@ public class GpuProjectionBench {
         if (fp32.equals("strict")) {
             spec = new ProjectorSpec(spec.kind(), P, K, spec.seed(), spec.modelId(), spec.sjltS(), spec.unscaled(), false, true, Device.CUDA);
         }
-        proj = new Projector(spec);
+        if (spec.kind() == ProjectorKind.CURAND) {
+            CurandProjector c = new CurandProjector(spec);
+            proj = c;
+            op = () -> c.project(x, B, out);
+        } else {
+            Projector p = new Projector(spec);
+            proj = p;
+            op = () -> p.project(x, B, out);
+        }
     }
 
     @Benchmark
     public MemorySegment project() {
-        proj.project(x, B, out);
+        op.run();
         return out;
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown() throws Exception {
         if (proj != null) proj.close();
         arena.close();
     }

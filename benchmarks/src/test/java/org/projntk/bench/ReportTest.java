@@ -19,13 +19,14 @@ class ReportTest {
     @TempDir
     Path dir;
 
-    /** A JMH result entry as JMH 1.37 writes it (the fields Report reads). */
+    /** A JMH result entry as JMH 1.37 writes it (the fields Report reads); its fastest iteration takes ms. */
     private static String entry(String projector, int k, double ms, double err) {
         return String.format(Locale.ROOT, """
                 {"jmhVersion":"1.37","benchmark":"org.projntk.bench.ProjectionBench.project","mode":"avgt","forks":1,
                  "vmName":"VM","vmVersion":"25","warmupIterations":1,"warmupTime":"1 s","measurementIterations":3,
                  "measurementTime":"1 s","params":{"B":"32","K":"%d","P":"65536","projector":"%s"},
-                 "primaryMetric":{"score":%s,"scoreError":%s,"scoreUnit":"ms/op","rawData":[[1,2,3]]}}""", k, projector, ms, err);
+                 "primaryMetric":{"score":%s,"scoreError":%s,"scoreUnit":"ms/op","rawData":[[%s,%s],[%s]]}}""",
+                k, projector, ms * 1.2, err, ms * 1.3, ms * 1.1, ms);
     }
 
     private void writeFixture() throws Exception {
@@ -53,6 +54,7 @@ class ReportTest {
         assertTrue(row.contains(String.format(Locale.ROOT, "| %.1f |", flops / 0.4 / 1e9)), row);
         assertTrue(row.contains(String.format(Locale.ROOT, "| %.1fx |", 0.4 / bound)), row);
         assertTrue(row.endsWith("| 2.00 |"), row); // 400 ms vs sgemm's 200 ms
+        assertTrue(row.contains("| 400 | 480 ± 9.0 |"), row); // best, then JMH's mean and error
 
         // sjlt is bound by reading x: its executed FLOPs are 2·B·P·s only
         String sjlt = line(md, "| sjlt | 65536 | 32 | 4096 |");
@@ -64,6 +66,19 @@ class ReportTest {
         String sg = line(md, "| sgemm, R precomputed (OpenBLAS) | 65536 | 32 | 1024 |");
         double sgBound = Math.max(2.0 * 32 * 65536 * 1024 / 100e9, (32 * 65536 + 65536 * 1024) * 4.0 / 10e9);
         assertTrue(sg.contains(String.format(Locale.ROOT, "| %.3g |", sgBound * 1e3)), sg);
+    }
+
+    @Test
+    void peakIsRaisedToTheBestDenseRateAchieved() throws Exception {
+        writeFixture();
+        List<Report.Result> results = Report.readResults(dir, "t");
+        Report.Machine m = Report.readMachine(dir.resolve("t-machine.json"));
+        // sgemm K=1024: 2·32·65536·1024 FLOPs in 50 ms = 85.9 GFLOP/s, below the 100 measured: unchanged
+        assertEquals(100.0, Report.withObservedPeak(m, results).peakGflops(), 1e-9);
+        Report.Machine slow = new Report.Machine(2, 20, 20, 10, 10, 9, "test");
+        Report.Machine raised = Report.withObservedPeak(slow, results);
+        assertEquals(2.0 * 32 * 65536 * 1024 / 0.05 / 1e9, raised.peakGflops(), 1e-6);
+        assertTrue(raised.peakSource().contains("K=1024"), raised.peakSource());
     }
 
     @Test
