@@ -25,7 +25,7 @@ cuda_lib=${cudart:+$(dirname "$cudart")}
 export LD_LIBRARY_PATH="$cuda_lib:$(dirname "$(find "$site/nvidia" -name 'libcublas.so*' | head -1)"):$(dirname "$(find "$site/nvidia" -name 'libcurand.so*' | head -1)"):${LD_LIBRARY_PATH:-}"
 
 step "build libprojntk.so with CUDA against PyTorch"
-make -s -j"$(nproc)" native native-test-bins WITH_CUDA=1 LIBTORCH_USE_PYTORCH=1 CUDA_LIB="$cuda_lib" JAVA_HOME=/nonexistent \
+LIBTORCH_USE_PYTORCH=1 make -s -j"$(nproc)" native native-test-bins WITH_CUDA=1 CUDA_LIB="$cuda_lib" JAVA_HOME=/nonexistent \
   > "$out/build.log" 2>&1 || { echo "native build failed"; tail -40 "$out/build.log"; exit 1; }
 mkdir -p device-bundle/native && cp build/native/libprojntk.so device-bundle/native/
 
