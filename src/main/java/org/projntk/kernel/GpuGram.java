@@ -123,27 +123,11 @@ public final class GpuGram implements AutoCloseable {
         return out;
     }
 
-    /** Mean and population std of the raw entries, one pass over the GPU tiles (Chan et al.'s pairwise merge). */
+    /** Mean and population std of the raw entries, one pass over the GPU tiles. */
     private double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Shape s) {
-        double[] acc = new double[3];
-        run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
-            long n = (long) tr * tc;
-            double sum = 0;
-            for (long i = 0; i < n; i++) sum += tile.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            double m = sum / n;
-            double m2 = 0;
-            for (long i = 0; i < n; i++) {
-                double dv = tile.getAtIndex(ValueLayout.JAVA_FLOAT, i) - m;
-                m2 += dv * dv;
-            }
-            double na = acc[0];
-            double nt = na + n;
-            double delta = m - acc[1];
-            acc[1] += delta * n / nt;
-            acc[2] += m2 + delta * delta * na * n / nt;
-            acc[0] = nt;
-        });
-        return new double[] {acc[1], Math.sqrt(acc[2] / acc[0])};
+        TileMoments moments = new TileMoments();
+        run(rowsOp, colsOp, opt, s, moments);
+        return moments.meanStd();
     }
 
     private record Shape(long rows, long cols, int dim, int classes) {}

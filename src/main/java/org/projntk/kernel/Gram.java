@@ -173,28 +173,9 @@ public final class Gram {
     /** Mean and population standard deviation of all raw (unnormalised) kernel entries: one pass over the tiles. */
     public static double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt) {
         Shape s = validate(rowsOp, colsOp, opt.kind());
-        // Chan et al.'s pairwise combination of (count, mean, M2): stable where sumsq/n - mean² would cancel.
-        double[] acc = new double[3];
-        run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
-            long n = (long) tr * tc;
-            double sum = 0;
-            for (long i = 0; i < n; i++) {
-                sum += tile.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            }
-            double m = sum / n;
-            double m2 = 0;
-            for (long i = 0; i < n; i++) {
-                double d = tile.getAtIndex(ValueLayout.JAVA_FLOAT, i) - m;
-                m2 += d * d;
-            }
-            double na = acc[0];
-            double nt = na + n;
-            double delta = m - acc[1];
-            acc[1] += delta * n / nt;
-            acc[2] += m2 + delta * delta * na * n / nt;
-            acc[0] = nt;
-        });
-        return new double[] {acc[1], Math.sqrt(acc[2] / acc[0])};
+        TileMoments moments = new TileMoments();
+        run(rowsOp, colsOp, opt, s, moments);
+        return moments.meanStd();
     }
 
     private static void scaleTile(MemorySegment tile, long n, double inv) {
