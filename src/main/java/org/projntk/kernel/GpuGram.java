@@ -62,8 +62,8 @@ public final class GpuGram implements AutoCloseable {
         ensureOpen();
         Objects.requireNonNull(opt, "options");
         Objects.requireNonNull(sink, "sink");
-        Shape s = validate(rowsOp, colsOp, opt.kind());
-        int per = opt.kind() == KernelKind.ENTK ? s.classes : 1;
+        Gram.Shape s = validate(rowsOp, colsOp, opt.kind());
+        int per = opt.kind() == KernelKind.ENTK ? s.classes() : 1;
         double[] rowDiag = null;
         double[] colDiag = null;
         if (opt.norm() == Normalization.COSINE) {
@@ -106,15 +106,15 @@ public final class GpuGram implements AutoCloseable {
             }
             sink.accept(r0, c0, tr, tc, tile);
         });
-        return new Gram.Result(s.rows * per, s.cols * per, scale, mean, std);
+        return new Gram.Result(s.rows() * per, s.cols() * per, scale, mean, std);
     }
 
     /** As {@link Gram#computeMatrix}, on the GPU. */
     public KernelMatrix computeMatrix(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt) {
-        Shape s = validate(rowsOp, colsOp, opt.kind());
-        long per = opt.kind() == KernelKind.ENTK ? s.classes : 1;
-        long r = s.rows * per;
-        long c = s.cols * per;
+        Gram.Shape s = validate(rowsOp, colsOp, opt.kind());
+        long per = opt.kind() == KernelKind.ENTK ? s.classes() : 1;
+        long r = s.rows() * per;
+        long c = s.cols() * per;
         if (r > Integer.MAX_VALUE || c > Integer.MAX_VALUE || r * c > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("kernel of " + r + " x " + c + " is too large to hold in memory; stream it");
         }
@@ -123,70 +123,41 @@ public final class GpuGram implements AutoCloseable {
         return out;
     }
 
+    /** Gram's checks, plus the packed [rows x C·dim] operand fitting one GEMM dimension. */
+    private static Gram.Shape validate(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind) {
+        Gram.Shape s = Gram.validate(rowsOp, colsOp, kind);
+        if ((long) s.dim() * s.classes() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("classes x dim = " + (long) s.dim() * s.classes() + " exceeds a GEMM dimension");
+        }
+        return s;
+    }
+
     /** Mean and population std of the raw entries, one pass over the GPU tiles. */
-    private double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Shape s) {
+    private double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Gram.Shape s) {
         TileMoments moments = new TileMoments();
         run(rowsOp, colsOp, opt, s, moments);
         return moments.meanStd();
     }
 
-    private record Shape(long rows, long cols, int dim, int classes) {}
-
-    private static Shape validate(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind) {
-        Objects.requireNonNull(kind, "kind");
-        if (rowsOp == null || rowsOp.isEmpty() || colsOp == null || colsOp.isEmpty()) {
-            throw new IllegalArgumentException("kernel operands must each hold at least one feature matrix");
-        }
-        if (kind == KernelKind.PNTK && (rowsOp.size() != 1 || colsOp.size() != 1)) {
-            throw new IllegalArgumentException("pNTK takes one feature matrix per side, got " + rowsOp.size()
-                    + " and " + colsOp.size() + " (use trntk or entk for per-class gradients)");
-        }
-        if (rowsOp.size() != colsOp.size()) {
-            throw new IllegalArgumentException("operands have different class counts: " + rowsOp.size() + " vs " + colsOp.size());
-        }
-        long rows = Objects.requireNonNull(rowsOp.get(0), "feature matrix 0").rows();
-        long cols = Objects.requireNonNull(colsOp.get(0), "feature matrix 0").rows();
-        int dim = rowsOp.get(0).dim();
-        for (int side = 0; side < 2; side++) {
-            List<FeatureMatrix> op = side == 0 ? rowsOp : colsOp;
-            long n = side == 0 ? rows : cols;
-            for (int c = 0; c < op.size(); c++) {
-                FeatureMatrix m = Objects.requireNonNull(op.get(c), "feature matrix " + c);
-                if (m.rows() != n) {
-                    throw new IllegalArgumentException((side == 0 ? "row" : "column") + " operand: class " + c
-                            + " has " + m.rows() + " rows, class 0 has " + n);
-                }
-                if (m.dim() != dim) {
-                    throw new IllegalArgumentException("feature dimension mismatch: " + m.dim() + " vs " + dim
-                            + " (both sides must use the same projection)");
-                }
-            }
-        }
-        if ((long) dim * rowsOp.size() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("classes x dim = " + (long) dim * rowsOp.size() + " exceeds a GEMM dimension");
-        }
-        return new Shape(rows, cols, dim, rowsOp.size());
-    }
-
     /** Raw tiles in output coordinates, in row-major tile order; rejects non-finite values like Gram. */
-    private void run(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Shape s, TileSink sink) {
-        int classes = s.classes;
+    private void run(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Gram.Shape s, TileSink sink) {
+        int classes = s.classes();
         boolean entk = opt.kind() == KernelKind.ENTK;
         int per = entk ? classes : 1;
-        int d = s.dim;
+        int d = s.dim();
         int packed = classes * d;
-        int tileR = (int) Math.min(opt.tileRows(), Math.max(1, s.rows));
-        int tileC = (int) Math.min(opt.tileCols(), Math.max(1, s.cols));
+        int tileR = (int) Math.min(opt.tileRows(), Math.max(1, s.rows()));
+        int tileC = (int) Math.min(opt.tileCols(), Math.max(1, s.cols()));
         if ((long) tileR * per > Integer.MAX_VALUE || (long) tileC * per > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("tile of " + tileR + " x " + tileC + " examples with " + classes + " classes is too large");
         }
         ensureDevice((long) tileR * packed, (long) tileC * packed, (long) tileR * per * tileC * per);
-        for (long r0 = 0; r0 < s.rows; r0 += tileR) {
-            int tr = (int) Math.min(tileR, s.rows - r0);
+        for (long r0 = 0; r0 < s.rows(); r0 += tileR) {
+            int tr = (int) Math.min(tileR, s.rows() - r0);
             pack(rowsOp, r0, tr, d, aHost);
             aDev.copyFromHost(aHost.asSlice(0, (long) tr * packed * Float.BYTES), 0);
-            for (long c0 = 0; c0 < s.cols; c0 += tileC) {
-                int tc = (int) Math.min(tileC, s.cols - c0);
+            for (long c0 = 0; c0 < s.cols(); c0 += tileC) {
+                int tc = (int) Math.min(tileC, s.cols() - c0);
                 pack(colsOp, c0, tc, d, bHost);
                 bDev.copyFromHost(bHost.asSlice(0, (long) tc * packed * Float.BYTES), 0);
                 int outR = tr * per;

@@ -184,9 +184,9 @@ public final class Gram {
         }
     }
 
-    private record Shape(long rows, long cols, int dim, int classes) {}
+    record Shape(long rows, long cols, int dim, int classes) {}
 
-    private static Shape validate(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind) {
+    static Shape validate(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind) {
         Objects.requireNonNull(kind, "kind");
         if (rowsOp == null || rowsOp.isEmpty() || colsOp == null || colsOp.isEmpty()) {
             throw new IllegalArgumentException("kernel operands must each hold at least one feature matrix");
@@ -198,8 +198,8 @@ public final class Gram {
         if (rowsOp.size() != colsOp.size()) {
             throw new IllegalArgumentException("operands have different class counts: " + rowsOp.size() + " vs " + colsOp.size());
         }
-        long rows = rowsOp.get(0).rows();
-        long cols = colsOp.get(0).rows();
+        long rows = Objects.requireNonNull(rowsOp.get(0), "feature matrix 0").rows();
+        long cols = Objects.requireNonNull(colsOp.get(0), "feature matrix 0").rows();
         int dim = rowsOp.get(0).dim();
         for (int side = 0; side < 2; side++) {
             List<FeatureMatrix> op = side == 0 ? rowsOp : colsOp;
