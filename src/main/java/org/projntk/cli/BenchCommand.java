@@ -28,7 +28,8 @@ final class BenchCommand {
 
     /** R is materialised for at most this many bytes in the sgemm baseline; the time is scaled to the full P. */
     private static final long SGEMM_R_BUDGET_BYTES = 1L << 30;
-    private static final double MIN_SECONDS = 1.0;
+    private static final double MIN_SECONDS = 2.0;
+    private static final double WARMUP_SECONDS = 1.0;
 
     static void run(String[] argv, PrintStream out) {
         if (argv.length < 2) throw new Args.UsageException("bench needs 'projection' or 'gradient'");
@@ -161,9 +162,17 @@ final class BenchCommand {
         return shape;
     }
 
-    /** One warm-up call, then repeated calls until MIN_SECONDS have passed (at least 2); mean seconds per call. */
+    /**
+     * Steady state: warm-up calls for WARMUP_SECONDS (at least 2, so the JIT and the allocator settle), then repeated
+     * calls until MIN_SECONDS have passed (at least 2); mean seconds per call.
+     */
     static double timeIt(Runnable op) {
-        op.run();
+        long warmStart = System.nanoTime();
+        int warm = 0;
+        do {
+            op.run();
+            warm++;
+        } while (warm < 2 || System.nanoTime() - warmStart < WARMUP_SECONDS * 1e9);
         int reps = 0;
         long start = System.nanoTime();
         long elapsed;
