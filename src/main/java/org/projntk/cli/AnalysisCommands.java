@@ -38,7 +38,7 @@ final class AnalysisCommands {
     private AnalysisCommands() {}
 
     /** Relative L2 penalty of the kernel GLM; weaker than KernelGlm's default so the surrogate can follow the network. */
-    static final double DEFAULT_LAMBDA = 1e-6;
+    static final double DEFAULT_LAMBDA = 1e-8;
 
     static final String[] FASHION_MNIST_CLASSES = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"};
 
