@@ -61,10 +61,11 @@ final class BenchCommand {
                         case "curand" -> timeCurand(arena, x, b, p, k, seed);
                         default -> timeProjector(arena, x, b, p, k, ProjectorKind.parse(proj), seed, device);
                     };
-                    double gflops = 2.0 * b * p * k / seconds / 1e9;
+                    long effectiveK = proj.equals("none") ? p : k;  // the identity projector has K = P
+                    double gflops = 2.0 * b * p * effectiveK / seconds / 1e9;
                     out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"seconds\":%.6f,"
                                     + "\"examples_per_s\":%.3f,\"gflops\":%.3f}%n",
-                            proj, p, b, k, device.name().toLowerCase(Locale.ROOT), seconds, b / seconds, gflops);
+                            proj, p, b, effectiveK, device.name().toLowerCase(Locale.ROOT), seconds, b / seconds, gflops);
                     out.flush();
                 }
             }
