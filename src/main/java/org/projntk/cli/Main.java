@@ -18,12 +18,15 @@ public final class Main {
                          --proj rademacher|normal|sjlt|curand|none --dim K --seed S --checkpoint ID --out DIR
                          [--device cpu|cuda] [--batch B] [--grad auto|functional|iterative] [--shard i/n]
                          [--params PREFIXES] [--dtype float32|float16] [--sjlt-s S] [--unscaled]
+                         [--normalize default|none|unit|standard] [--model-seed S] [--model-id N] [--max-block-bytes N]
               gram       --store DIR --rows SPLIT --cols SPLIT [--checkpoint ID] [--normalize none|cosine|std]
                          [--device cpu|cuda] [--precision fp32|tf32] --out FILE.npy
               similar    --store DIR --top k --out DIR [--normalize none|cosine] [--checkpoint ID] [--images N]
-              surrogate  --store DIR --model PATH|builtin:NAME [--checkpoint ID] [--lambda X] [--json]
+              surrogate  --store DIR [--model PATH|builtin:NAME] [--checkpoint ID] [--normalize cosine|none|std]
+                         [--lambda X] [--json]
               sweep      --model PATH|builtin:NAME --train SPEC --test SPEC --dims LIST --out DIR [--seed S] [--repeats R]
-              explain    --store DIR --model PATH --test-index i [--top k] [--out FILE.png]
+                         [--proj rademacher|normal|sjlt]
+              explain    --store DIR [--model PATH] --test-index i [--top k] [--out FILE.png]
               bench projection --P N --B N --K LIST --proj LIST     [--device cpu|cuda]
                          (LIST may include sgemm-precomputed; on cuda also tf32-precomputed and curand)
               bench gradient   --model builtin:NAME --B LIST --grad functional,iterative [--device cpu|cuda]
