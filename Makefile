@@ -29,8 +29,14 @@ deps:
 	fi
 
 # -------------------------------------------------------------------- native
+# WITH_CUDA=1 links the CUDA kernels into libprojntk.so (needs a CUDA libtorch and libcudart).
+WITH_CUDA ?= 0
+# Which libtorch and whether CUDA is linked: a change of either rebuilds the native objects.
+BUILD_CONFIG := LIBTORCH=$(LIBTORCH) LIBTORCH_USE_PYTORCH=$(LIBTORCH_USE_PYTORCH) WITH_CUDA=$(WITH_CUDA)
+CONFIG_STAMP := $(BUILD)/config.stamp
+$(shell mkdir -p $(BUILD); echo '$(BUILD_CONFIG)' | cmp -s - $(CONFIG_STAMP) || echo '$(BUILD_CONFIG)' > $(CONFIG_STAMP))
 TORCH_VARS := $(BUILD)/torch.mk
-$(TORCH_VARS): scripts/find-libtorch.sh
+$(TORCH_VARS): scripts/find-libtorch.sh $(CONFIG_STAMP)
 	@mkdir -p $(BUILD)
 	scripts/find-libtorch.sh > $@.tmp && mv $@.tmp $@
 -include $(TORCH_VARS)
@@ -38,8 +44,6 @@ $(TORCH_VARS): scripts/find-libtorch.sh
 CXX ?= g++
 NVCC ?= $(wildcard /usr/local/cuda/bin/nvcc)
 CUDA_GENCODE := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
-# WITH_CUDA=1 links the CUDA kernels into libprojntk.so (needs a CUDA libtorch and libcudart).
-WITH_CUDA ?= 0
 CUDA_HOME ?= /usr/local/cuda
 CUDA_LIB ?= $(CUDA_HOME)/lib64
 

@@ -16,7 +16,8 @@ step "unpack the JRE"
 
 step "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())'
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' \
+  || { echo "python3 cannot import torch: this script needs PyTorch with CUDA"; exit 1; }
 
 site=$(python3 -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))')
 cudart=$(find "$site/nvidia" -name 'libcudart.so*' 2>/dev/null | head -1)
@@ -25,6 +26,7 @@ cuda_lib=${cudart:+$(dirname "$cudart")}
 export LD_LIBRARY_PATH="$cuda_lib:$(dirname "$(find "$site/nvidia" -name 'libcublas.so*' | head -1)"):$(dirname "$(find "$site/nvidia" -name 'libcurand.so*' | head -1)"):${LD_LIBRARY_PATH:-}"
 
 step "build libprojntk.so with CUDA against PyTorch"
+rm -rf build/native build/torch.mk   # objects do not depend on WITH_CUDA or on which libtorch: always rebuild here
 LIBTORCH_USE_PYTORCH=1 make -s -j"$(nproc)" native native-test-bins WITH_CUDA=1 CUDA_LIB="$cuda_lib" JAVA_HOME=/nonexistent \
   > "$out/build.log" 2>&1 || { echo "native build failed"; tail -40 "$out/build.log"; exit 1; }
 mkdir -p device-bundle/native && cp build/native/libprojntk.so device-bundle/native/
