@@ -2,7 +2,6 @@ package org.projntk.kernel;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Objects;
 
@@ -61,52 +60,7 @@ public final class GpuGram implements AutoCloseable {
     public synchronized Gram.Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, TileSink sink) {
         ensureOpen();
         Objects.requireNonNull(opt, "options");
-        Objects.requireNonNull(sink, "sink");
-        Gram.Shape s = validate(rowsOp, colsOp, opt.kind());
-        int per = opt.kind() == KernelKind.ENTK ? s.classes() : 1;
-        double[] rowDiag = null;
-        double[] colDiag = null;
-        if (opt.norm() == Normalization.COSINE) {
-            rowDiag = Gram.selfKernel(rowsOp, opt.kind());
-            colDiag = rowsOp == colsOp ? rowDiag : Gram.selfKernel(colsOp, opt.kind());
-        }
-        double scale = 1.0;
-        double mean = Double.NaN;
-        double std = Double.NaN;
-        if (opt.norm() == Normalization.STD) {
-            if (opt.stdScale() != null) {
-                scale = opt.stdScale();
-            } else {
-                double[] ms = entryMeanStd(rowsOp, colsOp, opt, s);
-                mean = ms[0];
-                std = ms[1];
-                if (!(std > 0)) throw new IllegalArgumentException("STD normalisation: the kernel entries have zero variance");
-                scale = std;
-            }
-        }
-        final double inv = 1.0 / scale;
-        final double[] rd = rowDiag;
-        final double[] cd = colDiag;
-        run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
-            if (opt.norm() == Normalization.STD) {
-                long n = (long) tr * tc;
-                for (long i = 0; i < n; i++) {
-                    tile.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (tile.getAtIndex(ValueLayout.JAVA_FLOAT, i) * inv));
-                }
-            } else if (opt.norm() == Normalization.COSINE) {
-                for (int i = 0; i < tr; i++) {
-                    double di = rd[(int) (r0 + i)];
-                    for (int j = 0; j < tc; j++) {
-                        double denom = Math.sqrt(di * cd[(int) (c0 + j)]);
-                        long idx = (long) i * tc + j;
-                        float v = tile.getAtIndex(ValueLayout.JAVA_FLOAT, idx);
-                        tile.setAtIndex(ValueLayout.JAVA_FLOAT, idx, denom > 0 ? (float) (v / denom) : 0f);
-                    }
-                }
-            }
-            sink.accept(r0, c0, tr, tc, tile);
-        });
-        return new Gram.Result(s.rows() * per, s.cols() * per, scale, mean, std);
+        return Gram.normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kind()), this::run, sink);
     }
 
     /** As {@link Gram#computeMatrix}, on the GPU. */
@@ -130,13 +84,6 @@ public final class GpuGram implements AutoCloseable {
             throw new IllegalArgumentException("classes x dim = " + (long) s.dim() * s.classes() + " exceeds a GEMM dimension");
         }
         return s;
-    }
-
-    /** Mean and population std of the raw entries, one pass over the GPU tiles. */
-    private double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Gram.Shape s) {
-        TileMoments moments = new TileMoments();
-        run(rowsOp, colsOp, opt, s, moments);
-        return moments.meanStd();
     }
 
     /** Raw tiles in output coordinates, in row-major tile order; rejects non-finite values like Gram. */
@@ -166,7 +113,7 @@ public final class GpuGram implements AutoCloseable {
                 blas.gemm(false, true, outR, outC, inner, 1f, aDev, 0, inner, bDev, 0, inner, 0f, cDev, 0, outC, precision);
                 MemorySegment tile = cHost.asSlice(0, (long) outR * outC * Float.BYTES);
                 cDev.copyToHost(0, tile);
-                checkFinite(tile, outR, outC, r0 * per, c0 * per);
+                Gram.checkFinite(tile, outR, outC, r0 * per, c0 * per);
                 sink.accept(r0 * per, c0 * per, outR, outC, tile);
             }
         }
@@ -210,16 +157,6 @@ public final class GpuGram implements AutoCloseable {
         if (buf != null && buf.floats() >= floats) return buf;
         if (buf != null) buf.close();
         return Cuda.allocateFloats(floats);
-    }
-
-    private static void checkFinite(MemorySegment tile, int tr, int tc, long r0, long c0) {
-        long n = (long) tr * tc;
-        for (long i = 0; i < n; i++) {
-            if (!Float.isFinite(tile.getAtIndex(ValueLayout.JAVA_FLOAT, i))) {
-                throw new IllegalArgumentException("non-finite kernel value at (" + (r0 + i / tc) + ", " + (c0 + i % tc)
-                        + "): the feature matrices contain NaN or Inf, or overflow float32");
-            }
-        }
     }
 
     private static void checkSize(MemorySegment segment, long floats, String what) {

@@ -60,8 +60,18 @@ public final class Gram {
 
     /** Streams the kernel between {@code rowsOp} and {@code colsOp} to {@code sink}, tile by tile in row-major order. */
     public static Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt, TileSink sink) {
+        return normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kind()), Gram::run, sink);
+    }
+
+    /** Produces the raw (unnormalised) tiles of a kernel in output coordinates: on the CPU here, or on a GPU. */
+    interface RawTiles {
+        void run(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt, Shape s, TileSink sink);
+    }
+
+    /** The normalisation shared by every tile producer: cosine from the self-kernels, or std from the raw entries. */
+    static Result normalized(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt, Shape s, RawTiles raw,
+                             TileSink sink) {
         Objects.requireNonNull(sink, "sink");
-        Shape s = validate(rowsOp, colsOp, opt.kind());
         double[] rowDiag = null;
         double[] colDiag = null;
         if (opt.norm() == Normalization.COSINE) {
@@ -75,7 +85,9 @@ public final class Gram {
             if (opt.stdScale() != null) {
                 scale = opt.stdScale();
             } else {
-                double[] ms = entryMeanStd(rowsOp, colsOp, opt);
+                TileMoments moments = new TileMoments();
+                raw.run(rowsOp, colsOp, opt, s, moments);
+                double[] ms = moments.meanStd();
                 mean = ms[0];
                 std = ms[1];
                 if (!(std > 0)) {
@@ -88,7 +100,7 @@ public final class Gram {
         final double[] rd = rowDiag;
         final double[] cd = colDiag;
         final int outPerRow = opt.kind() == KernelKind.ENTK ? s.classes : 1;
-        run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
+        raw.run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
             if (opt.norm() == Normalization.STD) {
                 scaleTile(tile, (long) tr * tc, invScale);
             } else if (opt.norm() == Normalization.COSINE) {
@@ -269,7 +281,7 @@ public final class Gram {
         }
     }
 
-    private static void checkFinite(MemorySegment tile, int tr, int tc, long r0, long c0) {
+    static void checkFinite(MemorySegment tile, int tr, int tc, long r0, long c0) {
         long n = (long) tr * tc;
         for (long i = 0; i < n; i++) {
             if (!Float.isFinite(tile.getAtIndex(ValueLayout.JAVA_FLOAT, i))) {
