@@ -125,8 +125,8 @@ final class AnalysisCommands {
             top.writeCsv(outDir.resolve("similar.csv"), 0);
             out.printf(Locale.ROOT, "similar: top-%d train examples for %d test rows in %.2f s -> %s%n", k, top.rows(),
                     (System.nanoTime() - start) / 1e9, outDir.resolve("similar.csv"));
-            Dataset trainData = StoreOperands.dataset(store, trainSplit);
-            Dataset testData = StoreOperands.dataset(store, testSplit);
+            Dataset trainData = images > 0 ? StoreOperands.dataset(store, trainSplit) : null;
+            Dataset testData = images > 0 ? StoreOperands.dataset(store, testSplit) : null;
             if (images > 0 && trainData.isImage() && testData.isImage()) {
                 int shown = (int) Math.min(images, top.rows());
                 int[] rows = new int[shown];
@@ -222,15 +222,13 @@ final class AnalysisCommands {
 
     /** Network logits [N x C] row-major for every example of data. */
     static double[] logits(Model model, Dataset data) {
-        long[] example = new long[data.exampleShape().length];
-        for (int i = 0; i < example.length; i++) example[i] = data.exampleShape()[i];
         List<float[]> rows = new ArrayList<>();
         int batchSize = 256;
         for (long first = 0; first < data.size(); first += batchSize) {
             int count = (int) Math.min(batchSize, data.size() - first);
             try (Arena arena = Arena.ofConfined()) {
                 Batch batch = data.batch(first, count, arena);
-                for (float[] row : model.forward(batch.inputs(), TrainCommand.shape(count, example))) rows.add(row);
+                for (float[] row : model.forward(batch.inputs(), batch.shape())) rows.add(row);
             }
         }
         int classes = rows.get(0).length;

@@ -35,8 +35,6 @@ final class TrainCommand {
         if (o.epochs() < 0) throw new IllegalArgumentException("--epochs must be >= 0");
         double lr = o.lr() > 0 ? o.lr() : o.optimizer() == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
         Dataset train = DatasetSpec.parse(o.data()).open(Normalization.DEFAULT);
-        long[] example = new long[train.exampleShape().length];
-        for (int i = 0; i < example.length; i++) example[i] = train.exampleShape()[i];
         double accuracy = 0;
         try (Model model = Model.open(o.model(), o.seed(), o.device());
              Trainer trainer = new Trainer(model, o.optimizer(), lr, o.momentum(), o.weightDecay())) {
@@ -62,7 +60,7 @@ final class TrainCommand {
                     int count = (int) Math.min(o.batch(), n - first);
                     try (Arena arena = Arena.ofConfined()) {
                         Batch batch = train.batch(first, count, arena);
-                        Trainer.Step step = trainer.step(batch.inputs(), shape(count, example), batch.labels());
+                        Trainer.Step step = trainer.step(batch.inputs(), batch.shape(), batch.labels());
                         lossSum += step.loss() * count;
                         correct += step.correct();
                         seen += count;
@@ -77,7 +75,7 @@ final class TrainCommand {
                 accuracy = (double) correct / Math.max(1, seen);
             }
             if (o.test() != null) {
-                accuracy = evaluate(model, DatasetSpec.parse(o.test()).open(Normalization.DEFAULT), example, o.batch());
+                accuracy = evaluate(model, DatasetSpec.parse(o.test()).open(Normalization.DEFAULT), o.batch());
                 out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
             }
             Path parent = o.out().toAbsolutePath().getParent();
@@ -92,13 +90,13 @@ final class TrainCommand {
         return accuracy;
     }
 
-    static double evaluate(Model model, Dataset data, long[] example, int batchSize) {
+    static double evaluate(Model model, Dataset data, int batchSize) {
         long correct = 0;
         for (long first = 0; first < data.size(); first += batchSize) {
             int count = (int) Math.min(batchSize, data.size() - first);
             try (Arena arena = Arena.ofConfined()) {
                 Batch batch = data.batch(first, count, arena);
-                float[][] logits = model.forward(batch.inputs(), shape(count, example));
+                float[][] logits = model.forward(batch.inputs(), batch.shape());
                 for (int i = 0; i < count; i++) if (argmax(logits[i]) == batch.labels()[i]) correct++;
             }
         }
@@ -109,12 +107,5 @@ final class TrainCommand {
         int best = 0;
         for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
         return best;
-    }
-
-    static long[] shape(int batch, long[] example) {
-        long[] s = new long[example.length + 1];
-        s[0] = batch;
-        System.arraycopy(example, 0, s, 1, example.length);
-        return s;
     }
 }

@@ -125,6 +125,11 @@ public final class Dataset {
         return src.label(offset + check(i));
     }
 
+    /** Index, in the whole source file, of this dataset's row 0 (the start of a spec's row range). */
+    public long firstSourceRow() {
+        return offset;
+    }
+
     /** The rows [start, end) of this dataset, with the same normalisation (statistics are not recomputed). */
     public Dataset slice(long start, long end) {
         if (start < 0 || start > end || end > size) {

@@ -49,9 +49,8 @@ public final class Featurizer {
             DatasetSpec spec = DatasetSpec.parse(entry.getValue());
             Dataset dataset = spec.open(normalization);
             datasets.put(entry.getKey(), dataset);
-            long total = spec.withoutRange().open(normalization).size();
-            long[] range = spec.resolveRange(total);
-            splitInfos.put(entry.getKey(), SplitInfo.of(spec.withoutRange().toString(), range[0], range[1]));
+            long start = dataset.firstSourceRow();
+            splitInfos.put(entry.getKey(), SplitInfo.of(spec.withoutRange().toString(), start, start + dataset.size()));
         }
         Dataset first = datasets.values().iterator().next();
         long[] exampleShape = toLongs(first.exampleShape());
@@ -94,11 +93,8 @@ public final class Featurizer {
                     for (RowRange range : pending) {
                         try (Arena arena = Arena.ofConfined()) {
                             Batch batch = dataset.batch(range.start(), range.count(), arena);
-                            long[] shape = new long[exampleShape.length + 1];
-                            shape[0] = range.count();
-                            System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
                             MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) outputs * range.count() * dim);
-                            projector.projectGradients(model, batch.inputs(), shape, batch.labels(), output, config.strategy(),
+                            projector.projectGradients(model, batch.inputs(), batch.shape(), batch.labels(), output, config.strategy(),
                                     config.maxBlockBytes(), features);
                             writer.writeRows(split, range.start(), range.count(), features);
                         }

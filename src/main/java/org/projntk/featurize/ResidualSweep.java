@@ -72,10 +72,7 @@ public final class ResidualSweep {
                     int base = rowBase + (int) first;
                     try (Arena batchArena = Arena.ofConfined()) {
                         Batch batch = d.batch(first, count, batchArena);
-                        long[] shape = new long[example.length + 1];
-                        shape[0] = count;
-                        System.arraycopy(example, 0, shape, 1, example.length);
-                        Gradients.compute(model, batch.inputs(), shape, null, OutputKind.PER_CLASS, GradStrategy.AUTO, 0, true,
+                        Gradients.compute(model, batch.inputs(), batch.shape(), null, OutputKind.PER_CLASS, GradStrategy.AUTO, 0, true,
                                 (out, rowOffset, rows, paramOffset, cols, block) -> {
                                     for (int r = 0; r < rows; r++) {
                                         MemorySegment.copy(block, (long) r * cols * Float.BYTES, perClass.get(out),
