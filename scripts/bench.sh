@@ -11,11 +11,9 @@ cd "$(dirname "$0")/.."
 set_name="${1:-}"
 case "$set_name" in quick|full|gpu) ;; *) echo "usage: scripts/bench.sh quick|full|gpu" >&2; exit 2 ;; esac
 
-if [[ -x device-bundle/jre/bin/java ]]; then
-  java=device-bundle/jre/bin/java
-else
-  java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-fi
+# A JDK when there is one (the report's plot needs java.desktop); the device bundle's runtime on the GPU machine
+java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+[[ ! -x $java && -x device-bundle/jre/bin/java ]] && java=device-bundle/jre/bin/java
 "$java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])' || { echo "bench.sh: $java is not Java >= 25: set JAVA_HOME" >&2; exit 1; }
 jar="${BENCH_JAR:-benchmarks/target/benchmarks.jar}"
 [[ -f $jar ]] || { echo "bench.sh: $jar is missing: run 'make bench-quick' (or build it: mvn install -DskipTests; mvn -f benchmarks/pom.xml package)" >&2; exit 1; }
