@@ -19,14 +19,7 @@ LIB := $(NATIVE_OUT)/libprojntk.so
 DEB_PACKAGES := libtorch-dev libopenblas0-pthread libopenblas-dev libclang-14-dev dataset-fashion-mnist g++ maven
 .PHONY: deps
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "need root to apt-get install$$missing" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@scripts/install-deps.sh $(DEB_PACKAGES)
 
 # -------------------------------------------------------------------- native
 # WITH_CUDA=1 links the CUDA kernels into libprojntk.so (needs a CUDA libtorch and libcudart).
@@ -36,8 +29,11 @@ BUILD_CONFIG := LIBTORCH=$(LIBTORCH) LIBTORCH_USE_PYTORCH=$(LIBTORCH_USE_PYTORCH
 CONFIG_STAMP := $(BUILD)/config.stamp
 $(shell mkdir -p $(BUILD); echo '$(BUILD_CONFIG)' | cmp -s - $(CONFIG_STAMP) || echo '$(BUILD_CONFIG)' > $(CONFIG_STAMP))
 TORCH_VARS := $(BUILD)/torch.mk
+# Make remakes this included file before any goal runs, so it installs the packages itself: on a fresh machine
+# libtorch is only there once `deps` has run.
 $(TORCH_VARS): scripts/find-libtorch.sh $(CONFIG_STAMP)
 	@mkdir -p $(BUILD)
+	@scripts/install-deps.sh $(DEB_PACKAGES)
 	scripts/find-libtorch.sh > $@.tmp && mv $@.tmp $@
 -include $(TORCH_VARS)
 

@@ -15,6 +15,14 @@
 
 #include <stdint.h>
 
+/* Only the projntk_* functions are exported from libprojntk.so (it is built with -fvisibility=hidden), so it can share
+   a process with another libtorch user. */
+#if defined(__GNUC__)
+#define PROJNTK_API __attribute__((visibility("default")))
+#else
+#define PROJNTK_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -39,44 +47,52 @@ enum projntk_device {
 
 /* ---------------------------------------------------------------- runtime */
 
+/* The version of this header's contract. The Java side compares it with the value it was generated from and refuses a
+   library built from another version (a stale or foreign .so). Bump it with every change to a signature or enum. */
+enum projntk_abi {
+    PROJNTK_ABI_VERSION = 2
+};
+/* Writes the PROJNTK_ABI_VERSION the library was compiled with. */
+PROJNTK_API int projntk_abi_version(int32_t *out_version);
+
 /* Copies the error message of this thread's last call (NUL-terminated, truncated to cap; empty after a success). */
-int projntk_last_error(char *buf, int64_t cap, int64_t *out_len);
+PROJNTK_API int projntk_last_error(char *buf, int64_t cap, int64_t *out_len);
 /* projntk's own version, e.g. "0.1.0". */
-int projntk_version(char *buf, int64_t cap);
+PROJNTK_API int projntk_version(char *buf, int64_t cap);
 /* One-line JSON: {"libtorch":"1.13.1","cuda_built":false,"cuda_available":false,
    "cuda_devices":0,"threads":2,"simd":"avx512"} */
-int projntk_runtime_info(char *buf, int64_t cap);
-int projntk_set_num_threads(int32_t threads);
-int projntk_cuda_available(int32_t *out_available);
+PROJNTK_API int projntk_runtime_info(char *buf, int64_t cap);
+PROJNTK_API int projntk_set_num_threads(int32_t threads);
+PROJNTK_API int projntk_cuda_available(int32_t *out_available);
 
 /* ----------------------------------------------------------------- models */
 
 typedef struct projntk_model projntk_model;
 
 /* Loads a TorchScript file (torch.jit.save) and puts it in eval mode. */
-int projntk_model_load(const char *path, int32_t device, projntk_model **out_model);
+PROJNTK_API int projntk_model_load(const char *path, int32_t device, projntk_model **out_model);
 /* Built-in architectures: "mlp", "cnn-fmnist", "cnn-cifar", "resnet18-cifar",
    plus tiny test models "tiny-mlp" and "tiny-cnn". Initialised from seed. */
-int projntk_model_builtin(const char *name, int64_t seed, int32_t device, projntk_model **out_model);
-int projntk_model_save(projntk_model *model, const char *path);
-int projntk_model_free(projntk_model *model);
+PROJNTK_API int projntk_model_builtin(const char *name, int64_t seed, int32_t device, projntk_model **out_model);
+PROJNTK_API int projntk_model_save(projntk_model *model, const char *path);
+PROJNTK_API int projntk_model_free(projntk_model *model);
 
 /* Parameters in named_parameters() order. Counts only the selected ones. */
-int projntk_model_param_count(projntk_model *model, int64_t *out_tensors, int64_t *out_total_numel);
+PROJNTK_API int projntk_model_param_count(projntk_model *model, int64_t *out_tensors, int64_t *out_total_numel);
 /* Name (e.g. "conv1.weight") and numel of the index-th *selected* parameter. */
-int projntk_model_param_info(projntk_model *model, int64_t index, char *name_buf, int64_t cap, int64_t *out_numel);
+PROJNTK_API int projntk_model_param_info(projntk_model *model, int64_t index, char *name_buf, int64_t cap, int64_t *out_numel);
 /* Comma-separated names or prefixes ("fc.,layer4."); NULL or "" selects all.
    Fails with INVALID_ARGUMENT if a prefix matches nothing. */
-int projntk_model_select_params(projntk_model *model, const char *prefixes);
+PROJNTK_API int projntk_model_select_params(projntk_model *model, const char *prefixes);
 /* Copies all selected parameters, concatenated and flattened, into out (cap floats). */
-int projntk_model_get_params(projntk_model *model, float *out, int64_t cap);
-int projntk_model_set_params(projntk_model *model, const float *params, int64_t count);
+PROJNTK_API int projntk_model_get_params(projntk_model *model, float *out, int64_t cap);
+PROJNTK_API int projntk_model_set_params(projntk_model *model, const float *params, int64_t count);
 /* Checksum (hex SHA-256 of the selected+unselected parameter bytes) identifying the weights. */
-int projntk_model_checksum(projntk_model *model, char *buf, int64_t cap);
+PROJNTK_API int projntk_model_checksum(projntk_model *model, char *buf, int64_t cap);
 
 /* Eval-mode forward. x is float32, contiguous, shape x_shape[0..x_ndim); x_shape[0] = B.
    out_logits receives B*C floats (cap is its capacity); C is written to out_classes. */
-int projntk_model_forward(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
+PROJNTK_API int projntk_model_forward(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
                           float *out_logits, int64_t cap, int64_t *out_classes);
 
 /* -------------------------------------------------- per-example gradients */
@@ -111,7 +127,7 @@ typedef int32_t (*projntk_grad_consumer)(void *ctx, int64_t output, int64_t row_
  * The strategy actually used is written to out_strategy_used (may be NULL).
  * Non-finite gradients fail with PROJNTK_ERR_NONFINITE unless check_finite == 0.
  */
-int projntk_grads(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
+PROJNTK_API int projntk_grads(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
                   const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes,
                   int32_t check_finite, projntk_grad_consumer consumer, void *ctx,
                   int32_t *out_strategy_used);
@@ -137,28 +153,28 @@ enum projntk_projector_flags {
  * R[p,k] is a pure function of (kind, seed, model_id, p, k); see docs/projection.md.
  * sjlt_s is the number of nonzeros per coordinate for SJLT (ignored otherwise).
  */
-int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int64_t model_id,
+PROJNTK_API int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int64_t model_id,
                           int32_t sjlt_s, int32_t flags, int32_t device, projntk_projector **out_projector);
-int projntk_projector_free(projntk_projector *projector);
-int projntk_projector_dims(projntk_projector *projector, int64_t *out_P, int64_t *out_K);
+PROJNTK_API int projntk_projector_free(projntk_projector *projector);
+PROJNTK_API int projntk_projector_dims(projntk_projector *projector, int64_t *out_P, int64_t *out_K);
 /* The scaled entry R[p,k] as the kernels use it (for tests and documentation). */
-int projntk_projector_entry(projntk_projector *projector, int64_t p, int64_t k, float *out_value);
+PROJNTK_API int projntk_projector_entry(projntk_projector *projector, int64_t p, int64_t k, float *out_value);
 /*
  * out[rows x K] += block[rows x cols] · R[param_offset .. param_offset+cols, 0..K).
  * All pointers are host memory, row-major. Deterministic: the result does not depend on the
  * thread count (threads split K, never the reduction over p).
  */
-int projntk_projector_accumulate(projntk_projector *projector, const float *block, int64_t rows, int64_t cols,
+PROJNTK_API int projntk_projector_accumulate(projntk_projector *projector, const float *block, int64_t rows, int64_t cols,
                                  int64_t param_offset, float *out);
 /* out[B x K] = x[B x P] · R (out is overwritten). */
-int projntk_project(projntk_projector *projector, const float *x, int64_t B, int64_t P, float *out);
+PROJNTK_API int projntk_project(projntk_projector *projector, const float *x, int64_t B, int64_t P, float *out);
 
 /*
  * The fused path: per-example gradients of model on x streamed straight into projector.
  * out receives n_outputs x B x K floats (n_outputs = C for PER_CLASS, else 1); cap is its capacity.
  * The projector's P must equal the model's selected parameter count.
  */
-int projntk_project_grads(projntk_model *model, projntk_projector *projector, const float *x,
+PROJNTK_API int projntk_project_grads(projntk_model *model, projntk_projector *projector, const float *x,
                           const int64_t *x_shape, int32_t x_ndim, const int64_t *labels, int32_t output,
                           int32_t strategy, int64_t max_block_bytes, float *out, int64_t cap,
                           int64_t *out_outputs, int32_t *out_strategy_used);
@@ -172,12 +188,12 @@ enum projntk_optimizer {
     PROJNTK_OPT_ADAM = 1
 };
 
-int projntk_trainer_new(projntk_model *model, int32_t optimizer, double learning_rate, double momentum,
+PROJNTK_API int projntk_trainer_new(projntk_model *model, int32_t optimizer, double learning_rate, double momentum,
                         double weight_decay, projntk_trainer **out_trainer);
 /* One optimiser step on cross-entropy over the batch (train mode during the step, eval after). */
-int projntk_trainer_step(projntk_trainer *trainer, const float *x, const int64_t *x_shape, int32_t x_ndim,
+PROJNTK_API int projntk_trainer_step(projntk_trainer *trainer, const float *x, const int64_t *x_shape, int32_t x_ndim,
                          const int64_t *labels, double *out_loss, int64_t *out_correct);
-int projntk_trainer_free(projntk_trainer *trainer);
+PROJNTK_API int projntk_trainer_free(projntk_trainer *trainer);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,13 @@ bool cuda_built() {
 }
 }  // namespace
 
+extern "C" int projntk_abi_version(int32_t *out_version) {
+    return torch_guarded("projntk_abi_version", [&] {
+        require(out_version != nullptr, "out_version is null");
+        *out_version = PROJNTK_ABI_VERSION;
+    });
+}
+
 extern "C" int projntk_version(char *buf, int64_t cap) {
     return torch_guarded("projntk_version", [&] { copy_string("0.1.0", buf, cap, "version buffer"); });
 }
