@@ -43,9 +43,12 @@ CUDA_GENCODE := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,cod
 CUDA_HOME ?= /usr/local/cuda
 CUDA_LIB ?= $(CUDA_HOME)/lib64
 
-CXXFLAGS := -std=c++17 -O3 -fPIC -fopenmp -march=x86-64-v3 -mtune=native -Wall -Wextra -Wno-unused-parameter \
+CXXFLAGS := -std=c++17 -O3 -fPIC -fopenmp -march=x86-64-v2 -mtune=generic -fvisibility=hidden -fvisibility-inlines-hidden -Wall -Wextra -Wno-unused-parameter \
   -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_ABI) -Inative/include -Inative/common -Inative/jl $(TORCH_INC)
-LDFLAGS := -shared -fopenmp -Wl,-rpath,$(TORCH_LIB) -L$(TORCH_LIB) \
+# An rpath only for a libtorch outside the loader's default paths (LIBTORCH=..., PyTorch's own): Debian's needs none,
+# so the library that ships in the jar holds no path of the build machine.
+TORCH_RPATH := $(if $(filter /usr/lib/$(shell gcc -dumpmachine) /usr/lib /usr/lib64,$(TORCH_LIB)),,-Wl,-rpath,$(TORCH_LIB))
+LDFLAGS := -shared -fopenmp $(TORCH_RPATH) -L$(TORCH_LIB) \
   -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
 
 CPP_SOURCES := $(wildcard native/common/*.cpp native/torch/*.cpp native/jl/*.cpp)
@@ -58,6 +61,10 @@ CXXFLAGS += -DPROJNTK_WITH_CUDA -isystem $(CUDA_HOME)/include
 LINK_CUDA := $(CU_OBJECTS) -Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed -L$(CUDA_LIB) -Wl,-rpath,$(CUDA_LIB) -lcudart
 NVCC_DEFS := -DPROJNTK_WITH_CUDA
 endif
+
+# What ships runs on any x86-64-v2 CPU: only the AVX2 kernels are compiled for AVX2 (cpu_avx512.cpp sets its own
+# target), and projector.cpp picks them at run time.
+$(NATIVE_OUT)/obj/jl/cpu_avx2.o: CXXFLAGS += -mavx2 -mfma -mf16c
 
 $(NATIVE_OUT)/obj/%.o: native/%.cpp $(TORCH_VARS)
 	@mkdir -p $(dir $@)
@@ -72,13 +79,13 @@ $(LIB): $(CPP_OBJECTS) $(if $(filter 1,$(WITH_CUDA)),$(CU_OBJECTS))
 
 -include $(CPP_OBJECTS:.o=.d)
 
-# Native test programs: each native/tests/NAME.cpp links against libprojntk.so (and libtorch) and exits non-zero on failure.
+# Native test programs: each native/tests/NAME.cpp is linked with the library's objects (not the .so, which exports
+# only projntk_*, while the tests also check internals) and exits non-zero on failure.
 NATIVE_TESTS := $(patsubst native/tests/%.cpp,$(NATIVE_OUT)/tests/%,$(wildcard native/tests/*.cpp))
-EXE_LDFLAGS := -fopenmp -L$(NATIVE_OUT) -lprojntk -Wl,-rpath,$(abspath $(NATIVE_OUT)) -Wl,-rpath,$(TORCH_LIB) -L$(TORCH_LIB) \
-  -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
-$(NATIVE_OUT)/tests/%: native/tests/%.cpp $(LIB)
+EXE_LDFLAGS := -fopenmp -Wl,-rpath,$(TORCH_LIB) -L$(TORCH_LIB) -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
+$(NATIVE_OUT)/tests/%: native/tests/%.cpp $(CPP_OBJECTS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $< -o $@ $(EXE_LDFLAGS)
+	$(CXX) $(CXXFLAGS) $< $(CPP_OBJECTS) -o $@ $(EXE_LDFLAGS)
 
 .PHONY: native-test native-test-bins
 native-test-bins: $(NATIVE_TESTS)

@@ -1,4 +1,4 @@
-// AVX2/FMA build of the CPU kernels (the baseline: the library is compiled for x86-64-v3).
+// AVX2/FMA build of the CPU kernels (compiled with -mavx2 -mfma; the rest of the library targets x86-64-v2).
 #include <immintrin.h>
 #include <omp.h>
 #include <stdlib.h>

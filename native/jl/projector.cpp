@@ -39,6 +39,7 @@ const char *cpu_simd() {
         const char *forced = std::getenv("PROJNTK_SIMD");
         if (forced && std::strcmp(forced, "avx2") == 0) return "avx2";
         __builtin_cpu_init();
+        if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return "none";
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
                    ? "avx512"
@@ -146,6 +147,8 @@ int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int6
             throw Error(PROJNTK_ERR_UNSUPPORTED,
                         "this libprojntk was built without CUDA (rebuild with WITH_CUDA=1); use PROJNTK_DEVICE_CPU");
 #endif
+        if (device == PROJNTK_DEVICE_CPU && std::strcmp(projntk::jl::cpu_simd(), "none") == 0)
+            throw Error(PROJNTK_ERR_UNSUPPORTED, "the CPU projection kernels need AVX2 and FMA, which this CPU lacks");
         auto pr = std::make_unique<projntk_projector>();
         Spec &sp = pr->spec;
         sp.kind = kind;

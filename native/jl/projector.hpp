@@ -34,7 +34,7 @@ bool dense_accumulate(const Spec &spec, const float *block, int64_t rows, int64_
 bool sjlt_accumulate(const Spec &spec, const float *block, int64_t rows, int64_t cols, uint64_t offset, float *out);
 }  // namespace avx512
 
-// Which CPU path is used: "avx512" or "avx2". PROJNTK_SIMD=avx2 in the environment forces AVX2.
+// Which CPU path is used: "avx512", "avx2", or "none" (no AVX2/FMA: CPU projectors are refused). PROJNTK_SIMD=avx2 in the environment forces AVX2.
 const char *cpu_simd();
 
 // CUDA kernels (projector_cuda.cu; linked only when the library is built with PROJNTK_WITH_CUDA).
