@@ -97,6 +97,38 @@ public final class projntk_h {
         return 1;
     }
 
+    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 2} */
+    public static int PROJNTK_ABI_VERSION() {
+        return 2;
+    }
+
+    private static final class projntk_abi_version {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_abi_version", DESC);
+    }
+
+    public static FunctionDescriptor projntk_abi_version$descriptor() {
+        return projntk_abi_version.DESC;
+    }
+
+    public static MethodHandle projntk_abi_version$handle() {
+        return require$(projntk_abi_version.HANDLE, "projntk_abi_version");
+    }
+
+    /** {@code int projntk_abi_version(int32_t *out_version)} */
+    public static int projntk_abi_version(MemorySegment out_version) {
+        var mh$ = require$(projntk_abi_version.HANDLE, "projntk_abi_version");
+        try {
+            return (int) mh$.invokeExact(out_version);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class projntk_last_error {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 projntk_h.C_INT,
