@@ -48,7 +48,7 @@ CXXFLAGS := -std=c++17 -O3 -fPIC -fopenmp -march=x86-64-v2 -mtune=generic -fvisi
 # An rpath only for a libtorch outside the loader's default paths (LIBTORCH=..., PyTorch's own): Debian's needs none,
 # so the library that ships in the jar holds no path of the build machine.
 TORCH_RPATH := $(if $(filter /usr/lib/$(shell gcc -dumpmachine) /usr/lib /usr/lib64,$(TORCH_LIB)),,-Wl,-rpath,$(TORCH_LIB))
-LDFLAGS := -shared -fopenmp $(TORCH_RPATH) -L$(TORCH_LIB) \
+LDFLAGS := -shared -fopenmp -Wl,--version-script=native/common/exports.map $(TORCH_RPATH) -L$(TORCH_LIB) \
   -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
 
 CPP_SOURCES := $(wildcard native/common/*.cpp native/torch/*.cpp native/jl/*.cpp)
@@ -74,7 +74,7 @@ $(NATIVE_OUT)/cuobj/%.o: native/%.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) -std=c++17 -O3 -Xcompiler -fPIC $(CUDA_GENCODE) $(NVCC_DEFS) -Inative/include -Inative/common -Inative/jl -c $< -o $@
 
-$(LIB): $(CPP_OBJECTS) $(if $(filter 1,$(WITH_CUDA)),$(CU_OBJECTS))
+$(LIB): $(CPP_OBJECTS) $(if $(filter 1,$(WITH_CUDA)),$(CU_OBJECTS)) native/common/exports.map
 	$(CXX) -o $@ $(CPP_OBJECTS) $(LINK_CUDA) $(LDFLAGS)
 
 -include $(CPP_OBJECTS:.o=.d)
@@ -89,8 +89,15 @@ $(NATIVE_OUT)/tests/%: native/tests/%.cpp $(CPP_OBJECTS) $(LIB)
 
 .PHONY: native-test native-test-bins
 native-test-bins: $(NATIVE_TESTS)
-native-test: $(NATIVE_TESTS)
+native-test: $(NATIVE_TESTS) check-exports
 	@set -e; for t in $(NATIVE_TESTS); do echo "== $$t"; OMP_NUM_THREADS=2 $$t; done
+
+# The shipped library exports projntk_* only (nm -D --defined-only).
+.PHONY: check-exports
+check-exports: $(LIB)
+	@extra=$$(nm -D --defined-only $(LIB) | awk '{print $$3}' | grep -v '^projntk_' || true); \
+	if [ -n "$$extra" ]; then echo "$(LIB) exports more than projntk_*:" >&2; echo "$$extra" | head >&2; exit 1; fi; \
+	echo "$(LIB) exports $$(nm -D --defined-only $(LIB) | wc -l) symbols, all projntk_*"
 
 .PHONY: native cuda-check
 native: $(LIB)
@@ -117,9 +124,13 @@ $(JAR): $(JAVA_SOURCES) | java-check
 	$(MVN) package -DskipTests
 	@touch $@
 
-.PHONY: build jar test test-gpu demo clean
+.PHONY: build jar install test test-gpu demo clean
 jar: $(JAR)
 build: deps native cuda-check $(JAR)
+
+# org.projntk:projntk into the local Maven repository, with libprojntk.so inside the jar.
+install: build
+	$(MVN) install -DskipTests
 
 test: build native-test
 	mvn -B test

@@ -62,7 +62,7 @@ case "$tool" in
     ;;
   builtin)
     JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-    args=(--out "$gen" --package "$pkg" -I native/include -I "$vendor")
+    args=(--out "$gen" --package "$pkg" --symbols-from org.projntk.internal.NativeLibraries -I native/include -I "$vendor")
     for h in "${headers[@]}"; do
       set -- $h
       args+=(--header "$1" --class "$2")

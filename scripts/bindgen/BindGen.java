@@ -73,13 +73,14 @@ public final class BindGen {
         Path out = null;
         String pkg = "org.projntk.bindings";
         String libclang = System.getenv().getOrDefault("LIBCLANG", "/usr/lib/llvm-14/lib/libclang.so.1");
+        String symbolsFrom = null;
         List<String> clangArgs = new ArrayList<>();
         List<Job> jobs = new ArrayList<>();
         Job job = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                System.out.println("usage: BindGen --out DIR [--package P] [--libclang SO] [-I DIR] [-D N[=V]] "
+                System.out.println("usage: BindGen --out DIR [--package P] [--libclang SO] [--symbols-from CLASS] [-I DIR] [-D N[=V]] "
                         + "--header FILE --class NAME [--include-function|--include-constant|--include-typedef NAME]... ...");
                 return;
             }
@@ -89,6 +90,7 @@ public final class BindGen {
                 case "--out" -> out = Path.of(v);
                 case "--package" -> pkg = v;
                 case "--libclang" -> libclang = v;
+                case "--symbols-from" -> symbolsFrom = v;
                 case "-I" -> { clangArgs.add("-I"); clangArgs.add(v); }
                 case "-D" -> clangArgs.add("-D" + v);
                 case "--header" -> { job = new Job(); job.header = Path.of(v); jobs.add(job); }
@@ -122,7 +124,7 @@ public final class BindGen {
                 Header h = clang.parse(j.header, clangArgs);
                 applyFilter(h, j);
                 String source = displayName(j.header);
-                Emitter emitter = new Emitter(pkg, j.className, source);
+                Emitter emitter = new Emitter(pkg, j.className, source, symbolsFrom);
                 write(pkgDir.resolve(j.className + ".java"), emitter.headerClass(h));
                 for (FnTypedef t : h.typedefs) {
                     if (t.name.equals(j.className)) throw new BindGenException("typedef " + t.name + " clashes with the header class");
@@ -513,11 +515,14 @@ public final class BindGen {
 
     static final class Emitter {
         final String pkg, cls, source;
+        /** A class with a static symbols(String headerClass) returning the SymbolLookup to use; null: loaderLookup. */
+        final String symbolsFrom;
 
-        Emitter(String pkg, String cls, String source) {
+        Emitter(String pkg, String cls, String source, String symbolsFrom) {
             this.pkg = pkg;
             this.cls = cls;
             this.source = source;
+            this.symbolsFrom = symbolsFrom;
         }
 
         private void preamble(StringBuilder b) {
@@ -534,6 +539,11 @@ public final class BindGen {
             b.append("@SuppressWarnings({\"unused\", \"restricted\"})\n");
             b.append("public final class ").append(cls).append(" {\n\n");
             b.append("    private ").append(cls).append("() {}\n\n");
+            b.append("    /** Where the symbols come from (a library is opened on the first call, not when this class loads). */\n");
+            b.append("    static final SymbolLookup SYMBOLS$ = ")
+                    .append(symbolsFrom == null ? "SymbolLookup.loaderLookup()"
+                            : "name -> " + symbolsFrom + ".symbols(\"" + cls + "\").find(name)")
+                    .append(";\n\n");
             b.append("""
                         public static final ValueLayout.OfBoolean C_BOOL = ValueLayout.JAVA_BOOLEAN;
                         public static final ValueLayout.OfByte C_CHAR = ValueLayout.JAVA_BYTE;
@@ -546,11 +556,9 @@ public final class BindGen {
                                 .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
                         public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
 
-                        static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup();
-
                         /** Null when the symbol is not loaded; the call then fails with UnsatisfiedLinkError. */
                         static MethodHandle downcall$(String name, FunctionDescriptor desc) {
-                            return SYMBOL_LOOKUP.find(name)
+                            return SYMBOLS$.find(name)
                                     .map(addr -> Linker.nativeLinker().downcallHandle(addr, desc))
                                     .orElse(null);
                         }

@@ -10,6 +10,9 @@ public final class cudart_h {
 
     private cudart_h() {}
 
+    /** Where the symbols come from (a library is opened on the first call, not when this class loads). */
+    static final SymbolLookup SYMBOLS$ = name -> org.projntk.internal.NativeLibraries.symbols("cudart_h").find(name);
+
     public static final ValueLayout.OfBoolean C_BOOL = ValueLayout.JAVA_BOOLEAN;
     public static final ValueLayout.OfByte C_CHAR = ValueLayout.JAVA_BYTE;
     public static final ValueLayout.OfShort C_SHORT = ValueLayout.JAVA_SHORT;
@@ -21,11 +24,9 @@ public final class cudart_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
     public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
 
-    static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup();
-
     /** Null when the symbol is not loaded; the call then fails with UnsatisfiedLinkError. */
     static MethodHandle downcall$(String name, FunctionDescriptor desc) {
-        return SYMBOL_LOOKUP.find(name)
+        return SYMBOLS$.find(name)
                 .map(addr -> Linker.nativeLinker().downcallHandle(addr, desc))
                 .orElse(null);
     }

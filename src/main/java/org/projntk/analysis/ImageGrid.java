@@ -16,12 +16,11 @@ import java.util.function.IntFunction;
 import javax.imageio.ImageIO;
 import org.projntk.kernel.TopK;
 
-/** Grids of small images with captions, e.g. each test image followed by its most similar train images. */
+/** Grids of small images with captions, e.g. each test image followed by its most similar train images.
+ * Draws into a BufferedImage, which needs no display; the library leaves {@code java.awt.headless} to the
+ * application (the CLI launcher sets it).
+ */
 public final class ImageGrid {
-    static {
-        System.setProperty("java.awt.headless", "true");
-    }
-
     private ImageGrid() {}
 
     public static final int SCALE = 3;

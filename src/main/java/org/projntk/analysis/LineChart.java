@@ -21,12 +21,11 @@ import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 
-/** A small headless line chart (Java2D) with linear or log axes, markers, dashed series and a legend. */
+/** A small headless line chart (Java2D) with linear or log axes, markers, dashed series and a legend.
+ * Draws into a BufferedImage, which needs no display; the library leaves {@code java.awt.headless} to the
+ * application (the CLI launcher sets it).
+ */
 public final class LineChart {
-    static {
-        System.setProperty("java.awt.headless", "true");
-    }
-
     public enum Scale { LINEAR, LOG2, LOG10 }
 
     public record Point(double x, double y) {}

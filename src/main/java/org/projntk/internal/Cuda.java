@@ -31,7 +31,7 @@ import org.projntk.bindings.cudart_h;
  *       (this covers both {@code nvidia/cublas/lib} (CUDA 12 wheels) and {@code nvidia/cu13/lib} (CUDA 13 wheels)),</li>
  *   <li>{@code /usr/local/cuda/lib64}.</li>
  * </ol>
- * The libraries are loaded with {@link System#load}, which is what lets the generated bindings find their symbols.
+ * The libraries are loaded with {@link System#load}; the generated bindings find their symbols through {@link #symbols}.
  * Loading happens once per JVM; {@link #available()} never throws, {@link #require()} explains what was tried.
  *
  * <p>All work goes to the legacy default stream, so a device-to-host {@code cudaMemcpy} waits for every kernel
@@ -69,6 +69,11 @@ public final class Cuda {
         List<String> missing() {
             return LIBRARIES.stream().filter(l -> !found.containsKey(l)).toList();
         }
+    }
+
+    /** The symbols of the libraries {@link #load} opened (System.load, into this class's loader). */
+    static java.lang.foreign.SymbolLookup symbols() {
+        return java.lang.foreign.SymbolLookup.loaderLookup();
     }
 
     /** True when the three libraries load and at least one device is visible. Never throws. */

@@ -16,9 +16,10 @@ public final class Native {
     private static volatile boolean configured;
 
     /**
-     * Loads the library; call before the first projntk_h call (every wrapper does). The first call also sets the
-     * engine's thread count (libtorch intra-op and OpenMP) to PROJNTK_THREADS, or to the available processors:
-     * Debian's libtorch otherwise starts with a single thread.
+     * Loads the library; call before the first projntk_h call (every wrapper does). Loading changes no process-wide
+     * setting: libtorch keeps its own thread count (Debian's starts with one) unless the environment variable
+     * PROJNTK_THREADS asks for another, or the embedder calls {@code org.projntk.torch.Runtime.setThreads}
+     * (the CLI sets it to the number of processors).
      */
     public static void ensureLoaded() {
         if (configured) return;
@@ -26,15 +27,15 @@ public final class Native {
             if (configured) return;
             NativeLibraries.loadProjntk();
             String env = System.getenv("PROJNTK_THREADS");
-            int threads = java.lang.Runtime.getRuntime().availableProcessors();
             if (env != null && !env.isBlank()) {
+                int threads;
                 try {
                     threads = Integer.parseInt(env.trim());
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("PROJNTK_THREADS must be an integer, got '" + env + "'");
                 }
+                check(projntk_h.projntk_set_num_threads(threads), "setting " + threads + " threads");
             }
-            check(projntk_h.projntk_set_num_threads(threads), "setting " + threads + " threads");
             configured = true;
         }
     }

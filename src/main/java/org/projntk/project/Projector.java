@@ -4,9 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import org.projntk.bindings.projntk_h;
-import org.projntk.internal.Native;
+import org.projntk.internal.ModelHandles;
 import org.projntk.internal.NativeHandle;
+import org.projntk.internal.ProjectorCalls;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Model;
 import org.projntk.torch.OutputKind;
@@ -14,7 +14,7 @@ import org.projntk.torch.OutputKind;
 /**
  * A random projection R [P x K] that is never stored: entries are generated on the fly from the spec, so the same
  * spec gives the same projection on any device, batch size, batch order or chunking (see docs/projection.md).
- * Not thread-safe; close() frees native buffers and is idempotent.
+ * Calls are serialised; close() is idempotent, and frees the native buffers only once no call is in flight.
  */
 public final class Projector implements AutoCloseable {
     private final ProjectorSpec spec;
@@ -24,15 +24,11 @@ public final class Projector implements AutoCloseable {
         if (spec.kind() == ProjectorKind.CURAND) {
             throw new IllegalArgumentException("the curand projector runs on CUDA through CurandProjector, not Projector");
         }
-        Native.ensureLoaded();
         this.spec = spec;
-        int flags = (spec.unscaled() ? 1 : 0) | (spec.checkFinite() ? 0 : 2) | (spec.fp32Strict() ? 4 : 0);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(projntk_h.projntk_projector_new(spec.kind().code(), spec.P(), spec.K(), spec.seed(), spec.modelId(),
-                    spec.sjltS(), flags, spec.device().code(), out), "creating projector " + spec);
-            this.handle = new NativeHandle("projector", out.get(ValueLayout.ADDRESS, 0), projntk_h::projntk_projector_free);
-        }
+        int flags = (spec.unscaled() ? ProjectorCalls.FLAG_UNSCALED : 0) | (spec.checkFinite() ? 0 : ProjectorCalls.FLAG_NO_CHECK)
+                | (spec.fp32Strict() ? ProjectorCalls.FLAG_FP32_STRICT : 0);
+        this.handle = ProjectorCalls.create(spec.kind().code(), spec.P(), spec.K(), spec.seed(), spec.modelId(), spec.sjltS(),
+                flags, spec.device().code(), spec.toString());
     }
 
     public ProjectorSpec spec() {
@@ -41,26 +37,21 @@ public final class Projector implements AutoCloseable {
 
     /** The scaled entry R[p,k] as the kernels apply it. */
     public synchronized float entry(long p, int k) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment value = arena.allocate(ValueLayout.JAVA_FLOAT);
-            Native.check(projntk_h.projntk_projector_entry(handle.get(), p, k, value), "reading R[" + p + "," + k + "]");
-            return value.get(ValueLayout.JAVA_FLOAT, 0);
-        }
+        return ProjectorCalls.entry(handle, p, k);
     }
 
     /** out[rows x K] += block[rows x cols] · R[paramOffset .. paramOffset+cols) (row-major float32 segments). */
     public synchronized void accumulate(MemorySegment block, int rows, int cols, long paramOffset, MemorySegment out) {
         checkSize(block, (long) rows * cols, "block");
         checkSize(out, (long) rows * spec.K(), "out");
-        Native.check(projntk_h.projntk_projector_accumulate(handle.get(), block, rows, cols, paramOffset, out),
-                "projecting a [" + rows + " x " + cols + "] block at offset " + paramOffset);
+        ProjectorCalls.accumulate(handle, block, rows, cols, paramOffset, out);
     }
 
     /** out[B x K] = x[B x P] · R. */
     public synchronized void project(MemorySegment x, int batch, MemorySegment out) {
         checkSize(x, (long) batch * spec.P(), "x");
         checkSize(out, (long) batch * spec.K(), "out");
-        Native.check(projntk_h.projntk_project(handle.get(), x, batch, spec.P(), out), "projecting " + batch + " rows");
+        ProjectorCalls.project(handle, x, batch, spec.P(), out);
     }
 
     /** Convenience for small inputs. */
@@ -87,18 +78,9 @@ public final class Projector implements AutoCloseable {
      */
     public synchronized int projectGradients(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
                                              GradStrategy strategy, long maxBlockBytes, MemorySegment out) {
-        Native.checkBatch(x, shape, labels);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment labelSegment = labels == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_LONG, labels);
-            MemorySegment outputs = arena.allocate(ValueLayout.JAVA_LONG);
-            MemorySegment used = arena.allocate(ValueLayout.JAVA_INT);
-            int status;
-            synchronized (model) {
-                status = projntk_h.projntk_project_grads(model.address(), handle.get(), x, Native.shape(arena, shape), shape.length,
-                        labelSegment, output.code(), strategy.code(), maxBlockBytes, out, out.byteSize() / Float.BYTES, outputs, used);
-            }
-            Native.check(status, "projecting gradients of " + model.source());
-            return (int) outputs.get(ValueLayout.JAVA_LONG, 0);
+        synchronized (model) {
+            return ProjectorCalls.projectGradients(ModelHandles.of(model), model.source(), handle, x, shape, labels, output.code(),
+                    strategy.code(), maxBlockBytes, out);
         }
     }
 

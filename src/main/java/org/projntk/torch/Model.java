@@ -10,6 +10,7 @@ import java.util.List;
 
 import org.projntk.ProjntkException;
 import org.projntk.bindings.projntk_h;
+import org.projntk.internal.ModelHandles;
 import org.projntk.internal.Native;
 import org.projntk.internal.NativeHandle;
 
@@ -20,6 +21,10 @@ import org.projntk.internal.NativeHandle;
 public final class Model implements AutoCloseable {
     /** A named parameter tensor of the current selection, in named_parameters() order. */
     public record Parameter(String name, long numel, long offset) {}
+
+    static {
+        ModelHandles.register(model -> ((Model) model).handle);
+    }
 
     private final NativeHandle handle;
     private final String source;
@@ -164,8 +169,9 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** The native handle, for the engine's own packages. */
-    public MemorySegment address() {
+
+    /** The native handle's address, for this package's wrappers. */
+    MemorySegment address() {
         return handle.get();
     }
 

@@ -7,7 +7,7 @@ public final class LoadProbe {
     public static void main(String[] args) {
         try {
             NativeLibraries.loadProjntk();
-            System.out.println("LOADED");
+            System.out.println("LOADED " + NativeLibraries.projntkPath());
         } catch (NativeLibraries.NativeLibraryException e) {
             System.out.println("EXCEPTION " + e.getClass().getName() + " status=" + e.status());
             System.out.println("MESSAGE " + e.getMessage());

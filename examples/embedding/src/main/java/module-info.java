@@ -1,0 +1,4 @@
+/** An application that embeds projntk through its public API. */
+module org.projntk.example {
+    requires org.projntk;
+}
