@@ -29,6 +29,7 @@ mkdir -p "$out"
 rm -f "$out/$set_name"-*.json "$out/$set_name"-version.txt
 cores=$(nproc)
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$cores}"
+export PROJNTK_THREADS="${PROJNTK_THREADS:-$cores}"   # libtorch threads (the library leaves them alone otherwise)
 jvm="--enable-native-access=ALL-UNNAMED -Djava.awt.headless=true -Dprojntk.native=$native -Xmx4g"
 t0=$(date +%s)
 
