@@ -748,6 +748,31 @@ static void bench(int threads) {
     }
 }
 
+// The graph executor's optimisation is off while projntk runs libtorch, on the calling thread only, and the caller's
+// setting is restored afterwards (libtorch keeps it per thread).
+static void test_executor_setting_is_scoped() {
+    projntk_model *m = nullptr;
+    CHECK_OK(projntk_model_builtin("tiny-mlp", 3, PROJNTK_DEVICE_CPU, &m));
+    std::vector<int64_t> shape{2, 4};
+    auto x = random_input(shape, 7);
+    struct Probe {
+        int calls = 0;
+        bool optimised_inside = true;
+        static int32_t consume(void *ctx, int64_t, int64_t, int64_t, int64_t, int64_t, const float *) {
+            auto *p = static_cast<Probe *>(ctx);
+            p->calls++;
+            p->optimised_inside = p->optimised_inside && torch::jit::getGraphExecutorOptimize();
+            return 0;
+        }
+    } probe;
+    torch::jit::setGraphExecutorOptimize(true);
+    CHECK_OK(projntk_grads(m, x.data(), shape.data(), 2, nullptr, PROJNTK_OUTPUT_PNTK, PROJNTK_GRAD_FUNCTIONAL, 0, 1,
+                           Probe::consume, &probe, nullptr));
+    EXPECT(probe.calls > 0 && !probe.optimised_inside, "optimisation off during the call (%d blocks)", probe.calls);
+    EXPECT(torch::jit::getGraphExecutorOptimize(), "the caller's setting is restored after the call");
+    projntk_model_free(m);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && std::string(argv[1]) == "--bench") {
         bench(argc > 2 ? std::atoi(argv[2]) : 0);
@@ -771,6 +796,7 @@ int main(int argc, char **argv) {
     step("finite diff tiny-cnn", [] { test_finite_differences("tiny-cnn", {3, 1, 6, 6}); });
     step("param subsets", test_param_subsets);
     step("auto fallback", test_auto_fallback);
+    step("executor setting scoped", test_executor_setting_is_scoped);
     step("project_grads", test_project_grads);
     step("training", test_training);
     step("resnet memory", test_resnet_memory);

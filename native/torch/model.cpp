@@ -14,12 +14,6 @@
 
 namespace projntk {
 
-void ensure_runtime_initialised() {
-    static std::once_flag once;
-    // The graph executor's optimisations slow the vmap path down (see docs/gradients.md).
-    std::call_once(once, [] { torch::jit::setGraphExecutorOptimize(false); });
-}
-
 torch::Device device_from_code(int32_t device) {
     if (device == PROJNTK_DEVICE_CPU) return torch::kCPU;
     if (device != PROJNTK_DEVICE_CUDA) throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "unknown device " + std::to_string(device));
@@ -165,7 +159,6 @@ extern "C" int projntk_model_load(const char *path, int32_t device, projntk_mode
         require(path != nullptr, "path is null");
         require(out_model != nullptr, "out_model is null");
         *out_model = nullptr;
-        ensure_runtime_initialised();
         auto m = std::make_unique<projntk_model>();
         m->device = device_from_code(device);
         struct stat st;
@@ -196,7 +189,6 @@ extern "C" int projntk_model_builtin(const char *name, int64_t seed, int32_t dev
         require(name != nullptr, "name is null");
         require(out_model != nullptr, "out_model is null");
         *out_model = nullptr;
-        ensure_runtime_initialised();
         auto m = std::make_unique<projntk_model>();
         m->device = device_from_code(device);
         require(make_builtin(name, seed, *m),

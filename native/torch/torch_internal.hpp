@@ -1,6 +1,7 @@
 // Shared internals of the libtorch half of libprojntk (not part of the C boundary).
 #pragma once
 
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -25,9 +26,13 @@ namespace projntk {
 
 // c10::Error first (without its backtrace), other exceptions from libtorch as PROJNTK_ERR_TORCH, then
 // projntk::guarded's mapping (projntk::Error keeps its status).
+// Every call runs with the TorchScript graph executor's optimisation off (it slows the vmap path, see
+// docs/gradients.md). The setting is thread-local in libtorch, so it is set here, on the calling thread, and restored
+// when the call returns: the caller's own TorchScript use is untouched.
 template <class Body>
 int torch_guarded(const char *where, Body &&body) noexcept {
     return guarded(where, [&] {
+        torch::jit::GraphOptimizerEnabledGuard executor_optimisation_off(false);
         try {
             body();
         } catch (const c10::Error &e) {
@@ -45,7 +50,6 @@ int torch_guarded(const char *where, Body &&body) noexcept {
     });
 }
 
-void ensure_runtime_initialised();
 torch::Device device_from_code(int32_t device);
 
 // Parameter bookkeeping.
