@@ -83,7 +83,7 @@ final class Choices {
 
         @Override
         public String toString() {
-            return cliName(this);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

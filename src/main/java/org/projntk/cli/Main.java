@@ -32,9 +32,10 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {VersionCommand.class, TrainCommand.class, FeaturizeCommand.class, GramCommand.class, SimilarCommand.class,
                 SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, BenchCommand.class, DemoCommand.class,
                 AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
-        footer = {"", "Datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test, npy:X.npy,Y.npy, each with an",
-                "optional [start:end] row range, e.g. fashion-mnist:train[0:5000].",
-                "Models: a TorchScript file, or builtin:NAME (tiny-mlp, tiny-cnn, mlp, cnn-fmnist, cnn-cifar, resnet18-cifar).",
+        footer = {"", "Datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test,",
+                "  npy:X.npy,Y.npy; each takes a row range, e.g. fashion-mnist:train[0:5000].",
+                "Models: a TorchScript file, or builtin:NAME with NAME one of tiny-mlp,",
+                "  tiny-cnn, mlp, cnn-fmnist, cnn-cifar, resnet18-cifar.",
                 "See 'projntk <command> --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -85,11 +86,14 @@ public final class Main implements Callable<Integer> {
         CommandLine command = e.getCommandLine();
         String name = command.getCommandSpec().qualifiedName();
         String message = oneLine(e.getMessage());
-        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")
-                && !command.getSubcommands().isEmpty()) {
-            message = "unknown command '" + u.getUnmatched().get(0) + "'";
-            List<String> suggestions = u.getSuggestions();
-            if (!suggestions.isEmpty()) message += "; did you mean " + String.join(" or ", suggestions) + "?";
+        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            // picocli lists every word after an unknown option (its value too); the first one is what went wrong
+            String first = u.getUnmatched().get(0);
+            if (first.startsWith("-")) {
+                message = "Unknown option: '" + first + "'";
+            } else if (!command.getSubcommands().isEmpty()) {
+                message = "unknown command '" + first + "'";
+            }
         }
         command.getErr().println(name + ": " + message + " (see '" + name + " --help')");
         return 2;
