@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.projntk.analysis.Demo;
@@ -57,15 +56,18 @@ class CommandLineTest {
         Assumptions.assumeTrue(Files.isDirectory(DatasetSpec.fashionMnistRoot()), "Fashion-MNIST is not installed");
     }
 
-    @BeforeAll
-    static void featurizeAStore() {
-        if (!Files.isDirectory(DatasetSpec.fashionMnistRoot())) return;
-        store = dir.resolve("store");
+    /** The fixture store (trNTK of cnn-fmnist at K = 32), featurized once by the first test that needs it. */
+    static synchronized Path store() {
+        if (store != null) return store;
+        assumeData();
+        Path store = dir.resolve("store");
         Run r = ok("featurize", "--model", "builtin:cnn-fmnist", "--train", "fashion-mnist:train[0:" + TRAIN + "]", "--test",
                 "fashion-mnist:test[0:" + TEST + "]", "--kernel", "trntk", "--proj", "rademacher", "--dim", "" + DIM, "--seed", "3",
                 "--checkpoint", "c0", "--out", store.toString(), "--model-seed", "0", "--device", "cpu", "--batch", "16", "--grad", "functional",
                 "--shard", "0/1", "--dtype", "float32", "--normalize", "default", "--max-block-bytes", "1_000_000");
         assertTrue(r.out().contains("checkpoint c0 complete"), r.out());
+        CommandLineTest.store = store;
+        return store;
     }
 
     // ------------------------------------------------------------------ the command model
@@ -164,7 +166,8 @@ class CommandLineTest {
             assertTrue(r.out().contains(command), command + " in the completion script");
         }
         assertTrue(r.out().contains("complete -F"), "a bash completion function is registered");
-        assertTrue(r.out().contains("rademacher normal sjlt none") || r.out().contains("rademacher\nnormal"), "enum candidates are completed");
+        assertTrue(r.out().contains("(\"rademacher\" \"normal\" \"sjlt\" \"none\") # --proj values"), "featurize --proj values are completed");
+        assertTrue(r.out().contains("(\"fp32\" \"tf32\") # --precision values"), "gram --precision values are completed");
         assertEquals(Main.completionScript().strip(), r.out().strip());
     }
 
@@ -206,7 +209,7 @@ class CommandLineTest {
         double[][] reference = cosineTrntk("train", "test");
         for (String precision : List.of("fp32", "tf32")) {
             Path out = dir.resolve("k-" + precision + ".npy");
-            Run r = ok("gram", "--store", store.toString(), "--rows", "train", "--cols", "test", "--checkpoint", "c0", "--normalize", "cosine",
+            Run r = ok("gram", "--store", store().toString(), "--rows", "train", "--cols", "test", "--checkpoint", "c0", "--normalize", "cosine",
                     "--device", "cpu", "--precision", precision, "--out", out.toString());
             assertTrue(r.out().contains("[" + TRAIN + " x " + TEST + "]"), r.out());
             assertArrayEquals(new long[] {TRAIN, TEST}, Npy.readHeader(out).shape());
@@ -223,7 +226,7 @@ class CommandLineTest {
         assumeData();
         double[][] reference = cosineTrntk("test", "train");
         Path out = dir.resolve("similar");
-        Run r = ok("similar", "--store", store.toString(), "--top", "3", "--out", out.toString(), "--normalize", "cosine", "--checkpoint", "c0",
+        Run r = ok("similar", "--store", store().toString(), "--top", "3", "--out", out.toString(), "--normalize", "cosine", "--checkpoint", "c0",
                 "--images", "2", "--train-split", "train", "--test-split", "test");
         assertTrue(r.out().contains("image grid of 2 test examples"), r.out());
         assertTrue(Files.size(out.resolve("similar.png")) > 0);
@@ -241,10 +244,10 @@ class CommandLineTest {
     @Test
     void surrogateReportsAsTextAndJson() throws Exception {
         assumeData();
-        Run text = ok("surrogate", "--store", store.toString(), "--model", "builtin:cnn-fmnist", "--checkpoint", "c0", "--normalize", "cosine",
+        Run text = ok("surrogate", "--store", store().toString(), "--model", "builtin:cnn-fmnist", "--checkpoint", "c0", "--normalize", "cosine",
                 "--lambda", "1e-6");
         assertTrue(text.out().contains("surrogate test accuracy") && text.out().contains("Kendall tau"), text.out());
-        Run json = ok("surrogate", "--store", store.toString(), "--json");
+        Run json = ok("surrogate", "--store", store().toString(), "--json");
         JsonNode report = new ObjectMapper().readTree(json.out());
         assertEquals(TEST, report.get("test_size").asInt());
         double net = report.get("network_test_accuracy").asDouble();
@@ -257,7 +260,7 @@ class CommandLineTest {
     void explainListsContributionsAndDrawsThem() throws Exception {
         assumeData();
         Path png = dir.resolve("explain.png");
-        Run r = ok("explain", "--store", store.toString(), "--test-index", "3", "--top", "2", "--out", png.toString(), "--normalize", "cosine",
+        Run r = ok("explain", "--store", store().toString(), "--test-index", "3", "--top", "2", "--out", png.toString(), "--normalize", "cosine",
                 "--model", "builtin:cnn-fmnist", "--checkpoint", "c0", "--lambda", "1e-8");
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.get(0).startsWith("test example 3 (true class "), r.out());
@@ -269,7 +272,7 @@ class CommandLineTest {
         assertTrue(Double.parseDouble(first[2]) >= Double.parseDouble(second[2]), "supporting examples come strongest first");
         assertTrue(Files.size(png) > 0);
 
-        Run outside = run("explain", "--store", store.toString(), "--test-index", "" + TEST);
+        Run outside = run("explain", "--store", store().toString(), "--test-index", "" + TEST);
         assertEquals(1, outside.code());
         assertTrue(outside.err().contains("outside the test split"), outside.err());
     }
@@ -307,7 +310,7 @@ class CommandLineTest {
 
     /** Cosine-normalised trNTK between two splits of the fixture store, in fp64 loops over the stored features. */
     static double[][] cosineTrntk(String rowsSplit, String colsSplit) {
-        FeatureStore s = FeatureStore.open(store);
+        FeatureStore s = FeatureStore.open(store());
         int classes = s.manifest().outputs();
         double[][][] a = features(s, rowsSplit, classes);
         double[][][] b = features(s, colsSplit, classes);
