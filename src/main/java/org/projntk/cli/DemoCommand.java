@@ -1,100 +1,78 @@
 package org.projntk.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
+import java.util.concurrent.Callable;
 
-import org.projntk.analysis.SurrogateReport;
-import org.projntk.analysis.SweepTable;
-import org.projntk.featurize.FeaturizeConfig;
-import org.projntk.kernel.Normalization;
-import org.projntk.project.ProjectorKind;
-import org.projntk.project.ProjectorSpec;
-import org.projntk.store.FeatureStore;
+import org.projntk.analysis.Demo;
 import org.projntk.torch.Device;
-import org.projntk.torch.GradStrategy;
-import org.projntk.torch.Gradients;
 import org.projntk.torch.Trainer;
 
-/**
- * `projntk demo`: the whole product on Fashion-MNIST. Trains builtin:cnn-fmnist, featurizes proj-trNTK and proj-pNTK,
- * fits kernel surrogates, finds similar training images, and sweeps the residual against the exact trNTK over K.
- */
-final class DemoCommand {
-    private DemoCommand() {}
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-    record Options(Path out, int trainExamples, int epochs, int trainSize, int testSize, int dim, int sweepTrain, int sweepTest,
-                   List<Integer> sweepDims, int batch, long seed, int images) {}
+/** `projntk demo`: {@link Demo}, the whole product on Fashion-MNIST, with its sizes as options. */
+@Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"The whole job on Fashion-MNIST: trains builtin:cnn-fmnist, featurizes proj-trNTK and proj-pNTK, fits kernel "
+                + "surrogates, draws top-5-similar image grids and sweeps the residual against the exact trNTK over K."})
+public final class DemoCommand implements Callable<Integer> {
+    private static final Demo.Options DEFAULTS = Demo.Options.defaults(Path.of("demo-out"));
 
-    record Result(double networkTestAccuracy, Map<String, SurrogateReport> surrogates, SweepTable sweep, Path out) {}
+    @Spec CommandSpec spec;
 
-    static void run(Args args, PrintStream out, PrintStream err) {
-        Options o = new Options(Path.of(args.get("out", "demo-out")), args.getInt("train-examples", 60000), args.getInt("epochs", 2),
-                args.getInt("train-size", 5000), args.getInt("test-size", 1000), args.getInt("dim", 2048),
-                args.getInt("sweep-train", 200), args.getInt("sweep-test", 100), args.intList("sweep-dims", "64,256,1024,4096"),
-                args.getInt("batch", 64), args.getLong("seed", 0), args.getInt("images", 6));
-        args.rejectUnknown();
-        run(o, out);
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
+    Path out = DEFAULTS.out();
+
+    @Option(names = "--train-examples", paramLabel = "N", description = "Training images for the network.")
+    int trainExamples = DEFAULTS.trainExamples();
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Training epochs.")
+    int epochs = DEFAULTS.epochs();
+
+    @Option(names = "--train-size", paramLabel = "N", description = "Train rows featurized (the surrogate's train kernel is N x N).")
+    int trainSize = DEFAULTS.trainSize();
+
+    @Option(names = "--test-size", paramLabel = "N", description = "Test rows featurized.")
+    int testSize = DEFAULTS.testSize();
+
+    @Option(names = "--dim", paramLabel = "K", description = "Projected dimension.")
+    int dim = DEFAULTS.dim();
+
+    @Option(names = "--sweep-train", paramLabel = "N", description = "Train rows of the residual sweep.")
+    int sweepTrain = DEFAULTS.sweepTrain();
+
+    @Option(names = "--sweep-test", paramLabel = "N", description = "Test rows of the residual sweep.")
+    int sweepTest = DEFAULTS.sweepTest();
+
+    @Option(names = "--sweep-dims", split = ",", paramLabel = "K", description = "Projected dimensions of the sweep.")
+    List<Integer> sweepDims = DEFAULTS.sweepDims();
+
+    @Option(names = "--batch", paramLabel = "B", description = "Featurize batch size.")
+    int batch = DEFAULTS.batch();
+
+    @Option(names = "--seed", description = "Seed of training and projections.")
+    long seed = DEFAULTS.seed();
+
+    @Option(names = "--images", paramLabel = "N", description = "Test examples in the similar-images grid.")
+    int images = DEFAULTS.images();
+
+    Demo.Options options() {
+        return new Demo.Options(out, trainExamples, epochs, trainSize, testSize, dim, sweepTrain, sweepTest, sweepDims, batch, seed, images);
     }
 
-    static Result run(Options o, PrintStream out) {
-        long t0 = System.nanoTime();
-        out.println("projntk demo: output folder " + o.out().toAbsolutePath());
-        Path model = o.out().resolve("cnn-fmnist.pt");
-
-        banner(out, "1/5 train builtin:cnn-fmnist on Fashion-MNIST (" + o.trainExamples() + " examples, " + o.epochs() + " epochs)");
-        double networkAccuracy = TrainCommand.train(new TrainCommand.Options("builtin:cnn-fmnist",
-                "fashion-mnist:train[0:" + o.trainExamples() + "]", "fashion-mnist:test", o.epochs(), model, Trainer.Optimizer.ADAM,
-                1e-3, 0.9, 0, 64, o.seed(), Device.CPU), out);
-
-        Map<String, SurrogateReport> surrogates = new LinkedHashMap<>();
-        for (String kernel : List.of("trntk", "pntk")) {
-            banner(out, (kernel.equals("trntk") ? "2" : "3") + "/5 featurize proj-" + kernel + " (K=" + o.dim() + ", "
-                    + o.trainSize() + " train + " + o.testSize() + " test)");
-            Map<String, String> splits = new LinkedHashMap<>();
-            splits.put("train", "fashion-mnist:train[0:" + o.trainSize() + "]");
-            splits.put("test", "fashion-mnist:test[0:" + o.testSize() + "]");
-            Path store = o.out().resolve("store-" + kernel);
-            FeaturizeCommand.run(new FeaturizeConfig(model.toString(), 0, "final", splits, kernel, ProjectorKind.RADEMACHER, o.dim(),
-                    o.seed(), 0, ProjectorSpec.DEFAULT_SJLT_S, false, "float32", Device.CPU, o.batch(), GradStrategy.AUTO, null, 0, 1,
-                    null, Gradients.DEFAULT_MAX_BLOCK_BYTES, store), out);
-            FeatureStore opened = FeatureStore.open(store);
-            AnalysisCommands.Surrogate s = AnalysisCommands.fitSurrogate(opened, "final", model.toString(), Normalization.COSINE,
-                    AnalysisCommands.DEFAULT_LAMBDA, out);
-            AnalysisCommands.printReport(s.report(), out);
-            surrogates.put("proj-" + kernel, s.report());
-            if (kernel.equals("trntk")) {
-                AnalysisCommands.similar(opened, "final", "train", "test", 5, Normalization.COSINE, o.images(), o.out().resolve("similar"), out);
-            }
-        }
-
-        banner(out, "4/5 residual sweep: exact trNTK vs proj-trNTK / proj-pNTK on " + o.sweepTrain() + " + " + o.sweepTest() + " examples");
-        SweepTable sweep = SweepCommand.run(model.toString(), "fashion-mnist:train[0:" + o.sweepTrain() + "]",
-                "fashion-mnist:test[0:" + o.sweepTest() + "]", o.sweepDims(), ProjectorKind.RADEMACHER, o.seed() + 1000, 3,
-                o.out().resolve("sweep"), out);
-
-        banner(out, "5/5 summary");
-        out.printf(Locale.ROOT, "network test accuracy (full test set): %.4f%n", networkAccuracy);
-        out.println("kernel       network_acc  surrogate_acc  differential  kendall_tau");
-        for (var e : surrogates.entrySet()) {
-            SurrogateReport r = e.getValue();
-            out.printf(Locale.ROOT, "%-12s %11.4f  %13.4f  %+12.4f  %11.4f%n", e.getKey(), r.networkTestAccuracy(), r.surrogateTestAccuracy(),
-                    r.accuracyDifferential(), r.kendallTau());
-        }
-        out.println("(accuracies on the featurized test rows; tau: network vs surrogate probability of the network's predicted class)");
-        SweepCommand.print(sweep, out);
-        out.println("outputs: " + o.out().resolve("similar/similar.png") + ", " + o.out().resolve("similar/similar.csv") + ", "
-                + o.out().resolve("sweep/sweep.png") + ", " + o.out().resolve("sweep/sweep.csv"));
-        out.printf(Locale.ROOT, "demo finished in %s%n", Progress.duration((System.nanoTime() - t0) / 1e9));
-        return new Result(networkAccuracy, surrogates, sweep, o.out());
+    @Override
+    public Integer call() {
+        run(options(), spec.commandLine().getOut());
+        return 0;
     }
 
-    private static void banner(PrintStream out, String text) {
-        out.println();
-        out.println("== " + text);
-        out.flush();
+    /** The demo with the CLI's training loop (Adam, lr 1e-3, batch 64, on the CPU). */
+    static Demo.Result run(Demo.Options options, PrintWriter out) {
+        Demo.ModelTrainer trainer = (model, train, test, epochs, seed, file) -> TrainCommand.train(new TrainCommand.Options(model, train, test,
+                epochs, file, Trainer.Optimizer.ADAM, 1e-3, 0.9, 0, 64, seed, Device.CPU), out);
+        return Demo.run(options, trainer, out::println);
     }
 }

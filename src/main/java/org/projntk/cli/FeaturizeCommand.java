@@ -1,56 +1,130 @@
 package org.projntk.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
-import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Gradients;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
 /** `projntk featurize`: projected per-example gradients of train and test splits into a feature store. */
-final class FeaturizeCommand {
-    private FeaturizeCommand() {}
+@Command(name = "featurize", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Projected per-example gradients of a model into a feature store (.npy files numpy reads).",
+                "Kill it at any time: the same command resumes. Shards (--shard i/n) may run in parallel into one store."})
+public final class FeaturizeCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
 
-    static void run(Args args, PrintStream out, PrintStream err) {
-        FeaturizeConfig config = config(args);
-        args.rejectUnknown();
-        run(config, out);
-    }
+    @Option(names = "--model", required = true, paramLabel = "PATH|builtin:NAME", description = "TorchScript file or built-in model.")
+    String model;
 
-    static FeaturizeConfig config(Args args) {
-        Map<String, String> splits = new LinkedHashMap<>();
-        splits.put("train", args.require("train"));
-        String test = args.get("test", null);
-        if (test != null) splits.put("test", test);
-        String shard = args.get("shard", "0/1");
-        String[] parts = shard.split("/");
-        if (parts.length != 2) throw new Args.UsageException("--shard expects i/n, got '" + shard + "'");
-        int shardIndex;
-        int shardCount;
-        try {
-            shardIndex = Integer.parseInt(parts[0]);
-            shardCount = Integer.parseInt(parts[1]);
-        } catch (NumberFormatException e) {
-            throw new Args.UsageException("--shard expects i/n, got '" + shard + "'");
+    @Option(names = "--train", required = true, paramLabel = "SPEC", description = "Dataset of the train split.")
+    String train;
+
+    @Option(names = "--test", paramLabel = "SPEC", description = "Dataset of the test split (optional).")
+    String test;
+
+    @Option(names = "--kernel", defaultValue = "trntk",
+            description = "Gradients per example: ${COMPLETION-CANDIDATES} (pntk: of the sum of logits; trntk and entk: one per class; "
+                    + "margin: TRAK's margin).")
+    Choices.FeatureKernel kernel;
+
+    @Option(names = "--proj", defaultValue = "rademacher", description = "Projection: ${COMPLETION-CANDIDATES} (none: exact gradients, K = P).")
+    Choices.Projector proj;
+
+    @Option(names = "--dim", defaultValue = "2048", paramLabel = "K", description = "Projected dimension.")
+    int dim;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Projection seed.")
+    long seed;
+
+    @Option(names = "--checkpoint", defaultValue = "0", paramLabel = "ID", description = "Name of this model checkpoint in the store.")
+    String checkpoint;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Feature store folder (created, or resumed).")
+    Path out;
+
+    @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
+            description = "Where gradients and projections run: ${COMPLETION-CANDIDATES}.")
+    Device device;
+
+    @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Examples per batch.")
+    int batch;
+
+    @Option(names = "--grad", defaultValue = "auto", completionCandidates = Choices.GradStrategies.class,
+            description = "Per-example gradients: ${COMPLETION-CANDIDATES} (auto: functional, falling back to iterative).")
+    GradStrategy grad;
+
+    @Option(names = "--shard", defaultValue = "0/1", paramLabel = "i/n", converter = ShardConverter.class,
+            description = "This process's share of the rows: shard i of n.")
+    Shard shard;
+
+    @Option(names = "--params", paramLabel = "PREFIXES", description = "Only parameters whose names start with one of these (comma-separated).")
+    String params;
+
+    @Option(names = "--dtype", defaultValue = "float32", description = "Stored element type: ${COMPLETION-CANDIDATES}.")
+    Choices.FeatureDtype dtype;
+
+    @Option(names = "--sjlt-s", defaultValue = "" + ProjectorSpec.DEFAULT_SJLT_S, paramLabel = "S", description = "Non-zeros per column of the SJLT.")
+    int sjltS;
+
+    @Option(names = "--unscaled", description = "TRAK's convention: no 1/sqrt(K) scaling.")
+    boolean unscaled;
+
+    @Option(names = "--normalize", paramLabel = "default|none|unit|standard|standard:M,..:S,..",
+            description = "Input normalisation (default: bytes to [0,1], .npy as stored).")
+    String normalize;
+
+    @Option(names = "--model-seed", defaultValue = "0", description = "Initialisation seed of a built-in model.")
+    long modelSeed;
+
+    @Option(names = "--model-id", defaultValue = "0", description = "Model id mixed into the projection seed.")
+    long modelId;
+
+    @Option(names = "--max-block-bytes", defaultValue = "" + Gradients.DEFAULT_MAX_BLOCK_BYTES, paramLabel = "N",
+            description = "Largest gradient block handed to the projector at once.")
+    long maxBlockBytes;
+
+    record Shard(int index, int count) {}
+
+    static final class ShardConverter implements ITypeConverter<Shard> {
+        @Override
+        public Shard convert(String text) {
+            String[] parts = text.split("/");
+            try {
+                if (parts.length == 2) return new Shard(Integer.parseInt(parts[0].strip()), Integer.parseInt(parts[1].strip()));
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new TypeConversionException("'" + text + "' is not i/n (e.g. 0/4)");
         }
-        return new FeaturizeConfig(
-                args.require("model"), args.getLong("model-seed", 0), args.get("checkpoint", "0"), splits,
-                args.get("kernel", "trntk"), ProjectorKind.parse(args.get("proj", "rademacher")), args.getInt("dim", 2048),
-                args.getLong("seed", 0), args.getLong("model-id", 0), args.getInt("sjlt-s", ProjectorSpec.DEFAULT_SJLT_S),
-                args.flag("unscaled"), args.get("dtype", "float32"), Device.parse(args.get("device", "cpu")),
-                args.getInt("batch", 64), GradStrategy.parse(args.get("grad", "auto")), args.get("params", null),
-                shardIndex, shardCount, args.get("normalize", null),
-                args.getLong("max-block-bytes", Gradients.DEFAULT_MAX_BLOCK_BYTES), Path.of(args.require("out")));
     }
 
-    static Featurizer.Result run(FeaturizeConfig config, PrintStream out) {
-        Progress progress = new Progress(out);
+    FeaturizeConfig config() {
+        Map<String, String> splits = new LinkedHashMap<>();
+        splits.put("train", train);
+        if (test != null) splits.put("test", test);
+        return new FeaturizeConfig(model, modelSeed, checkpoint, splits, kernel.toString(), proj.kind, dim, seed, modelId, sjltS, unscaled,
+                dtype.toString(), device, batch, grad, params, shard.index(), shard.count(), normalize, maxBlockBytes, out);
+    }
+
+    @Override
+    public Integer call() {
+        FeaturizeConfig config = config();
+        PrintWriter w = spec.commandLine().getOut();
+        Progress progress = new Progress(w);
         Featurizer.Result result = Featurizer.run(config, new Featurizer.Listener() {
             @Override
             public void progress(String split, long done, long total, long thisRun, double seconds) {
@@ -65,6 +139,6 @@ final class FeaturizeCommand {
         progress.message(String.format("featurize %s: %d rows computed this run, store %s, checkpoint %s %s",
                 config.kernel(), result.rowsComputed(), config.out(), config.checkpoint(),
                 result.complete() ? "complete" : "incomplete (other shards pending)"));
-        return result;
+        return 0;
     }
 }

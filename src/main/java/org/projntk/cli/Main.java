@@ -1,86 +1,171 @@
 package org.projntk.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
 
 import org.projntk.ProjntkException;
+import org.projntk.torch.Runtime;
 
-/** The `projntk` command line. Each subcommand lives in its own class; this only dispatches and reports errors. */
-public final class Main {
-    static final String USAGE = """
-            usage: projntk <command> [options]
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine.UnmatchedArgumentException;
 
-            commands:
-              version                      projntk, libtorch, CUDA and BLAS versions
-              train      --model builtin:NAME --data SPEC --epochs N --out model.pt [--optimizer sgd|adam] [--lr X]
-                         [--batch B] [--seed S] [--threads T]
-              featurize  --model PATH|builtin:NAME --train SPEC --test SPEC --kernel pntk|trntk|entk|margin
-                         --proj rademacher|normal|sjlt|curand|none --dim K --seed S --checkpoint ID --out DIR
-                         [--device cpu|cuda] [--batch B] [--grad auto|functional|iterative] [--shard i/n]
-                         [--params PREFIXES] [--dtype float32|float16] [--sjlt-s S] [--unscaled]
-                         [--normalize default|none|unit|standard] [--model-seed S] [--model-id N] [--max-block-bytes N]
-              gram       --store DIR --rows SPLIT --cols SPLIT [--checkpoint ID] [--normalize none|cosine|std]
-                         [--device cpu|cuda] [--precision fp32|tf32] --out FILE.npy
-              similar    --store DIR --top k --out DIR [--normalize none|cosine] [--checkpoint ID] [--images N]
-              surrogate  --store DIR [--model PATH|builtin:NAME] [--checkpoint ID] [--normalize cosine|none|std]
-                         [--lambda X] [--json]
-              sweep      --model PATH|builtin:NAME --train SPEC --test SPEC --dims LIST --out DIR [--seed S] [--repeats R]
-                         [--proj rademacher|normal|sjlt]
-              explain    --store DIR [--model PATH] --test-index i [--top k] [--out FILE.png]
-              bench projection --P N --B N --K LIST --proj LIST     [--device cpu|cuda]
-                         (LIST may include sgemm-precomputed; on cuda also tf32-precomputed and curand)
-              bench gradient   --model builtin:NAME --B LIST --grad functional,iterative [--device cpu|cuda]
-              demo       [--out DIR] [--train-examples N] [--epochs N] [--train-size N] [--test-size N] [--dim K]
-                         [--sweep-train N] [--sweep-test N] [--sweep-dims LIST] [--batch B] [--seed S] [--images N]
+/**
+ * The `projntk` command line: one picocli class per subcommand. Usage errors (unknown or missing options, values
+ * that do not parse) print one line to stderr and exit 2; runtime errors print one line and exit 1 (with the stack
+ * trace when PROJNTK_DEBUG is set).
+ */
+@Command(name = "projntk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Projected neural tangent kernels of PyTorch models.",
+        subcommands = {VersionCommand.class, TrainCommand.class, FeaturizeCommand.class, GramCommand.class, SimilarCommand.class,
+                SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, BenchCommand.class, DemoCommand.class,
+                AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
+        footer = {"", "Datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test,",
+                "  npy:X.npy,Y.npy; each takes a row range, e.g. fashion-mnist:train[0:5000].",
+                "Models: a TorchScript file, or builtin:NAME with NAME one of tiny-mlp,",
+                "  tiny-cnn, mlp, cnn-fmnist, cnn-cifar, resnet18-cifar.",
+                "See 'projntk <command> --help' for a command's options."})
+public final class Main implements Callable<Integer> {
+    @Spec CommandSpec spec;
 
-            datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test, npy:X.npy,Y.npy,
-                      each with an optional [start:end] row range, e.g. fashion-mnist:train[0:5000]
-            """;
+    /** Without a command: the usage on stderr, exit 2. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
+    }
 
     public static void main(String[] argv) {
         System.exit(run(argv, System.out, System.err));
     }
 
-    static int run(String[] argv, PrintStream out, PrintStream err) {
-        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
-            out.print(USAGE);
-            return argv.length == 0 ? 2 : 0;
-        }
-        String command = argv[0];
+    /** Runs one command line; returns the exit code (0 success, 1 runtime error, 2 usage error). */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        PrintWriter outWriter = new PrintWriter(out, true);
+        PrintWriter errWriter = new PrintWriter(err, true);
+        CommandLine cl = commandLine();
+        cl.setOut(outWriter);
+        cl.setErr(errWriter);
         try {
-            switch (command) {
-                case "version" -> VersionCommand.run(out);
-                case "featurize" -> FeaturizeCommand.run(new Args(argv, 1, java.util.Set.of("unscaled")), out, err);
-                case "train" -> TrainCommand.run(new Args(argv, 1, java.util.Set.of()), out);
-                case "gram" -> AnalysisCommands.gram(new Args(argv, 1, java.util.Set.of()), out);
-                case "similar" -> AnalysisCommands.similar(new Args(argv, 1, java.util.Set.of()), out);
-                case "surrogate" -> AnalysisCommands.surrogate(new Args(argv, 1, java.util.Set.of("json")), out);
-                case "explain" -> AnalysisCommands.explain(new Args(argv, 1, java.util.Set.of()), out);
-                case "sweep" -> SweepCommand.run(new Args(argv, 1, java.util.Set.of()), out);
-                case "bench" -> BenchCommand.run(argv, out);
-                case "demo" -> DemoCommand.run(new Args(argv, 1, java.util.Set.of()), out, err);
-                default -> {
-                    err.println("projntk: unknown command '" + command + "'");
-                    err.print(USAGE);
-                    return 2;
-                }
-            }
-            return 0;
-        } catch (Args.UsageException e) {
-            err.println("projntk " + command + ": " + e.getMessage() + " (see projntk --help)");
-            return 2;
-        } catch (ProjntkException | IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
-            err.println("projntk " + command + ": " + e.getMessage());
-            if (System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(err);
-            return 1;
-        } catch (RuntimeException e) {
-            err.println("projntk " + command + ": " + e);
-            if (System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(err);
-            return 1;
+            return cl.execute(argv);
+        } finally {
+            outWriter.flush();
+            errWriter.flush();
         }
     }
 
-    static String[] tail(String[] argv, int from) {
-        return Arrays.copyOfRange(argv, from, argv.length);
+    /** The command model: every subcommand, the CLI's enum spellings, and the error handling. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        registerConverters(cl);
+        cl.setParameterExceptionHandler(Main::usageError);
+        cl.setExecutionExceptionHandler((e, command, parsed) -> runtimeError(e, command));
+        Version version = new Version();
+        for (CommandLine c : all(cl)) c.getCommandSpec().versionProvider(version);
+        return cl;
+    }
+
+    /** The bash completion script for the whole command tree. */
+    public static String completionScript() {
+        return AutoComplete.bash("projntk", commandLine());
+    }
+
+    private static int usageError(ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        String name = command.getCommandSpec().qualifiedName();
+        String message = oneLine(e.getMessage());
+        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            // picocli lists every word after an unknown option (its value too); the first one is what went wrong
+            String first = u.getUnmatched().get(0);
+            if (first.startsWith("-")) {
+                message = "Unknown option: '" + first + "'";
+            } else if (!command.getSubcommands().isEmpty()) {
+                message = "unknown command '" + first + "'";
+            }
+        }
+        command.getErr().println(name + ": " + message + " (see '" + name + " --help')");
+        return 2;
+    }
+
+    private static int runtimeError(Exception e, CommandLine command) {
+        String name = command.getCommandSpec().qualifiedName();
+        boolean expected = e instanceof ProjntkException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                || e instanceof UncheckedIOException || e instanceof IOException;
+        String message = expected && e.getMessage() != null ? e.getMessage() : e.toString();
+        command.getErr().println(name + ": " + oneLine(message));
+        if (System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(command.getErr());
+        return 1;
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /** Enums by their CLI spelling ({@link Choices#parse}); integers may use '_' separators (1_000_000). */
+    private static void registerConverters(CommandLine cl) {
+        Set<Class<?>> enums = new LinkedHashSet<>();
+        for (CommandLine c : all(cl)) {
+            for (OptionSpec option : c.getCommandSpec().options()) {
+                if (option.type().isEnum()) enums.add(option.type());
+                for (Class<?> t : option.auxiliaryTypes()) if (t.isEnum()) enums.add(t);
+            }
+        }
+        for (Class<?> type : enums) registerEnum(cl, type);
+        CommandLine.ITypeConverter<Integer> toInt = s -> {
+            try {
+                return Integer.parseInt(s.strip().replace("_", ""));
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + s + "' is not an integer");
+            }
+        };
+        CommandLine.ITypeConverter<Long> toLong = s -> {
+            try {
+                return Long.parseLong(s.strip().replace("_", ""));
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + s + "' is not an integer");
+            }
+        };
+        cl.registerConverter(Integer.class, toInt).registerConverter(int.class, toInt);
+        cl.registerConverter(Long.class, toLong).registerConverter(long.class, toLong);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void registerEnum(CommandLine cl, Class<?> type) {
+        Class<Enum> e = (Class<Enum>) type;
+        cl.registerConverter(e, s -> Choices.parse(e, s));
+    }
+
+    private static List<CommandLine> all(CommandLine root) {
+        List<CommandLine> out = new java.util.ArrayList<>();
+        out.add(root);
+        for (CommandLine sub : root.getSubcommands().values()) {
+            if (!out.contains(sub)) out.addAll(all(sub));
+        }
+        return out;
+    }
+
+    /** `--version`: the engine's version from the native library, or the jar's when the library cannot load. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            try {
+                return new String[] {"projntk " + Runtime.version()};
+            } catch (RuntimeException | LinkageError e) {
+                String jar = Main.class.getPackage().getImplementationVersion();
+                return new String[] {"projntk " + (jar != null ? jar : "(unknown version)") + " (native library not loaded: " + oneLine(e.getMessage()) + ")"};
+            }
+        }
     }
 }

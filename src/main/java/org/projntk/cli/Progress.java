@@ -1,17 +1,17 @@
 package org.projntk.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /** A progress bar with rate and ETA on a terminal; plain log lines (at most every few seconds) otherwise. */
 final class Progress {
     private static final long LOG_INTERVAL_NANOS = 5_000_000_000L;
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
     private long lastLog;
     private boolean barOpen;
 
-    Progress(PrintStream out) {
+    Progress(PrintWriter out) {
         this.out = out;
         this.terminal = System.console() != null && System.console().isTerminal() && System.getenv("CI") == null;
     }

@@ -1,70 +1,55 @@
 package org.projntk.cli;
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
+import java.util.concurrent.Callable;
 
-import org.projntk.analysis.Charts;
-import org.projntk.analysis.PowerLawFit;
+import org.projntk.analysis.ResidualSweep;
 import org.projntk.analysis.SweepTable;
-import org.projntk.data.DatasetSpec;
-import org.projntk.data.Normalization;
-import org.projntk.featurize.ResidualSweep;
-import org.projntk.project.ProjectorKind;
-import org.projntk.torch.Device;
-import org.projntk.torch.Model;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** `projntk sweep`: exact trNTK against proj-trNTK and proj-pNTK for each K; writes sweep.csv and sweep.png. */
-final class SweepCommand {
-    private SweepCommand() {}
+@Command(name = "sweep", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Residual of proj-trNTK and proj-pNTK against the exact trNTK for each K: sweep.csv and sweep.png with the "
+                + "fitted decay. The exact per-class gradients of all examples are held in memory: keep the sets small.")
+public final class SweepCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
 
-    static void run(Args args, PrintStream out) {
-        String model = args.require("model");
-        String train = args.require("train");
-        String test = args.get("test", null);
-        List<Integer> dims = args.intList("dims", "64,256,1024,4096");
-        ProjectorKind kind = ProjectorKind.parse(args.get("proj", "rademacher"));
-        long seed = args.getLong("seed", 0);
-        int repeats = args.getInt("repeats", 3);
-        Path outDir = Path.of(args.require("out"));
-        args.rejectUnknown();
-        run(model, train, test, dims, kind, seed, repeats, outDir, out);
-    }
+    @Option(names = "--model", required = true, paramLabel = "PATH|builtin:NAME", description = "TorchScript file or built-in model.")
+    String model;
 
-    static SweepTable run(String model, String train, String test, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
-                          Path outDir, PrintStream out) {
-        var parts = new java.util.ArrayList<org.projntk.data.Dataset>();
-        parts.add(DatasetSpec.parse(train).open(Normalization.DEFAULT));
-        if (test != null) parts.add(DatasetSpec.parse(test).open(Normalization.DEFAULT));
-        SweepTable table;
-        try (Model net = Model.open(model, 0, Device.CPU)) {
-            table = ResidualSweep.run(net, parts, dims, kind, seed, repeats, out::println);
-        }
-        try {
-            Files.createDirectories(outDir);
-            table.writeCsv(outDir.resolve("sweep.csv"));
-            Charts.sweepPlot(table, outDir.resolve("sweep.png"));
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing sweep results to " + outDir + ": " + e.getMessage(), e);
-        }
-        print(table, out);
-        out.println("sweep: wrote " + outDir.resolve("sweep.csv") + " and " + outDir.resolve("sweep.png"));
-        return table;
-    }
+    @Option(names = "--train", required = true, paramLabel = "SPEC", description = "Dataset of the train examples.")
+    String train;
 
-    static void print(SweepTable table, PrintStream out) {
-        out.println("kernel               K      rel_frobenius  mean|cos res|  median|cos res|");
-        for (SweepTable.Row r : table.rows()) {
-            out.printf(Locale.ROOT, "%-18s %6d   %12.5f  %12.5f  %14.5f%n", r.kernel(), r.k(), r.relFrobenius(),
-                    r.meanAbsCosResidual(), r.medianAbsCosResidual());
-        }
-        for (var e : table.fits().entrySet()) {
-            PowerLawFit f = e.getValue();
-            out.printf(Locale.ROOT, "fitted decay %-18s rel_frobenius ~ %.3g * K^%.3f  (R^2 %.3f)%n", e.getKey(), f.a(), -f.b(), f.r2());
-        }
+    @Option(names = "--test", paramLabel = "SPEC", description = "Dataset of more examples (optional).")
+    String test;
+
+    @Option(names = "--dims", split = ",", defaultValue = "64,256,1024,4096", paramLabel = "K", description = "Projected dimensions.")
+    List<Integer> dims;
+
+    @Option(names = "--proj", defaultValue = "rademacher", description = "Projection: ${COMPLETION-CANDIDATES}.")
+    Choices.SweepProjector proj;
+
+    @Option(names = "--seed", defaultValue = "0", description = "First projection seed.")
+    long seed;
+
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "R", description = "Seeds averaged per K.")
+    int repeats;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    Path out;
+
+    @Override
+    public Integer call() {
+        PrintWriter w = spec.commandLine().getOut();
+        SweepTable table = ResidualSweep.write(new ResidualSweep.Options(model, train, test, dims, proj.kind, seed, repeats), out, w::println);
+        ResidualSweep.describe(table).forEach(w::println);
+        w.println("sweep: wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.png"));
+        return 0;
     }
 }

@@ -1,10 +1,11 @@
 package org.projntk.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
 
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
@@ -14,24 +15,67 @@ import org.projntk.torch.Device;
 import org.projntk.torch.Model;
 import org.projntk.torch.Trainer;
 
-/** `projntk train`: cross-entropy training of a built-in model, saved as TorchScript. */
-final class TrainCommand {
-    private TrainCommand() {}
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** `projntk train`: cross-entropy training of a model, saved as TorchScript. */
+@Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "SGD or Adam on cross-entropy; saves the trained model as TorchScript.")
+public final class TrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH|builtin:NAME", description = "Model to train (a built-in starts from its seed).")
+    String model;
+
+    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Training dataset.")
+    String data;
+
+    @Option(names = "--test", paramLabel = "SPEC", description = "Dataset whose accuracy is reported at the end (optional).")
+    String test;
+
+    @Option(names = "--epochs", defaultValue = "1", paramLabel = "N", description = "Passes over the data.")
+    int epochs;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.pt", description = "Where the TorchScript model is saved.")
+    Path out;
+
+    @Option(names = "--optimizer", defaultValue = "adam", completionCandidates = Choices.Optimizers.class,
+            description = "Optimizer: ${COMPLETION-CANDIDATES}.")
+    Trainer.Optimizer optimizer;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: 1e-3 for adam, 0.05 for sgd).")
+    Double lr;
+
+    @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "X", description = "SGD momentum.")
+    double momentum;
+
+    @Option(names = "--weight-decay", defaultValue = "0", paramLabel = "X", description = "L2 weight decay.")
+    double weightDecay;
+
+    @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Examples per step.")
+    int batch;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the model's initialisation and of the batch order.")
+    long seed;
+
+    @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
+            description = "Where to train: ${COMPLETION-CANDIDATES}.")
+    Device device;
 
     record Options(String model, String data, String test, int epochs, Path out, Trainer.Optimizer optimizer, double lr,
                    double momentum, double weightDecay, int batch, long seed, Device device) {}
 
-    static void run(Args args, PrintStream out) {
-        Options o = new Options(args.require("model"), args.require("data"), args.get("test", null), args.getInt("epochs", 1),
-                Path.of(args.require("out")), Trainer.Optimizer.valueOf(args.get("optimizer", "adam").toUpperCase(Locale.ROOT)),
-                args.getDouble("lr", -1), args.getDouble("momentum", 0.9), args.getDouble("weight-decay", 0),
-                args.getInt("batch", 64), args.getLong("seed", 0), Device.parse(args.get("device", "cpu")));
-        args.rejectUnknown();
-        train(o, out);
+    @Override
+    public Integer call() {
+        train(new Options(model, data, test, epochs, out, optimizer, lr == null ? -1 : lr, momentum, weightDecay, batch, seed, device),
+                spec.commandLine().getOut());
+        return 0;
     }
 
     /** Trains and saves; returns the test accuracy when a test split is given, else the last epoch's train accuracy. */
-    static double train(Options o, PrintStream out) {
+    static double train(Options o, PrintWriter out) {
         if (o.epochs() < 0) throw new IllegalArgumentException("--epochs must be >= 0");
         double lr = o.lr() > 0 ? o.lr() : o.optimizer() == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
         Dataset train = DatasetSpec.parse(o.data()).open(Normalization.DEFAULT);

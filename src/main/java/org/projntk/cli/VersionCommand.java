@@ -1,19 +1,32 @@
 package org.projntk.cli;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 import org.projntk.torch.Runtime;
 
-/** `projntk version`: what this engine is running on. */
-final class VersionCommand {
-    private VersionCommand() {}
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-    static void run(PrintStream out) {
+/** `projntk version`: what this engine is running on. */
+@Command(name = "version", mixinStandardHelpOptions = true,
+        description = "projntk, libtorch and Java versions, CUDA availability, and the BLAS libtorch and the Gram kernels use.")
+public final class VersionCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        print(spec.commandLine().getOut());
+        return 0;
+    }
+
+    static void print(PrintWriter out) {
         String info = Runtime.info();
         out.println("projntk " + Runtime.version());
         out.println("native: " + info);

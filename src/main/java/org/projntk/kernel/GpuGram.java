@@ -20,7 +20,8 @@ import org.projntk.internal.Cuda;
  * <p>Not thread-safe beyond the method-level lock; close() frees device memory and is idempotent.
  */
 public final class GpuGram implements AutoCloseable {
-    private final Cublas.Precision precision;
+    private final GemmPrecision precision;
+    private final Cublas.Precision gemmPrecision;
     private final Cublas blas;
     private Cuda.DeviceBuffer aDev;
     private Cuda.DeviceBuffer bDev;
@@ -31,13 +32,14 @@ public final class GpuGram implements AutoCloseable {
     private MemorySegment cHost;
     private boolean closed;
 
-    public GpuGram(Cublas.Precision precision) {
+    public GpuGram(GemmPrecision precision) {
         this.precision = Objects.requireNonNull(precision, "precision");
+        this.gemmPrecision = precision.internal();
         Cuda.require();
         this.blas = new Cublas();
     }
 
-    public Cublas.Precision precision() {
+    public GemmPrecision precision() {
         return precision;
     }
 
@@ -52,7 +54,7 @@ public final class GpuGram implements AutoCloseable {
         ensureDevice((long) m * d, (long) n * d, (long) m * n);
         aDev.copyFromHost(a.asSlice(0, (long) m * d * Float.BYTES), 0);
         bDev.copyFromHost(b.asSlice(0, (long) n * d * Float.BYTES), 0);
-        blas.gemm(false, true, m, n, d, 1f, aDev, 0, d, bDev, 0, d, 0f, cDev, 0, n, precision);
+        blas.gemm(false, true, m, n, d, 1f, aDev, 0, d, bDev, 0, d, 0f, cDev, 0, n, gemmPrecision);
         cDev.copyToHost(0, c.asSlice(0, (long) m * n * Float.BYTES));
     }
 
@@ -110,7 +112,7 @@ public final class GpuGram implements AutoCloseable {
                 int outR = tr * per;
                 int outC = tc * per;
                 int inner = entk ? d : packed;
-                blas.gemm(false, true, outR, outC, inner, 1f, aDev, 0, inner, bDev, 0, inner, 0f, cDev, 0, outC, precision);
+                blas.gemm(false, true, outR, outC, inner, 1f, aDev, 0, inner, bDev, 0, inner, 0f, cDev, 0, outC, gemmPrecision);
                 MemorySegment tile = cHost.asSlice(0, (long) outR * outC * Float.BYTES);
                 cDev.copyToHost(0, tile);
                 Gram.checkFinite(tile, outR, outC, r0 * per, c0 * per);

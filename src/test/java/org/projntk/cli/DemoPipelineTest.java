@@ -3,8 +3,8 @@ package org.projntk.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.projntk.analysis.Demo;
 import org.projntk.analysis.SurrogateReport;
 import org.projntk.analysis.SweepTable;
 import org.projntk.data.DatasetSpec;
@@ -21,10 +22,10 @@ class DemoPipelineTest {
     @Test
     void reducedDemoShowsAFaithfulSurrogateAndAResidualFallingWithK(@TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(Files.isDirectory(DatasetSpec.fashionMnistRoot()), "Fashion-MNIST is not installed");
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        DemoCommand.Result result;
-        try (PrintStream out = new PrintStream(log, true)) {
-            result = DemoCommand.run(new DemoCommand.Options(dir, 4000, 1, 400, 200, 512, 60, 40, List.of(16, 64, 256, 1024), 64, 7, 4), out);
+        StringWriter log = new StringWriter();
+        Demo.Result result;
+        try (PrintWriter out = new PrintWriter(log, true)) {
+            result = DemoCommand.run(new Demo.Options(dir, 4000, 1, 400, 200, 512, 60, 40, List.of(16, 64, 256, 1024), 64, 7, 4), out);
         }
         String text = log.toString();
 

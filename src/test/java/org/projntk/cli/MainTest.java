@@ -30,14 +30,14 @@ class MainTest {
         for (String flag : new String[] {"--help", "-h", "help"}) {
             Run r = run(flag);
             assertEquals(0, r.code(), flag);
-            assertTrue(r.out().contains("usage: projntk") && r.out().contains("featurize"), r.out());
+            assertTrue(r.out().contains("Usage: projntk") && r.out().contains("featurize"), r.out());
         }
         Run none = run();
         assertEquals(2, none.code());
-        assertTrue(none.out().contains("usage: projntk"));
+        assertTrue(none.err().contains("Usage: projntk"), none.err());
         Run unknown = run("frobnicate");
         assertEquals(2, unknown.code());
-        assertTrue(unknown.err().contains("unknown command 'frobnicate'"), unknown.err());
+        assertEquals("projntk: unknown command 'frobnicate' (see 'projntk --help')", unknown.err().strip());
     }
 
     @Test
@@ -73,7 +73,7 @@ class MainTest {
         Run typo = run("featurize", "--model", "builtin:cnn-fmnist", "--train", "fashion-mnist:train[0:4]", "--out",
                 tmp.resolve("s").toString(), "--dimm", "8");
         assertEquals(2, typo.code());
-        assertTrue(typo.err().contains("unknown option --dimm"), typo.err());
+        assertTrue(typo.err().contains("Unknown option: '--dimm'"), typo.err());
 
         Run notNumber = run("featurize", "--model", "builtin:cnn-fmnist", "--train", "x", "--out", tmp.toString(), "--dim", "lots");
         assertEquals(2, notNumber.code());
@@ -81,7 +81,8 @@ class MainTest {
 
         Run noValue = run("featurize", "--model");
         assertEquals(2, noValue.code());
-        assertTrue(noValue.err().contains("--model needs a value"), noValue.err());
+        assertTrue(noValue.err().contains("Missing required parameter for option '--model'"), noValue.err());
+        for (Run r : new Run[] {missing, typo, notNumber, noValue}) assertEquals(1, r.err().strip().lines().count(), r.err());
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.projntk.ProjntkException;
+import org.projntk.kernel.GemmPrecision;
 import org.projntk.kernel.GpuGram;
 import org.projntk.project.CurandProjector;
 
@@ -59,7 +60,7 @@ class CudaLibrariesTest {
         assertEquals(ProjntkException.Status.UNSUPPORTED, assertThrows(ProjntkException.class,
                 () -> new CurandProjector(100, 8, 1, false, Cublas.Precision.FP32, 64)).status());
         assertEquals(ProjntkException.Status.UNSUPPORTED, assertThrows(ProjntkException.class,
-                () -> new GpuGram(Cublas.Precision.TF32)).status());
+                () -> new GpuGram(GemmPrecision.TF32)).status());
         assertThrows(ProjntkException.class, Cuda::synchronize);
     }
 

@@ -14,7 +14,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.projntk.internal.Cublas;
 import org.projntk.internal.Cuda;
 
 /** GpuGram against the CPU {@link Gram} (OpenBLAS or Java loops) and fp64 loops, on a real GPU. */
@@ -56,7 +55,7 @@ class GpuGramGpuTest {
         return new Run(m, res, tiles);
     }
 
-    private static void compareWithCpu(Cublas.Precision precision, double tol) {
+    private static void compareWithCpu(GemmPrecision precision, double tol) {
         Random r = new Random(99);
         try (GpuGram gpu = new GpuGram(precision)) {
             for (KernelKind kind : KernelKind.values()) {
@@ -100,12 +99,12 @@ class GpuGramGpuTest {
 
     @Test
     void fp32EqualsCpuGram() {
-        compareWithCpu(Cublas.Precision.FP32, 1e-5);
+        compareWithCpu(GemmPrecision.FP32, 1e-5);
     }
 
     @Test
     void tf32EqualsCpuGram() {
-        compareWithCpu(Cublas.Precision.TF32, 1e-3);
+        compareWithCpu(GemmPrecision.TF32, 1e-3);
     }
 
     @Test
@@ -114,7 +113,7 @@ class GpuGramGpuTest {
         int n = 129;
         int d = 1000;
         Random r = new Random(4);
-        try (Arena arena = Arena.ofConfined(); GpuGram fp32 = new GpuGram(Cublas.Precision.FP32); GpuGram tf32 = new GpuGram(Cublas.Precision.TF32)) {
+        try (Arena arena = Arena.ofConfined(); GpuGram fp32 = new GpuGram(GemmPrecision.FP32); GpuGram tf32 = new GpuGram(GemmPrecision.TF32)) {
             MemorySegment a = arena.allocate((long) m * d * Float.BYTES);
             MemorySegment b = arena.allocate((long) n * d * Float.BYTES);
             for (long i = 0; i < (long) m * d; i++) a.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
@@ -146,7 +145,7 @@ class GpuGramGpuTest {
     @Test
     void nonFiniteFeaturesAndUseAfterClose() {
         float[][] bad = {{1, 2}, {Float.NaN, 0}};
-        GpuGram gpu = new GpuGram(Cublas.Precision.FP32);
+        GpuGram gpu = new GpuGram(GemmPrecision.FP32);
         List<FeatureMatrix> op = List.of(ArrayFeatureMatrix.of(bad));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> gpu.computeMatrix(op, op, Gram.Options.of(KernelKind.PNTK, Normalization.NONE)));

@@ -1,15 +1,21 @@
-package org.projntk.featurize;
+package org.projntk.analysis;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Consumer;
 
-import org.projntk.analysis.ResidualStats;
-import org.projntk.analysis.SweepTable;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
+import org.projntk.data.DatasetSpec;
 import org.projntk.kernel.ArrayFeatureMatrix;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
@@ -19,6 +25,7 @@ import org.projntk.kernel.Normalization;
 import org.projntk.project.Projector;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
+import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Gradients;
 import org.projntk.torch.Model;
@@ -44,18 +51,71 @@ public final class ResidualSweep {
         sums[2] += cos.median();
     }
 
-    public interface Listener {
-        void message(String text);
+    /**
+     * A sweep over the examples of {@code train} and {@code test} (dataset specs; test may be null) with a model
+     * (path or builtin:NAME) on the CPU.
+     *
+     * @param repeats projection seeds per K (seed .. seed+repeats-1), whose metrics are averaged
+     */
+    public record Options(String model, String train, String test, List<Integer> dims, ProjectorKind projector, long seed, int repeats) {
+        public Options {
+            Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(train, "train");
+            Objects.requireNonNull(projector, "projector");
+            dims = List.copyOf(dims);
+            if (dims.isEmpty()) throw new IllegalArgumentException("give at least one K");
+            for (int k : dims) if (k < 1) throw new IllegalArgumentException("every K must be >= 1, got " + k);
+            if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+            if (projector == ProjectorKind.NONE || projector == ProjectorKind.CURAND) {
+                throw new IllegalArgumentException("the sweep projects with rademacher, normal or sjlt, not " + projector.cliName());
+            }
+        }
+    }
+
+    /** Runs the sweep, writes {@code sweep.csv} and {@code sweep.png} (residual against K with fitted decay) into outDir. */
+    public static SweepTable write(Options o, Path outDir, Consumer<String> log) {
+        Objects.requireNonNull(outDir, "outDir");
+        var parts = new ArrayList<Dataset>();
+        parts.add(DatasetSpec.parse(o.train()).open(org.projntk.data.Normalization.DEFAULT));
+        if (o.test() != null) parts.add(DatasetSpec.parse(o.test()).open(org.projntk.data.Normalization.DEFAULT));
+        SweepTable table;
+        try (Model net = Model.open(o.model(), 0, Device.CPU)) {
+            table = run(net, parts, o.dims(), o.projector(), o.seed(), o.repeats(), log);
+        }
+        try {
+            Files.createDirectories(outDir);
+            table.writeCsv(outDir.resolve("sweep.csv"));
+            Charts.sweepPlot(table, outDir.resolve("sweep.png"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing sweep results to " + outDir + ": " + e.getMessage(), e);
+        }
+        return table;
+    }
+
+    /** The table as aligned text, then one line per fitted power-law decay. */
+    public static List<String> describe(SweepTable table) {
+        List<String> lines = new ArrayList<>();
+        lines.add("kernel               K      rel_frobenius  mean|cos res|  median|cos res|");
+        for (SweepTable.Row r : table.rows()) {
+            lines.add(String.format(Locale.ROOT, "%-18s %6d   %12.5f  %12.5f  %14.5f", r.kernel(), r.k(), r.relFrobenius(),
+                    r.meanAbsCosResidual(), r.medianAbsCosResidual()));
+        }
+        for (var e : table.fits().entrySet()) {
+            PowerLawFit f = e.getValue();
+            lines.add(String.format(Locale.ROOT, "fitted decay %-18s rel_frobenius ~ %.3g * K^%.3f  (R^2 %.3f)", e.getKey(), f.a(), -f.b(), f.r2()));
+        }
+        return lines;
     }
 
     /** Each K is measured with seeds seed .. seed+repeats-1 and the metrics are averaged. */
     public static SweepTable run(Model model, List<Dataset> parts, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
-                                 Listener log) {
+                                 Consumer<String> log) {
         if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+        if (parts.isEmpty()) throw new IllegalArgumentException("no examples to sweep over");
         long p = model.parameterCount();
         int n = 0;
         for (Dataset d : parts) n += Math.toIntExact(d.size());
-        long[] example = Featurizer.toLongs(parts.get(0).exampleShape());
+        long[] example = java.util.Arrays.stream(parts.get(0).exampleShape()).asLongStream().toArray();
         int classes = model.numClasses(example);
         if ((long) n * classes * p * Float.BYTES > (3L << 30)) {
             throw new IllegalArgumentException("the exact kernel of " + n + " examples x " + classes + " classes x P=" + p
@@ -94,7 +154,7 @@ public final class ResidualSweep {
             KernelMatrix exactTr = Gram.computeMatrix(exactOperand, exactOperand, Gram.Options.of(KernelKind.TRNTK, Normalization.NONE));
             List<FeatureMatrix> exactP = List.of(new ArrayFeatureMatrix(summed, n, Math.toIntExact(p)));
             KernelMatrix exactPntk = Gram.computeMatrix(exactP, exactP, Gram.Options.of(KernelKind.PNTK, Normalization.NONE));
-            log.message(String.format("sweep: exact trNTK and pNTK of %d examples from %d x %d exact gradients (P=%d) in %.1f s",
+            log.accept(String.format("sweep: exact trNTK and pNTK of %d examples from %d x %d exact gradients (P=%d) in %.1f s",
                     n, classes, n, p, (System.nanoTime() - t0) / 1e9));
 
             SweepTable table = new SweepTable();
@@ -130,7 +190,7 @@ public final class ResidualSweep {
                 for (int i = 0; i < 3; i++) {
                     table.add(new SweepTable.Row(names[i], k, sums[i][0] / repeats, sums[i][1] / repeats, sums[i][2] / repeats, seconds[i]));
                 }
-                log.message(String.format("sweep K=%d (mean of %d seeds): rel. Frobenius error proj-trNTK %.4f, proj-pNTK %.4f (vs exact pNTK %.4f); "
+                log.accept(String.format("sweep K=%d (mean of %d seeds): rel. Frobenius error proj-trNTK %.4f, proj-pNTK %.4f (vs exact pNTK %.4f); "
                                 + "mean |cos residual| %.4f / %.4f",
                         k, repeats, sums[0][0] / repeats, sums[1][0] / repeats, sums[2][0] / repeats, sums[0][1] / repeats, sums[1][1] / repeats));
             }

@@ -1,4 +1,4 @@
-package org.projntk.featurize;
+package org.projntk.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +8,6 @@ import java.util.List;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.projntk.analysis.SweepTable;
 import org.projntk.data.DatasetSpec;
 import org.projntk.project.ProjectorKind;
 import org.projntk.torch.Device;

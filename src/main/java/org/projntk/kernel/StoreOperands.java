@@ -1,4 +1,4 @@
-package org.projntk.cli;
+package org.projntk.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -7,19 +7,17 @@ import java.util.List;
 import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
 import org.projntk.data.Normalization;
-import org.projntk.kernel.FeatureMatrix;
-import org.projntk.kernel.KernelKind;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.Manifest;
 import org.projntk.store.SplitInfo;
 import org.projntk.store.StoredMatrix;
 
-/** Reads a feature store as kernel operands: one FeatureMatrix per output (class) of a split. */
-final class StoreOperands {
+/** A feature store read as kernel operands: one {@link FeatureMatrix} per output (class) of a split. */
+public final class StoreOperands {
     private StoreOperands() {}
 
-    /** The checkpoint to use: the one asked for, or the only/first complete one. */
-    static String checkpoint(FeatureStore store, String requested) {
+    /** The checkpoint to use: the one asked for (null: the first complete one). */
+    public static String checkpoint(FeatureStore store, String requested) {
         Manifest m = store.manifest();
         if (requested != null) {
             if (!m.checkpoints().containsKey(requested)) {
@@ -31,10 +29,11 @@ final class StoreOperands {
             if (Manifest.Checkpoint.COMPLETE.equals(e.getValue().status())) return e.getKey();
         }
         throw new IllegalStateException("store " + store.dir() + " has no complete checkpoint (" + m.checkpoints()
-                + "); finish featurize first, or pass --checkpoint");
+                + "); finish featurize first, or name a checkpoint");
     }
 
-    static List<FeatureMatrix> operand(FeatureStore store, String checkpoint, String split) {
+    /** The features of one split at one checkpoint; the split must be complete. */
+    public static List<FeatureMatrix> operand(FeatureStore store, String checkpoint, String split) {
         Manifest m = store.manifest();
         if (!m.splits().containsKey(split)) {
             throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "'; it has " + m.splits().keySet());
@@ -67,20 +66,26 @@ final class StoreOperands {
         return out;
     }
 
-    /** The kernel implied by the store's kernel kind (eNTK stores give the trace kernel here, as trNTK). */
-    static KernelKind traceKind(FeatureStore store) {
-        KernelKind kind = KernelKind.parse(store.manifest().kernel());
+    /** The kernel kind of the store's features (margin and scaled pNTK stores are pNTK-shaped). */
+    public static KernelKind kind(FeatureStore store) {
+        return KernelKind.parse(store.manifest().kernel());
+    }
+
+    /** As {@link #kind}, with eNTK stores giving their trace kernel (trNTK): one value per pair of examples. */
+    public static KernelKind traceKind(FeatureStore store) {
+        KernelKind kind = kind(store);
         return kind == KernelKind.ENTK ? KernelKind.TRNTK : kind;
     }
 
-    /** The dataset rows a split was featurized from. */
-    static Dataset dataset(FeatureStore store, String split) {
+    /** The dataset rows a split was featurized from (default input normalisation). */
+    public static Dataset dataset(FeatureStore store, String split) {
         SplitInfo info = store.manifest().splits().get(split);
-        if (info == null) throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "'");
+        if (info == null) throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "'; it has " + store.manifest().splits().keySet());
         return DatasetSpec.parse(info.dataset()).withRange(info.start(), info.end()).open(Normalization.DEFAULT);
     }
 
-    static String model(FeatureStore store, String checkpoint, String requested) {
+    /** The model to use for a checkpoint: the one asked for (null: the one the checkpoint was featurized with). */
+    public static String model(FeatureStore store, String checkpoint, String requested) {
         if (requested != null) return requested;
         return store.manifest().checkpoints().get(checkpoint).model();
     }

@@ -1,0 +1,169 @@
+package org.projntk.analysis;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+import org.projntk.data.Batch;
+import org.projntk.data.Dataset;
+import org.projntk.kernel.FeatureMatrix;
+import org.projntk.kernel.Gram;
+import org.projntk.kernel.KernelKind;
+import org.projntk.kernel.KernelMatrix;
+import org.projntk.kernel.Normalization;
+import org.projntk.kernel.StoreOperands;
+import org.projntk.store.FeatureStore;
+import org.projntk.torch.Device;
+import org.projntk.torch.Model;
+
+/**
+ * A kernel surrogate of a network, from a feature store: a {@link KernelGlm} on the train-by-train kernel, fitted to
+ * the network's own train predictions, and compared with the network on the test split ({@link SurrogateReport}).
+ * The train kernel is held in memory, so the train split is limited to {@link #MAX_TRAIN_ROWS} rows.
+ */
+public final class Surrogates {
+    private Surrogates() {}
+
+    /** Relative L2 penalty of the kernel GLM; weaker than KernelGlm's default so the surrogate can follow the network. */
+    public static final double DEFAULT_LAMBDA = 1e-8;
+    public static final int MAX_TRAIN_ROWS = 20_000;
+
+    /**
+     * @param checkpoint null: the store's first complete checkpoint
+     * @param model      the network (path or builtin:NAME); null: the model recorded for the checkpoint
+     */
+    public record Options(String checkpoint, String model, Normalization normalization, double lambda, String trainSplit,
+                          String testSplit) {
+        public Options {
+            Objects.requireNonNull(normalization, "normalization");
+            Objects.requireNonNull(trainSplit, "trainSplit");
+            Objects.requireNonNull(testSplit, "testSplit");
+            if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+        }
+
+        /** Cosine-normalised kernels, {@link #DEFAULT_LAMBDA}, splits "train" and "test", the recorded model. */
+        public static Options defaults() {
+            return new Options(null, null, Normalization.COSINE, DEFAULT_LAMBDA, "train", "test");
+        }
+
+        public Options withCheckpoint(String c) {
+            return new Options(c, model, normalization, lambda, trainSplit, testSplit);
+        }
+
+        public Options withModel(String m) {
+            return new Options(checkpoint, m, normalization, lambda, trainSplit, testSplit);
+        }
+
+        public Options withNormalization(Normalization n) {
+            return new Options(checkpoint, model, n, lambda, trainSplit, testSplit);
+        }
+
+        public Options withLambda(double l) {
+            return new Options(checkpoint, model, normalization, l, trainSplit, testSplit);
+        }
+    }
+
+    /**
+     * A fitted surrogate with what explanations need: the test-by-train kernel, both models' test logits
+     * ([T x C] row-major), the true test labels and the datasets behind the splits.
+     */
+    public record Fit(KernelGlm glm, KernelMatrix testKernel, double[] networkTestLogits, double[] surrogateTestLogits, int[] testLabels,
+                      int classes, SurrogateReport report, Dataset trainData, Dataset testData, String checkpoint) {
+        public int surrogatePrediction(int testIndex) {
+            return argmax(surrogateTestLogits, testIndex * classes, classes);
+        }
+
+        public int networkPrediction(int testIndex) {
+            return argmax(networkTestLogits, testIndex * classes, classes);
+        }
+    }
+
+    /** Fits the surrogate; progress lines (timings) go to {@code log}. */
+    public static Fit fit(FeatureStore store, Options options, Consumer<String> log) {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(log, "log");
+        String checkpoint = StoreOperands.checkpoint(store, options.checkpoint());
+        String model = StoreOperands.model(store, checkpoint, options.model());
+        KernelKind kind = StoreOperands.traceKind(store);
+        Normalization norm = options.normalization();
+        List<FeatureMatrix> train = StoreOperands.operand(store, checkpoint, options.trainSplit());
+        List<FeatureMatrix> test = StoreOperands.operand(store, checkpoint, options.testSplit());
+        if (train.get(0).rows() > MAX_TRAIN_ROWS) {
+            throw new IllegalArgumentException("the kernel GLM holds the train kernel in memory; " + train.get(0).rows()
+                    + " train rows is too many (max " + MAX_TRAIN_ROWS + ")");
+        }
+        long t0 = System.nanoTime();
+        Gram.Options gramOptions = Gram.Options.of(kind, norm);
+        KernelMatrix trainKernel = KernelMatrix.allocate((int) train.get(0).rows(), (int) train.get(0).rows());
+        Gram.Result trainResult = Gram.compute(train, train, gramOptions, Gram.copyInto(trainKernel));
+        if (norm == Normalization.STD) gramOptions = gramOptions.withStdScale(trainResult.scale());
+        KernelMatrix testKernel = Gram.computeMatrix(test, train, gramOptions);
+        log.accept(String.format(Locale.ROOT, "surrogate: %s kernels (%s) train [%d x %d], test [%d x %d] in %.2f s",
+                kind.name().toLowerCase(Locale.ROOT), norm.name().toLowerCase(Locale.ROOT), trainKernel.rows(), trainKernel.cols(),
+                testKernel.rows(), testKernel.cols(), (System.nanoTime() - t0) / 1e9));
+
+        Dataset trainData = StoreOperands.dataset(store, options.trainSplit());
+        Dataset testData = StoreOperands.dataset(store, options.testSplit());
+        double[] networkTrain;
+        double[] networkTest;
+        int classes;
+        try (Model net = Model.open(model, 0, Device.CPU)) {
+            networkTrain = logits(net, trainData);
+            networkTest = logits(net, testData);
+            classes = networkTrain.length / (int) trainData.size();
+        }
+        int[] targets = KernelGlm.argmax(networkTrain, classes);
+        long t1 = System.nanoTime();
+        KernelGlm glm = KernelGlm.fit(trainKernel, targets, classes, KernelGlm.Options.defaults().withLambda(options.lambda()));
+        double[] surrogateTest = glm.logits(testKernel);
+        log.accept(String.format(Locale.ROOT, "surrogate: kernel GLM fitted to the network's train predictions in %.2f s (%s)",
+                (System.nanoTime() - t1) / 1e9, glm.fitInfo()));
+        int[] testLabels = DatasetImages.labels(testData);
+        SurrogateReport report = SurrogateReport.evaluate(networkTest, surrogateTest, testLabels, classes, glm.fitInfo());
+        return new Fit(glm, testKernel, networkTest, surrogateTest, testLabels, classes, report, trainData, testData, checkpoint);
+    }
+
+    /** Network logits [N x C] row-major for every example of {@code data}, in batches of 256. */
+    public static double[] logits(Model model, Dataset data) {
+        List<float[]> rows = new ArrayList<>();
+        int batchSize = 256;
+        for (long first = 0; first < data.size(); first += batchSize) {
+            int count = (int) Math.min(batchSize, data.size() - first);
+            try (Arena arena = Arena.ofConfined()) {
+                Batch batch = data.batch(first, count, arena);
+                for (float[] row : model.forward(batch.inputs(), batch.shape())) rows.add(row);
+            }
+        }
+        if (rows.isEmpty()) throw new IllegalArgumentException("no examples to evaluate");
+        int classes = rows.get(0).length;
+        double[] out = new double[rows.size() * classes];
+        for (int i = 0; i < rows.size(); i++) for (int c = 0; c < classes; c++) out[i * classes + c] = rows.get(i)[c];
+        return out;
+    }
+
+    /** The report as text lines: accuracies, differential, Kendall τ, agreement, per-class accuracies. */
+    public static List<String> describe(SurrogateReport r) {
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "network test accuracy    %.4f", r.networkTestAccuracy()));
+        lines.add(String.format(Locale.ROOT, "surrogate test accuracy  %.4f", r.surrogateTestAccuracy()));
+        lines.add(String.format(Locale.ROOT, "accuracy differential    %+.4f  (surrogate - network)", r.accuracyDifferential()));
+        lines.add(String.format(Locale.ROOT, "Kendall tau              %.4f  (network vs surrogate softmax probability of the network's predicted class, per test example)", r.kendallTau()));
+        lines.add(String.format(Locale.ROOT, "prediction agreement     %.4f", r.agreement()));
+        lines.add("per class (network accuracy / surrogate accuracy):");
+        for (int c = 0; c < r.networkPerClass().size(); c++) {
+            lines.add(String.format(Locale.ROOT, "  class %d: %.3f / %.3f  (support %d)", c, r.networkPerClass().get(c).accuracy(),
+                    r.surrogatePerClass().get(c).accuracy(), r.networkPerClass().get(c).support()));
+        }
+        return lines;
+    }
+
+    static int argmax(double[] v, int offset, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (v[offset + i] > v[offset + best]) best = i;
+        return best;
+    }
+}

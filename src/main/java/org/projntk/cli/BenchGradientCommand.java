@@ -1,0 +1,88 @@
+package org.projntk.cli;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.projntk.torch.Builtins;
+import org.projntk.torch.Device;
+import org.projntk.torch.GradStrategy;
+import org.projntk.torch.Gradients;
+import org.projntk.torch.Model;
+import org.projntk.torch.OutputKind;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import static org.projntk.cli.BenchCommand.randomSegment;
+import static org.projntk.cli.BenchCommand.timeIt;
+
+/** `projntk bench gradient`: per-example gradient throughput of each strategy. */
+@Command(name = "gradient", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Per-example gradients (of the sum of logits) of random inputs, as JSON lines "
+                + "(model, P, B, strategy, device, examples_per_s).")
+public final class BenchGradientCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", defaultValue = "builtin:cnn-fmnist", paramLabel = "PATH|builtin:NAME", description = "Model.")
+    String modelSpec;
+
+    @Option(names = "--B", split = ",", defaultValue = "64", description = "Batch sizes.")
+    List<Integer> batches;
+
+    @Option(names = "--grad", split = ",", defaultValue = "functional,iterative", completionCandidates = Choices.GradStrategies.class,
+            description = "Strategies: ${COMPLETION-CANDIDATES}.")
+    List<GradStrategy> strategies;
+
+    @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
+    Device device;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the model and the inputs.")
+    long seed;
+
+    @Option(names = "--input-shape", paramLabel = "DxDx..", description = "Shape of one example, e.g. 1x28x28 (default: the built-in's).")
+    String shapeText;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        long[] example = shapeText != null ? parseShape(shapeText) : Builtins.inputShape(modelSpec);
+        try (Model model = Model.open(modelSpec, seed, device); Arena arena = Arena.ofConfined()) {
+            long params = model.parameterCount();
+            for (int b : batches) {
+                long[] shape = new long[example.length + 1];
+                shape[0] = b;
+                long n = b;
+                for (int i = 0; i < example.length; i++) {
+                    shape[i + 1] = example[i];
+                    n *= example[i];
+                }
+                MemorySegment x = randomSegment(arena, n, seed + b);
+                for (GradStrategy strategy : strategies) {
+                    double seconds = timeIt(() -> Gradients.compute(model, x, shape, null, OutputKind.PNTK, strategy, 0, true,
+                            (o, ro, rows, po, cols, block) -> { }));
+                    out.printf(Locale.ROOT, "{\"model\":\"%s\",\"P\":%d,\"B\":%d,\"strategy\":\"%s\",\"device\":\"%s\",\"examples_per_s\":%.3f}%n",
+                            modelSpec, params, b, Choices.cliName(strategy), Choices.cliName(device), b / seconds);
+                    out.flush();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static long[] parseShape(String text) {
+        String[] parts = text.split("[x,]");
+        long[] shape = new long[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) shape[i] = Long.parseLong(parts[i].trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--input-shape expects sizes like 1x28x28, got '" + text + "'");
+        }
+        return shape;
+    }
+}

@@ -1,0 +1,136 @@
+package org.projntk.cli;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.projntk.internal.Blas;
+import org.projntk.internal.Cublas;
+import org.projntk.internal.Cuda;
+import org.projntk.project.CurandProjector;
+import org.projntk.project.Projector;
+import org.projntk.project.ProjectorKind;
+import org.projntk.project.ProjectorSpec;
+import org.projntk.torch.Device;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import static org.projntk.cli.BenchCommand.randomSegment;
+import static org.projntk.cli.BenchCommand.timeIt;
+
+/** `projntk bench projection`: projector throughput against GEMM with R precomputed. */
+@Command(name = "projection", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Projection of B random rows of P values to each K, as JSON lines "
+                + "(projector, P, B, K, device, seconds, examples_per_s, gflops).",
+                "sgemm-precomputed is a BLAS GEMM with R materialised (cuBLAS on cuda); tf32-precomputed and curand need cuda."})
+public final class BenchProjectionCommand implements Callable<Integer> {
+    /** R is materialised for at most this many bytes in the GEMM baselines; the time is scaled to the full P. */
+    private static final long SGEMM_R_BUDGET_BYTES = 1L << 30;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--P", defaultValue = "1000000", description = "Gradient length.")
+    long p;
+
+    @Option(names = "--B", defaultValue = "32", description = "Rows per call.")
+    int b;
+
+    @Option(names = "--K", split = ",", defaultValue = "512,2048,8192", description = "Projected dimensions.")
+    List<Integer> dims;
+
+    @Option(names = "--proj", split = ",", defaultValue = "rademacher,sjlt,sgemm-precomputed",
+            description = "What to time: ${COMPLETION-CANDIDATES}.")
+    List<Choices.BenchProjector> projs;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the data and the projections.")
+    long seed;
+
+    @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
+    Device device;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment x = randomSegment(arena, (long) b * p, seed);
+            for (Choices.BenchProjector proj : projs) {
+                for (int k : dims) {
+                    double seconds = switch (proj) {
+                        case SGEMM_PRECOMPUTED -> device == Device.CUDA
+                                ? timeCublasPrecomputed(x, b, p, k, Cublas.Precision.FP32)
+                                : timeSgemmPrecomputed(x, b, p, k);
+                        case TF32_PRECOMPUTED -> timeCublasPrecomputed(x, b, p, k, Cublas.Precision.TF32);
+                        case CURAND -> timeCurand(arena, x, b, p, k, seed);
+                        default -> timeProjector(arena, x, b, p, k, proj.kind, seed, device);
+                    };
+                    long effectiveK = proj.kind == ProjectorKind.NONE ? p : k;  // the identity projector has K = P
+                    double gflops = 2.0 * b * p * effectiveK / seconds / 1e9;
+                    out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"seconds\":%.6f,"
+                                    + "\"examples_per_s\":%.3f,\"gflops\":%.3f}%n",
+                            proj, p, b, effectiveK, Choices.cliName(device), seconds, b / seconds, gflops);
+                    out.flush();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static double timeProjector(Arena arena, MemorySegment x, int b, long p, int k, ProjectorKind kind, long seed, Device device) {
+        int kk = kind == ProjectorKind.NONE ? (int) p : k;
+        try (Projector projector = new Projector(ProjectorSpec.of(kind, p, kk, seed).withDevice(device).withCheckFinite(false))) {
+            MemorySegment result = arena.allocate(ValueLayout.JAVA_FLOAT, (long) b * kk);
+            return timeIt(() -> projector.project(x, b, result));
+        }
+    }
+
+    private static double timeSgemmPrecomputed(MemorySegment x, int b, long p, int k) {
+        long slice = Math.min(p, Math.max(1, SGEMM_R_BUDGET_BYTES / ((long) k * Float.BYTES)));
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment r = randomSegment(local, slice * k, 7);
+            MemorySegment result = local.allocate(ValueLayout.JAVA_FLOAT, (long) b * k);
+            double sliceSeconds = timeIt(() -> Blas.sgemm(false, false, b, k, (int) slice, 1f, x, (int) p, r, k, 0f, result, k));
+            return sliceSeconds * ((double) p / slice);
+        }
+    }
+
+    /**
+     * cuBLAS with R precomputed on the device (for at most SGEMM_R_BUDGET_BYTES of R; the time is scaled to the full P).
+     * Like the other GPU variants it starts and ends in host memory, so transfers are included.
+     */
+    private static double timeCublasPrecomputed(MemorySegment x, int b, long p, int k, Cublas.Precision precision) {
+        Cuda.require();
+        long slice = Math.min(p, Math.max(1, SGEMM_R_BUDGET_BYTES / ((long) k * Float.BYTES)));
+        try (Arena local = Arena.ofConfined();
+             Cublas cublas = new Cublas();
+             Cuda.DeviceBuffer r = Cuda.allocateFloats(slice * k);
+             Cuda.DeviceBuffer dx = Cuda.allocateFloats((long) b * slice);
+             Cuda.DeviceBuffer dout = Cuda.allocateFloats((long) b * k)) {
+            r.copyFromHost(randomSegment(local, slice * k, 7), 0);
+            MemorySegment xSlice = local.allocate(ValueLayout.JAVA_FLOAT, (long) b * slice);
+            for (int i = 0; i < b; i++) {
+                MemorySegment.copy(x, (long) i * p * Float.BYTES, xSlice, (long) i * slice * Float.BYTES, slice * Float.BYTES);
+            }
+            MemorySegment result = local.allocate(ValueLayout.JAVA_FLOAT, (long) b * k);
+            double sliceSeconds = timeIt(() -> {
+                dx.copyFromHost(xSlice, 0);
+                cublas.gemm(false, false, b, k, (int) slice, 1f, dx, 0, (int) slice, r, 0, k, 0f, dout, 0, k, precision);
+                dout.copyToHost(0, result);
+            });
+            return sliceSeconds * ((double) p / slice);
+        }
+    }
+
+    private static double timeCurand(Arena arena, MemorySegment x, int b, long p, int k, long seed) {
+        try (CurandProjector projector = new CurandProjector(ProjectorSpec.of(ProjectorKind.CURAND, p, k, seed).withDevice(Device.CUDA))) {
+            MemorySegment result = arena.allocate(ValueLayout.JAVA_FLOAT, (long) b * k);
+            return timeIt(() -> projector.project(x, b, result));
+        }
+    }
+}

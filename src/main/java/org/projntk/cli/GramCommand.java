@@ -1,0 +1,62 @@
+package org.projntk.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.projntk.kernel.GemmPrecision;
+import org.projntk.kernel.GramFiles;
+import org.projntk.kernel.Normalization;
+import org.projntk.store.FeatureStore;
+import org.projntk.torch.Device;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** `projntk gram`: a kernel between two splits of a store, streamed into a .npy. */
+@Command(name = "gram", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "The kernel between two splits of a feature store, streamed tile by tile into a float32 .npy "
+                + "(written as FILE.tmp and renamed when complete).")
+public final class GramCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--store", required = true, paramLabel = "DIR", description = "Feature store (featurize --out).")
+    Path store;
+
+    @Option(names = "--rows", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's rows.")
+    String rows;
+
+    @Option(names = "--cols", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's columns.")
+    String cols;
+
+    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
+    String checkpoint;
+
+    @Option(names = "--normalize", defaultValue = "none", completionCandidates = Choices.KernelNormalizations.class,
+            description = "Normalisation: ${COMPLETION-CANDIDATES}.")
+    Normalization normalize;
+
+    @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
+            description = "Where the tiles are computed: ${COMPLETION-CANDIDATES}.")
+    Device device;
+
+    @Option(names = "--precision", defaultValue = "tf32",
+            description = "GEMM arithmetic on CUDA: ${COMPLETION-CANDIDATES} (tf32: tensor cores, relative error ~1e-3). "
+                    + "Only matters with --device cuda; the CPU always computes in float32.")
+    GemmPrecision precision;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output kernel [rows x cols], float32.")
+    Path out;
+
+    @Override
+    public Integer call() {
+        GramFiles.Written w = GramFiles.write(FeatureStore.open(store),
+                new GramFiles.Request(checkpoint, rows, cols, normalize, device, precision, out));
+        spec.commandLine().getOut().printf(Locale.ROOT, "gram %s %s x %s (%s, normalize %s): [%d x %d] float32 -> %s in %.2f s (scale %.6g)%n",
+                Choices.cliName(w.kind()), w.rowsSplit(), w.colsSplit(), w.checkpoint(), Choices.cliName(w.normalization()),
+                w.result().rows(), w.result().cols(), w.file(), w.seconds(), w.result().scale());
+        return 0;
+    }
+}
