@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-import org.projntk.kernel.GemmPrecision;
+import org.projntk.GemmPrecision;
 import org.projntk.kernel.GramFiles;
 import org.projntk.kernel.Normalization;
 import org.projntk.store.FeatureStore;

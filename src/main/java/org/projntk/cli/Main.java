@@ -48,7 +48,20 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] argv) {
+        configureProcess();
         System.exit(run(argv, System.out, System.err));
+    }
+
+    /**
+     * The CLI owns its process, so it sets what the library leaves to its embedder: headless AWT for the PNG output,
+     * and libtorch's thread count (the number of processors, unless PROJNTK_THREADS or -Dprojntk.threads says
+     * otherwise; applied when the native library loads, so `--help` does not need it).
+     */
+    static void configureProcess() {
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+        if (System.getProperty("projntk.threads") == null && System.getenv("PROJNTK_THREADS") == null) {
+            System.setProperty("projntk.threads", Integer.toString(java.lang.Runtime.getRuntime().availableProcessors()));
+        }
     }
 
     /** Runs one command line; returns the exit code (0 success, 1 runtime error, 2 usage error). */

@@ -25,6 +25,10 @@ public final class Cublas implements AutoCloseable {
                 default -> throw new IllegalArgumentException("unknown GEMM precision '" + s + "' (expected fp32 or tf32)");
             };
         }
+
+        public static Precision of(org.projntk.GemmPrecision precision) {
+            return precision == org.projntk.GemmPrecision.FP32 ? FP32 : TF32;
+        }
     }
 
     private final Arena arena = Arena.ofShared();

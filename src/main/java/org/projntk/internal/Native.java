@@ -17,22 +17,22 @@ public final class Native {
 
     /**
      * Loads the library; call before the first projntk_h call (every wrapper does). Loading changes no process-wide
-     * setting: libtorch keeps its own thread count (Debian's starts with one) unless the environment variable
-     * PROJNTK_THREADS asks for another, or the embedder calls {@code org.projntk.torch.Runtime.setThreads}
-     * (the CLI sets it to the number of processors).
+     * setting: libtorch keeps its own thread count (Debian's starts with one) unless -Dprojntk.threads or the
+     * environment variable PROJNTK_THREADS asks for another, or the embedder calls
+     * {@code org.projntk.torch.Runtime.setThreads} (the CLI asks for the number of processors).
      */
     public static void ensureLoaded() {
         if (configured) return;
         synchronized (Native.class) {
             if (configured) return;
             NativeLibraries.loadProjntk();
-            String env = System.getenv("PROJNTK_THREADS");
-            if (env != null && !env.isBlank()) {
+            String requested = System.getProperty("projntk.threads", System.getenv("PROJNTK_THREADS"));
+            if (requested != null && !requested.isBlank()) {
                 int threads;
                 try {
-                    threads = Integer.parseInt(env.trim());
+                    threads = Integer.parseInt(requested.trim());
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("PROJNTK_THREADS must be an integer, got '" + env + "'");
+                    throw new IllegalArgumentException("-Dprojntk.threads / PROJNTK_THREADS must be an integer, got '" + requested + "'");
                 }
                 check(projntk_h.projntk_set_num_threads(threads), "setting " + threads + " threads");
             }

@@ -1,5 +1,7 @@
 package org.projntk.kernel;
 
+import org.projntk.GemmPrecision;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -34,7 +36,7 @@ public final class GpuGram implements AutoCloseable {
 
     public GpuGram(GemmPrecision precision) {
         this.precision = Objects.requireNonNull(precision, "precision");
-        this.gemmPrecision = precision.internal();
+        this.gemmPrecision = Cublas.Precision.of(precision);
         Cuda.require();
         this.blas = new Cublas();
     }

@@ -1,5 +1,7 @@
 package org.projntk.kernel;
 
+import org.projntk.GemmPrecision;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

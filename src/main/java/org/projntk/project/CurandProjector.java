@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
+import org.projntk.GemmPrecision;
 import org.projntk.internal.Cublas;
 import org.projntk.internal.Cuda;
 import org.projntk.internal.Curand;
@@ -44,7 +45,7 @@ public final class CurandProjector implements AutoCloseable {
     private final int K;
     private final long seed;
     private final boolean unscaled;
-    private final Cublas.Precision precision;
+    private final GemmPrecision precision;
     private final int tileRows;
     private final long tiles;
     private final long tileStride;
@@ -61,7 +62,7 @@ public final class CurandProjector implements AutoCloseable {
     /**
      * @param tileRows rows of R generated at a time (T); capped by P and by {@link #MAX_TILE_FLOATS}/K
      */
-    public CurandProjector(long P, int K, long seed, boolean unscaled, Cublas.Precision precision, int tileRows) {
+    public CurandProjector(long P, int K, long seed, boolean unscaled, GemmPrecision precision, int tileRows) {
         if (P < 1) throw new IllegalArgumentException("P must be >= 1, got " + P);
         if (K < 1) throw new IllegalArgumentException("K must be >= 1, got " + K);
         if (tileRows < 1) throw new IllegalArgumentException("tileRows must be >= 1, got " + tileRows);
@@ -92,7 +93,7 @@ public final class CurandProjector implements AutoCloseable {
     /** From a spec of kind CURAND: fp32Strict selects FP32 GEMMs, otherwise TF32; the default tile height. */
     public CurandProjector(ProjectorSpec spec) {
         this(checkKind(spec).P(), spec.K(), spec.seed(), spec.unscaled(),
-                spec.fp32Strict() ? Cublas.Precision.FP32 : Cublas.Precision.TF32, DEFAULT_TILE_ROWS);
+                spec.fp32Strict() ? GemmPrecision.FP32 : GemmPrecision.TF32, DEFAULT_TILE_ROWS);
     }
 
     private static ProjectorSpec checkKind(ProjectorSpec spec) {
@@ -116,7 +117,7 @@ public final class CurandProjector implements AutoCloseable {
         return seed;
     }
 
-    public Cublas.Precision precision() {
+    public GemmPrecision precision() {
         return precision;
     }
 
@@ -160,7 +161,7 @@ public final class CurandProjector implements AutoCloseable {
                     }
                     xBlock.copyFromHost(hostStaging.asSlice(0, (long) bc * t * Float.BYTES), 0);
                 }
-                blas.gemm(false, false, bc, K, t, 1f, xBlock, 0, t, rTile, 0, K, j == 0 ? 0f : 1f, outBlock, 0, K, precision);
+                blas.gemm(false, false, bc, K, t, 1f, xBlock, 0, t, rTile, 0, K, j == 0 ? 0f : 1f, outBlock, 0, K, Cublas.Precision.of(precision));
             }
             outBlock.copyToHost(0, out.asSlice((long) b0 * K * Float.BYTES, (long) bc * K * Float.BYTES));
         }
@@ -178,7 +179,7 @@ public final class CurandProjector implements AutoCloseable {
         for (long j = 0; j < tiles; j++) {
             int t = rowsOfTile(j);
             generateTile(j);
-            blas.gemm(false, false, batch, K, t, 1f, x, j * tileRows, (int) P, rTile, 0, K, j == 0 ? 0f : 1f, out, 0, K, precision);
+            blas.gemm(false, false, batch, K, t, 1f, x, j * tileRows, (int) P, rTile, 0, K, j == 0 ? 0f : 1f, out, 0, K, Cublas.Precision.of(precision));
         }
     }
 

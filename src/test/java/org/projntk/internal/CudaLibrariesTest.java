@@ -17,7 +17,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.projntk.ProjntkException;
-import org.projntk.kernel.GemmPrecision;
+import org.projntk.GemmPrecision;
 import org.projntk.kernel.GpuGram;
 import org.projntk.project.CurandProjector;
 
@@ -58,7 +58,7 @@ class CudaLibrariesTest {
         assertEquals(ProjntkException.Status.UNSUPPORTED, assertThrows(ProjntkException.class, Cublas::new).status());
         assertEquals(ProjntkException.Status.UNSUPPORTED, assertThrows(ProjntkException.class, () -> new Curand(1)).status());
         assertEquals(ProjntkException.Status.UNSUPPORTED, assertThrows(ProjntkException.class,
-                () -> new CurandProjector(100, 8, 1, false, Cublas.Precision.FP32, 64)).status());
+                () -> new CurandProjector(100, 8, 1, false, org.projntk.GemmPrecision.FP32, 64)).status());
         assertEquals(ProjntkException.Status.UNSUPPORTED, assertThrows(ProjntkException.class,
                 () -> new GpuGram(GemmPrecision.TF32)).status());
         assertThrows(ProjntkException.class, Cuda::synchronize);

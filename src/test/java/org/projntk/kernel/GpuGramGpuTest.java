@@ -14,6 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.projntk.GemmPrecision;
 import org.projntk.internal.Cuda;
 
 /** GpuGram against the CPU {@link Gram} (OpenBLAS or Java loops) and fp64 loops, on a real GPU. */

@@ -14,7 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.projntk.internal.Cublas;
+import org.projntk.GemmPrecision;
 import org.projntk.internal.Cuda;
 
 /** The cuRAND + cuBLAS projector on a real GPU, against fp64 host references that use the same (copied back) R. */
@@ -66,7 +66,7 @@ class CurandProjectorGpuTest {
         }
     }
 
-    private static void matchesHost(Cublas.Precision precision, double tol) {
+    private static void matchesHost(GemmPrecision precision, double tol) {
         long P = 2500; // tiles of 999, 999 and 502 rows: T*K = 256743 is odd (rounded up to even), 502*257 is not
         int K = 257;
         int batch = 7;
@@ -94,12 +94,12 @@ class CurandProjectorGpuTest {
 
     @Test
     void fp32MatchesHostProductWithTheSameR() {
-        matchesHost(Cublas.Precision.FP32, 1e-5);
+        matchesHost(GemmPrecision.FP32, 1e-5);
     }
 
     @Test
     void tf32MatchesHostProductWithTheSameR() {
-        matchesHost(Cublas.Precision.TF32, 1e-3);
+        matchesHost(GemmPrecision.TF32, 1e-3);
     }
 
     @Test
@@ -108,9 +108,9 @@ class CurandProjectorGpuTest {
         int K = 128;
         int batch = 6;
         try (Arena arena = Arena.ofConfined();
-             CurandProjector a = new CurandProjector(P, K, 7, false, Cublas.Precision.FP32, 2048);
-             CurandProjector b = new CurandProjector(P, K, 7, false, Cublas.Precision.FP32, 2048);
-             CurandProjector c = new CurandProjector(P, K, 8, false, Cublas.Precision.FP32, 2048)) {
+             CurandProjector a = new CurandProjector(P, K, 7, false, GemmPrecision.FP32, 2048);
+             CurandProjector b = new CurandProjector(P, K, 7, false, GemmPrecision.FP32, 2048);
+             CurandProjector c = new CurandProjector(P, K, 8, false, GemmPrecision.FP32, 2048)) {
             MemorySegment x = gaussian(arena, batch * P, 3);
             float[] outA = project(a, x, batch, arena);
             float[] outB = project(b, x, batch, arena);
@@ -149,8 +149,8 @@ class CurandProjectorGpuTest {
         int K = 2048;
         int batch = 16;
         try (Arena arena = Arena.ofConfined();
-             CurandProjector proj = new CurandProjector(P, K, 2024, false, Cublas.Precision.FP32, CurandProjector.DEFAULT_TILE_ROWS);
-             CurandProjector raw = new CurandProjector(P, K, 2024, true, Cublas.Precision.FP32, CurandProjector.DEFAULT_TILE_ROWS)) {
+             CurandProjector proj = new CurandProjector(P, K, 2024, false, GemmPrecision.FP32, CurandProjector.DEFAULT_TILE_ROWS);
+             CurandProjector raw = new CurandProjector(P, K, 2024, true, GemmPrecision.FP32, CurandProjector.DEFAULT_TILE_ROWS)) {
             MemorySegment x = gaussian(arena, batch * P, 11);
             float[] y = project(proj, x, batch, arena);
             float[] yRaw = project(raw, x, batch, arena);
@@ -198,7 +198,7 @@ class CurandProjectorGpuTest {
     void entriesAreNormalWithVarianceOneOverK() {
         int K = 512;
         try (Arena arena = Arena.ofConfined();
-             CurandProjector proj = new CurandProjector(4096, K, 5, false, Cublas.Precision.FP32, 4096)) {
+             CurandProjector proj = new CurandProjector(4096, K, 5, false, GemmPrecision.FP32, 4096)) {
             MemorySegment tile = arena.allocate(4096L * K * Float.BYTES);
             proj.copyTile(0, tile);
             long n = 4096L * K;
@@ -218,7 +218,7 @@ class CurandProjectorGpuTest {
 
     @Test
     void badInputAndUseAfterClose() {
-        CurandProjector proj = new CurandProjector(100, 8, 1, false, Cublas.Precision.FP32, 64);
+        CurandProjector proj = new CurandProjector(100, 8, 1, false, GemmPrecision.FP32, 64);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment x = arena.allocate(2 * 100 * Float.BYTES);
             MemorySegment small = arena.allocate(8 * Float.BYTES);

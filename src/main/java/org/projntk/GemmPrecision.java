@@ -1,10 +1,8 @@
-package org.projntk.kernel;
-
-import org.projntk.internal.Cublas;
+package org.projntk;
 
 /**
- * Arithmetic of the GEMMs that compute Gram tiles on a CUDA device. Only {@link GpuGram} uses it: the CPU path is
- * always IEEE float32.
+ * Arithmetic of the GEMMs that compute Gram tiles on a CUDA device. Used by the GPU Gram
+ * ({@code org.projntk.kernel.GpuGram}) and the cuRAND projector; the CPU paths are always IEEE float32.
  * <ul>
  *   <li>{@code FP32}: full float32 products (cublasSgemm with the default math mode);</li>
  *   <li>{@code TF32}: tensor cores with inputs rounded to TF32 (10-bit mantissa), float32 accumulation; several times
@@ -13,10 +11,6 @@ import org.projntk.internal.Cublas;
  */
 public enum GemmPrecision {
     FP32, TF32;
-
-    Cublas.Precision internal() {
-        return this == FP32 ? Cublas.Precision.FP32 : Cublas.Precision.TF32;
-    }
 
     @Override
     public String toString() {
