@@ -18,6 +18,8 @@ static inline void vstore(float *p, vf v) { _mm256_storeu_ps(p, v); }
 static inline vf vbcast(const float *p) { return _mm256_broadcast_ss(p); }
 static inline vf vsqrt(vf a) { return _mm256_sqrt_ps(a); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+typedef __m256i vint;
+static inline vint vmul_epu32(vint a, vint b) { return _mm256_mul_epu32(a, b); }  // low 32 bits of each 64-bit lane
 
 #include "cpu_kernel.inc"
 
