@@ -65,7 +65,10 @@ public final class Featurizer {
         try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
             if (config.params() != null && !config.params().isBlank()) model.selectParameters(config.params());
             long parameters = model.parameterCount();
-            int classes = model.numClasses(exampleShape);
+            int classes;
+            try (Arena arena = Arena.ofConfined()) {
+                classes = first.size() > 0 ? model.numClasses(first.batch(0, 1, arena).modelInputs()) : model.numClasses(exampleShape);
+            }
             int outputs = output == OutputKind.PER_CLASS ? classes : 1;
             if (output == OutputKind.MARGIN) checkLabels(datasets, classes);
             int dim = config.projector() == ProjectorKind.NONE ? Math.toIntExact(parameters) : config.dim();
@@ -94,7 +97,7 @@ public final class Featurizer {
                         try (Arena arena = Arena.ofConfined()) {
                             Batch batch = dataset.batch(range.start(), range.count(), arena);
                             MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) outputs * range.count() * dim);
-                            projector.projectGradients(model, batch.inputs(), batch.shape(), batch.labels(), output, config.strategy(),
+                            used = projector.projectGradients(model, batch.modelInputs(), batch.labels(), output, config.strategy(),
                                     config.maxBlockBytes(), features);
                             writer.writeRows(split, range.start(), range.count(), features);
                         }
