@@ -268,16 +268,18 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
         } else {
             try {
                 g = functional_grads(m, xs, os, output, C);
-            } catch (const Error &) {
-                throw;
             } catch (const std::exception &e) {
+                // projntk's own errors (bad labels, non-finite values...) are not about batching rules; libtorch's are
+                // (they reach here as c10::Error, or as PROJNTK_ERR_TORCH from the forward pass).
+                auto *own = dynamic_cast<const Error *>(&e);
+                if (own && own->status != PROJNTK_ERR_TORCH) throw;
                 std::string msg = one_line(what_of(e));
+                g = iterative_grads(m, xs, os, output, C);
                 std::fprintf(stderr,
-                             "projntk: functional per-example gradients failed (%s); falling back to iterative\n",
-                             msg.c_str());
+                             "projntk: functional per-example gradients failed (%s); using the iterative path for %s\n",
+                             msg.c_str(), m.arch.c_str());
                 used = PROJNTK_GRAD_ITERATIVE;
                 m.functional_unsupported = true;
-                g = iterative_grads(m, xs, os, output, C);
             }
         }
         for (int64_t c = 0; c < n_out; ++c) {

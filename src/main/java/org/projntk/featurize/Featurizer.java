@@ -108,6 +108,10 @@ public final class Featurizer {
                     }
                 }
             }
+            if (computed > 0) {
+                listener.message("per-example gradients: " + used.name().toLowerCase(java.util.Locale.ROOT) + " path"
+                        + (config.strategy() == GradStrategy.AUTO && used == GradStrategy.ITERATIVE ? " (automatic fallback: an op lacks a batching rule)" : ""));
+            }
             boolean complete = writer.markComplete();
             return new Result(store, parameters, outputs, computed, used, complete);
         }
