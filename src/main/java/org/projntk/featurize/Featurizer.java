@@ -42,6 +42,14 @@ public final class Featurizer {
     private Featurizer() {}
 
     public static Result run(FeaturizeConfig config, Listener listener) {
+        return run(config, 0, null, listener);
+    }
+
+    /**
+     * As {@link #run(FeaturizeConfig, Listener)} for a model whose forward returns a tuple/list (the logits are element
+     * outputIndex) or a dict (the value under outputKey; null: "logits"); see {@link Model#selectOutput}.
+     */
+    public static Result run(FeaturizeConfig config, int outputIndex, String outputKey, Listener listener) {
         Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
         Map<String, Dataset> datasets = new LinkedHashMap<>();
         Map<String, SplitInfo> splitInfos = new LinkedHashMap<>();
@@ -63,6 +71,7 @@ public final class Featurizer {
 
         OutputKind output = FeaturizeConfig.outputKind(config.kernel());
         try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
+            if (outputIndex != 0 || outputKey != null) model.selectOutput(outputIndex, outputKey);
             if (config.params() != null && !config.params().isBlank()) model.selectParameters(config.params());
             long parameters = model.parameterCount();
             int classes;
