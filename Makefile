@@ -16,7 +16,7 @@ NATIVE_OUT := $(BUILD)/native
 LIB := $(NATIVE_OUT)/libprojntk.so
 
 # ------------------------------------------------------------------ packages
-DEB_PACKAGES := libtorch-dev libopenblas0-pthread libopenblas-dev libclang-14-dev dataset-fashion-mnist g++ maven
+DEB_PACKAGES := libtorch-dev libopenblas0-pthread libopenblas-dev libclang-14-dev dataset-fashion-mnist g++ maven fortunes
 .PHONY: deps
 deps:
 	@scripts/install-deps.sh $(DEB_PACKAGES)

@@ -50,7 +50,7 @@ enum projntk_device {
 /* The version of this header's contract. The Java side compares it with the value it was generated from and refuses a
    library built from another version (a stale or foreign .so). Bump it with every change to a signature or enum. */
 enum projntk_abi {
-    PROJNTK_ABI_VERSION = 2
+    PROJNTK_ABI_VERSION = 3
 };
 /* Writes the PROJNTK_ABI_VERSION the library was compiled with. */
 PROJNTK_API int projntk_abi_version(int32_t *out_version);
@@ -64,6 +64,27 @@ PROJNTK_API int projntk_version(char *buf, int64_t cap);
 PROJNTK_API int projntk_runtime_info(char *buf, int64_t cap);
 PROJNTK_API int projntk_set_num_threads(int32_t threads);
 PROJNTK_API int projntk_cuda_available(int32_t *out_available);
+
+/* ----------------------------------------------------------------- inputs */
+
+/* Element types of model inputs. Integer and bool inputs reach forward unchanged (never converted to float). */
+enum projntk_dtype {
+    PROJNTK_DTYPE_FLOAT32 = 0,
+    PROJNTK_DTYPE_FLOAT64 = 1,
+    PROJNTK_DTYPE_INT64 = 2,
+    PROJNTK_DTYPE_INT32 = 3,
+    PROJNTK_DTYPE_BOOL = 4 /* one byte per element, 0 or 1 */
+};
+
+/* One model input: a contiguous row-major host array of `dtype` with shape[0..ndim). Every input of a call is batched
+   along dim 0 (shape[0] = B for all of them); they are passed to forward in array order. The data is copied before
+   forward runs, so it only needs to live for the call. */
+typedef struct projntk_tensor {
+    const void *data;
+    const int64_t *shape;
+    int32_t ndim;
+    int32_t dtype;
+} projntk_tensor;
 
 /* ----------------------------------------------------------------- models */
 
@@ -90,7 +111,17 @@ PROJNTK_API int projntk_model_set_params(projntk_model *model, const float *para
 /* Checksum (hex SHA-256 of the selected+unselected parameter bytes) identifying the weights. */
 PROJNTK_API int projntk_model_checksum(projntk_model *model, char *buf, int64_t cap);
 
-/* Eval-mode forward. x is float32, contiguous, shape x_shape[0..x_ndim); x_shape[0] = B.
+/* Which part of forward's result holds the logits: a Tensor is used as is; for a tuple or list, element `index`
+   (default 0); for a dict, the value under `key` (NULL: "logits", the default). The choice stays with the model. */
+PROJNTK_API int projntk_model_set_output(projntk_model *model, int64_t index, const char *key);
+/* How many inputs forward takes (without self): out_min required ones, out_max including those with defaults. */
+PROJNTK_API int projntk_model_input_count(projntk_model *model, int32_t *out_min, int32_t *out_max);
+
+/* Eval-mode forward of n_inputs batched inputs; out_logits receives B*C floats (cap is its capacity), C goes to
+   out_classes. */
+PROJNTK_API int projntk_model_forward_inputs(projntk_model *model, const projntk_tensor *inputs, int32_t n_inputs,
+                                             float *out_logits, int64_t cap, int64_t *out_classes);
+/* Single float32 input form of projntk_model_forward_inputs. x is float32, contiguous, shape x_shape[0..x_ndim); x_shape[0] = B.
    out_logits receives B*C floats (cap is its capacity); C is written to out_classes. */
 PROJNTK_API int projntk_model_forward(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
                           float *out_logits, int64_t cap, int64_t *out_classes);
@@ -105,7 +136,7 @@ enum projntk_output {
 };
 
 enum projntk_grad_strategy {
-    PROJNTK_GRAD_AUTO = 0,       /* functional, falling back to iterative with a warning */
+    PROJNTK_GRAD_AUTO = 0,       /* functional; on a missing batching rule, iterative from then on for this model */
     PROJNTK_GRAD_FUNCTIONAL = 1, /* vmap(grad) through ATen's functorch layer */
     PROJNTK_GRAD_ITERATIVE = 2   /* one backward per example */
 };
@@ -131,6 +162,13 @@ PROJNTK_API int projntk_grads(projntk_model *model, const float *x, const int64_
                   const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes,
                   int32_t check_finite, projntk_grad_consumer consumer, void *ctx,
                   int32_t *out_strategy_used);
+
+/* projntk_grads for a model with n_inputs inputs of any projntk_dtype (see projntk_tensor). Gradients are taken with
+   respect to the selected parameters only. */
+PROJNTK_API int projntk_grads_inputs(projntk_model *model, const projntk_tensor *inputs, int32_t n_inputs,
+                                     const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes,
+                                     int32_t check_finite, projntk_grad_consumer consumer, void *ctx,
+                                     int32_t *out_strategy_used);
 
 /* -------------------------------------------------------------- projectors */
 
@@ -179,6 +217,12 @@ PROJNTK_API int projntk_project_grads(projntk_model *model, projntk_projector *p
                           int32_t strategy, int64_t max_block_bytes, float *out, int64_t cap,
                           int64_t *out_outputs, int32_t *out_strategy_used);
 
+/* projntk_project_grads for a model with n_inputs inputs of any projntk_dtype. */
+PROJNTK_API int projntk_project_grads_inputs(projntk_model *model, projntk_projector *projector,
+                                             const projntk_tensor *inputs, int32_t n_inputs, const int64_t *labels,
+                                             int32_t output, int32_t strategy, int64_t max_block_bytes, float *out,
+                                             int64_t cap, int64_t *out_outputs, int32_t *out_strategy_used);
+
 /* --------------------------------------------------------------- training */
 
 typedef struct projntk_trainer projntk_trainer;
@@ -193,6 +237,9 @@ PROJNTK_API int projntk_trainer_new(projntk_model *model, int32_t optimizer, dou
 /* One optimiser step on cross-entropy over the batch (train mode during the step, eval after). */
 PROJNTK_API int projntk_trainer_step(projntk_trainer *trainer, const float *x, const int64_t *x_shape, int32_t x_ndim,
                          const int64_t *labels, double *out_loss, int64_t *out_correct);
+/* projntk_trainer_step for a model with n_inputs inputs of any projntk_dtype. */
+PROJNTK_API int projntk_trainer_step_inputs(projntk_trainer *trainer, const projntk_tensor *inputs, int32_t n_inputs,
+                                            const int64_t *labels, double *out_loss, int64_t *out_correct);
 PROJNTK_API int projntk_trainer_free(projntk_trainer *trainer);
 
 #ifdef __cplusplus

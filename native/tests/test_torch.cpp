@@ -579,6 +579,257 @@ static void test_auto_fallback() {
     std::remove(pt.c_str());
 }
 
+// ------------------------------------------------------------- several inputs (token ids + mask), tuple/dict outputs
+
+// A text classifier with two inputs, written here in TorchScript: attention-weighted pooling of token embeddings
+// (padded positions get a -1e9 score, so softmax gives them weight 0), then tanh and a linear head. `result` is the
+// return expression: a Tensor, a tuple or a dict holding the logits.
+static std::string save_text_module(const std::string &name, const std::string &result, uint64_t seed) {
+    torch::manual_seed(seed);
+    torch::jit::Module mod("__torch__.Text" + name);
+    mod.register_attribute("training", c10::BoolType::get(), false);
+    mod.register_parameter("emb", torch::randn({11, 6}) * 0.5, false);
+    mod.register_parameter("score", torch::randn({6}), false);
+    mod.register_parameter("w1", torch::randn({5, 6}) * 0.4, false);
+    mod.register_parameter("b1", torch::randn({5}) * 0.1, false);
+    mod.register_parameter("w2", torch::randn({3, 5}) * 0.4, false);
+    mod.register_parameter("b2", torch::randn({3}) * 0.1, false);
+    mod.define(
+        "def forward(self, ids, mask):\n"
+        "    e = torch.embedding(self.emb, ids)\n"
+        "    s = torch.matmul(e, self.score) + (mask.to(e.dtype) - 1.0) * 1.0e9\n"
+        "    a = torch.softmax(s, 1)\n"
+        "    pooled = torch.sum(e * a.unsqueeze(2), 1)\n"
+        "    h = torch.tanh(torch.linear(pooled, self.w1, self.b1))\n"
+        "    logits = torch.linear(h, self.w2, self.b2)\n"
+        "    return " + result + "\n");
+    std::string pt = tmp_path("text_" + name + ".pt");
+    mod.save(pt);
+    return pt;
+}
+
+struct TextBatch {
+    int64_t B, T;
+    std::vector<int64_t> ids, mask, shape;
+    std::vector<projntk_tensor> inputs() const {
+        return {projntk_tensor{ids.data(), shape.data(), 2, PROJNTK_DTYPE_INT64},
+                projntk_tensor{mask.data(), shape.data(), 2, PROJNTK_DTYPE_INT64}};
+    }
+};
+
+// B examples of random lengths 1..T, padded with id 0 and mask 0.
+static TextBatch text_batch(int64_t B, int64_t T, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    TextBatch b{B, T, std::vector<int64_t>(B * T, 0), std::vector<int64_t>(B * T, 0), {B, T}};
+    for (int64_t i = 0; i < B; ++i) {
+        int64_t len = 1 + (int64_t)(rng() % T);
+        for (int64_t t = 0; t < len; ++t) {
+            b.ids[i * T + t] = 1 + (int64_t)(rng() % 10);
+            b.mask[i * T + t] = 1;
+        }
+    }
+    return b;
+}
+
+static at::Tensor logits_of(const c10::IValue &v) {
+    if (v.isTensor()) return v.toTensor();
+    if (v.isTuple()) return v.toTupleRef().elements()[0].toTensor();
+    return v.toGenericDict().at("logits").toTensor();
+}
+
+// [n_out, B, P] by a per-example loop: each example on its own, unpadded (its true length only), through
+// torch::jit::load and autograd in float64.
+static std::vector<double> text_reference(const std::string &pt, const TextBatch &b, int output) {
+    torch::jit::Module mod = torch::jit::load(pt);
+    mod.eval();
+    mod.to(torch::kDouble);
+    std::vector<at::Tensor> params;
+    for (const auto &p : mod.named_parameters(true)) params.push_back(p.value.requires_grad_(true));
+    int64_t P = 0;
+    for (auto &t : params) P += t.numel();
+    const int64_t C = 3, n_out = n_outputs(output, C);
+    std::vector<double> out(n_out * b.B * P);
+    for (int64_t i = 0; i < b.B; ++i) {
+        int64_t len = 0;
+        while (len < b.T && b.mask[i * b.T + len]) ++len;
+        at::Tensor ids = torch::from_blob(const_cast<int64_t *>(&b.ids[i * b.T]), {1, len}, torch::kLong).clone();
+        at::Tensor mask = torch::ones({1, len}, torch::kLong);
+        at::Tensor row = logits_of(mod.forward({ids, mask}))[0];
+        for (int64_t c = 0; c < n_out; ++c) {
+            auto gs = torch::autograd::grad({output_scalar(row, output, c, 0)}, params, {}, true, false, true);
+            int64_t off = 0;
+            for (size_t k = 0; k < gs.size(); ++k) {
+                at::Tensor g = gs[k].defined() ? gs[k].reshape(-1).contiguous() : torch::zeros({params[k].numel()}, torch::kDouble);
+                std::memcpy(&out[(c * b.B + i) * P + off], g.data_ptr<double>(), sizeof(double) * g.numel());
+                off += g.numel();
+            }
+        }
+    }
+    return out;
+}
+
+static void test_multi_input() {
+    const std::vector<std::pair<std::string, std::string>> kinds = {
+        {"tensor", "logits"}, {"tuple", "(logits, h)"}, {"dict", "{\"hidden\": h, \"logits\": logits}"}};
+    TextBatch b = text_batch(5, 7, 71);
+    auto inputs = b.inputs();
+    for (const auto &[name, result] : kinds) {
+        std::string pt = save_text_module(name, result, 7);
+        projntk_model *m = nullptr;
+        CHECK_OK(projntk_model_load(pt.c_str(), PROJNTK_DEVICE_CPU, &m));
+        int32_t lo = -1, hi = -1;
+        CHECK_OK(projntk_model_input_count(m, &lo, &hi));
+        EXPECT(lo == 2 && hi == 2, "input count %d..%d", lo, hi);
+        int64_t n = 0, P = 0;
+        projntk_model_param_count(m, &n, &P);
+        std::vector<float> logits(5 * 3);
+        int64_t C = 0;
+        CHECK_OK(projntk_model_forward_inputs(m, inputs.data(), 2, logits.data(), (int64_t)logits.size(), &C));
+        EXPECT(C == 3, "%s: C = %lld", name.c_str(), (long long)C);
+        for (int output : {PROJNTK_OUTPUT_PNTK, PROJNTK_OUTPUT_PER_CLASS}) {
+            auto ref = text_reference(pt, b, output);
+            for (int strategy : {PROJNTK_GRAD_FUNCTIONAL, PROJNTK_GRAD_ITERATIVE}) {
+                Collector col(n_outputs(output, C), b.B, P);
+                int32_t used = -1;
+                CHECK_OK(projntk_grads_inputs(m, inputs.data(), 2, nullptr, output, strategy, 0, 1, Collector::consume,
+                                              &col, &used));
+                EXPECT(used == strategy, "%s used %d", name.c_str(), used);
+                EXPECT(col.complete(), "%s: every block once", name.c_str());
+                double err = rel_diff_d(col.g, ref);
+                EXPECT(err < 1e-5, "%s output %d strategy %d: rel err %.2e vs per-example loop", name.c_str(), output,
+                       strategy, err);
+            }
+        }
+        projntk_model_free(m);
+        std::remove(pt.c_str());
+    }
+}
+
+// Padding an example with masked positions (and junk ids there) changes none of its gradients.
+static void test_padding_invariance() {
+    std::string pt = save_text_module("pad", "logits", 9);
+    projntk_model *m = nullptr;
+    CHECK_OK(projntk_model_load(pt.c_str(), PROJNTK_DEVICE_CPU, &m));
+    int64_t n = 0, P = 0;
+    projntk_model_param_count(m, &n, &P);
+    TextBatch b = text_batch(4, 5, 33);
+    TextBatch padded{4, 9, std::vector<int64_t>(4 * 9), std::vector<int64_t>(4 * 9, 0), {4, 9}};
+    for (int64_t i = 0; i < 4; ++i)
+        for (int64_t t = 0; t < 9; ++t) {
+            padded.ids[i * 9 + t] = t < 5 && b.mask[i * 5 + t] ? b.ids[i * 5 + t] : 1 + (i + t) % 10;
+            padded.mask[i * 9 + t] = t < 5 ? b.mask[i * 5 + t] : 0;
+        }
+    for (int strategy : {PROJNTK_GRAD_FUNCTIONAL, PROJNTK_GRAD_ITERATIVE}) {
+        Collector short_(3, 4, P), long_(3, 4, P);
+        auto a = b.inputs(), c = padded.inputs();
+        CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, strategy, 0, 1,
+                                      Collector::consume, &short_, nullptr));
+        CHECK_OK(projntk_grads_inputs(m, c.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, strategy, 0, 1,
+                                      Collector::consume, &long_, nullptr));
+        double err = rel_diff(long_.g, short_.g);
+        EXPECT(err < 1e-6, "strategy %d: padding changed gradients by %.2e", strategy, err);
+    }
+    projntk_model_free(m);
+    std::remove(pt.c_str());
+}
+
+static void test_text_transformer() {
+    projntk_model *m = nullptr;
+    CHECK_OK(projntk_model_builtin("text-transformer:vocab=50,classes=3,length=12", 3, PROJNTK_DEVICE_CPU, &m));
+    int64_t n = 0, P = 0;
+    projntk_model_param_count(m, &n, &P);
+    Model big("text-transformer");
+    EXPECT(big.P() > 1000000 && big.P() < 5000000, "default text-transformer P = %lld", (long long)big.P());
+    TextBatch b = text_batch(3, 8, 5);
+    TextBatch padded{3, 12, std::vector<int64_t>(36, 7), std::vector<int64_t>(36, 0), {3, 12}};
+    for (int64_t i = 0; i < 3; ++i)
+        for (int64_t t = 0; t < 8; ++t) {
+            padded.ids[i * 12 + t] = b.ids[i * 8 + t];
+            padded.mask[i * 12 + t] = b.mask[i * 8 + t];
+        }
+    auto a = b.inputs(), c = padded.inputs();
+    Collector f(1, 3, P), it(1, 3, P), pf(1, 3, P);
+    int32_t used = -1;
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PNTK, PROJNTK_GRAD_AUTO, 0, 1,
+                                  Collector::consume, &f, &used));
+    std::printf("    text-transformer P=%lld (default %lld), AUTO ran %s\n", (long long)P, (long long)big.P(),
+                used == PROJNTK_GRAD_FUNCTIONAL ? "functional" : "iterative");
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PNTK, PROJNTK_GRAD_ITERATIVE, 0, 1,
+                                  Collector::consume, &it, nullptr));
+    CHECK_OK(projntk_grads_inputs(m, c.data(), 2, nullptr, PROJNTK_OUTPUT_PNTK, PROJNTK_GRAD_AUTO, 0, 1,
+                                  Collector::consume, &pf, nullptr));
+    EXPECT(rel_diff(f.g, it.g) < 1e-5, "text-transformer auto vs iterative %.2e", rel_diff(f.g, it.g));
+    EXPECT(rel_diff(pf.g, it.g) < 1e-5, "text-transformer padding changed gradients by %.2e", rel_diff(pf.g, it.g));
+    // It trains: the loss on a fixed batch falls.
+    projntk_trainer *tr = nullptr;
+    CHECK_OK(projntk_trainer_new(m, PROJNTK_OPT_ADAM, 1e-3, 0, 0, &tr));
+    std::vector<int64_t> y{0, 1, 2};
+    double first = 0, loss = 0;
+    for (int s = 0; s < 30; ++s) {
+        CHECK_OK(projntk_trainer_step_inputs(tr, a.data(), 2, y.data(), &loss, nullptr));
+        if (s == 0) first = loss;
+    }
+    EXPECT(loss < 0.5 * first, "text-transformer loss %.3f -> %.3f", first, loss);
+    projntk_trainer_free(tr);
+    projntk_model_free(m);
+}
+
+static void test_multi_input_errors() {
+    std::string pt = save_text_module("err", "(logits, h)", 3);
+    projntk_model *m = nullptr;
+    CHECK_OK(projntk_model_load(pt.c_str(), PROJNTK_DEVICE_CPU, &m));
+    TextBatch b = text_batch(3, 4, 1);
+    auto in = b.inputs();
+    Collector col(1, 3, 200);
+    std::vector<float> logits(9);
+    CHECK_FAILS(projntk_grads_inputs(m, in.data(), 1, nullptr, 0, 0, 0, 1, Collector::consume, &col, nullptr),
+                PROJNTK_ERR_INVALID_ARGUMENT, "takes 2 input(s) in forward, got 1");
+    CHECK_FAILS(projntk_model_forward_inputs(m, in.data(), 1, logits.data(), 9, nullptr), PROJNTK_ERR_INVALID_ARGUMENT,
+                "takes 2 input(s)");
+    std::vector<int64_t> short_shape{2, 4};
+    auto rows = in;
+    rows[1].shape = short_shape.data();
+    CHECK_FAILS(projntk_model_forward_inputs(m, rows.data(), 2, logits.data(), 9, nullptr), PROJNTK_ERR_INVALID_ARGUMENT,
+                "input 1 has 2 rows but input 0 has 3");
+    auto bad_type = in;
+    bad_type[0].dtype = 17;
+    CHECK_FAILS(projntk_model_forward_inputs(m, bad_type.data(), 2, logits.data(), 9, nullptr),
+                PROJNTK_ERR_INVALID_ARGUMENT, "unknown dtype code 17");
+    // Float ids: the embedding refuses them, and the message names the inputs' dtypes.
+    std::vector<float> fids(b.ids.begin(), b.ids.end());
+    auto floats = in;
+    floats[0] = projntk_tensor{fids.data(), b.shape.data(), 2, PROJNTK_DTYPE_FLOAT32};
+    CHECK_FAILS(projntk_model_forward_inputs(m, floats.data(), 2, logits.data(), 9, nullptr), PROJNTK_ERR_TORCH,
+                "float32[3, 4], int64[3, 4]");
+    // Output choice: element 1 of the tuple is h [B, 5]; element 2 does not exist; a dict key that is missing.
+    int64_t C = 0;
+    CHECK_OK(projntk_model_set_output(m, 1, nullptr));
+    std::vector<float> hidden(15);
+    CHECK_OK(projntk_model_forward_inputs(m, in.data(), 2, hidden.data(), 15, &C));
+    EXPECT(C == 5, "output 1 has width %lld", (long long)C);
+    CHECK_OK(projntk_model_set_output(m, 2, nullptr));
+    CHECK_FAILS(projntk_model_forward_inputs(m, in.data(), 2, hidden.data(), 15, &C), PROJNTK_ERR_INVALID_ARGUMENT,
+                "tuple of 2");
+    CHECK_FAILS(projntk_model_set_output(m, -1, nullptr), PROJNTK_ERR_INVALID_ARGUMENT, "index");
+    projntk_model_free(m);
+    std::string dict = save_text_module("errdict", "{\"hidden\": h, \"scores\": logits}", 3);
+    CHECK_OK(projntk_model_load(dict.c_str(), PROJNTK_DEVICE_CPU, &m));
+    CHECK_FAILS(projntk_model_forward_inputs(m, in.data(), 2, logits.data(), 9, &C), PROJNTK_ERR_INVALID_ARGUMENT,
+                "without key 'logits' (keys: hidden, scores)");
+    CHECK_OK(projntk_model_set_output(m, 0, "scores"));
+    CHECK_OK(projntk_model_forward_inputs(m, in.data(), 2, logits.data(), 9, &C));
+    EXPECT(C == 3, "scores width %lld", (long long)C);
+    projntk_model_free(m);
+    // An int array where a float one is needed (a builtin knows its input dtypes).
+    Model mlp("tiny-mlp");
+    std::vector<int64_t> ints(8, 1), shape{2, 4};
+    projntk_tensor t{ints.data(), shape.data(), 2, PROJNTK_DTYPE_INT64};
+    CHECK_FAILS(projntk_model_forward_inputs(mlp.m, &t, 1, logits.data(), 9, nullptr), PROJNTK_ERR_INVALID_ARGUMENT,
+                "x is int64 but model tiny-mlp expects float32");
+    std::remove(pt.c_str());
+    std::remove(dict.c_str());
+}
+
 static void test_project_grads() {
     Model m("tiny-mlp", 13);
     std::vector<int64_t> shape{5, 4};
@@ -779,7 +1030,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     auto t0 = std::chrono::steady_clock::now();
+    // `test_torch --only WORD` runs the steps whose name contains WORD.
+    const char *only = argc > 2 && std::string(argv[1]) == "--only" ? argv[2] : nullptr;
     auto step = [&](const char *name, const std::function<void()> &f) {
+        if (only && std::string(name).find(only) == std::string::npos) return;
         auto t = std::chrono::steady_clock::now();
         f();
         std::printf("  %-28s %6.1f s\n", name, seconds_since(t));
@@ -797,6 +1051,10 @@ int main(int argc, char **argv) {
     step("param subsets", test_param_subsets);
     step("auto fallback", test_auto_fallback);
     step("executor setting scoped", test_executor_setting_is_scoped);
+    step("multi-input grads", test_multi_input);
+    step("multi-input padding", test_padding_invariance);
+    step("multi-input errors", test_multi_input_errors);
+    step("multi-input text-transformer", test_text_transformer);
     step("project_grads", test_project_grads);
     step("training", test_training);
     step("resnet memory", test_resnet_memory);

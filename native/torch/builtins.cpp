@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include "torch_internal.hpp"
 
@@ -52,6 +53,17 @@ struct Builder {
         return m;
     }
 
+    Module layernorm(const std::string &path, int64_t d) {
+        Module m = module(path);
+        m.register_parameter("weight", torch::ones({d}), false);
+        m.register_parameter("bias", torch::zeros({d}), false);
+        m.define("def forward(self, x):\n    return torch.layer_norm(x, [" + std::to_string(d) +
+                 "], self.weight, self.bias, 1e-05)\n");
+        return m;
+    }
+
+    at::Tensor normal(at::IntArrayRef shape, double std) { return torch::empty(shape).normal_(0.0, std, gen); }
+
     Module batchnorm(const std::string &path, int64_t c) {
         Module m = module(path);
         m.register_parameter("weight", torch::ones({c}), false);
@@ -73,6 +85,7 @@ void finish(projntk_model &out, Module top, std::vector<int64_t> input_shape, in
     top.register_attribute("projntk_input_shape", c10::ListType::ofInts(), c10::IValue(input_shape));
     top.register_attribute("projntk_classes", c10::IntType::get(), c10::IValue(classes));
     out.module = std::move(top);
+    out.input_dtypes = {at::kFloat};
     out.input_shape = std::move(input_shape);
     out.classes = classes;
 }
@@ -185,6 +198,93 @@ void resnet18_cifar(Builder &b, projntk_model &out) {
     finish(out, top, {3, 32, 32}, 10);
 }
 
+// Options of builtin:text-transformer, given as text-transformer:vocab=V,classes=C,length=T.
+struct TextOptions {
+    int64_t vocab = 8192, classes = 2, length = 128;
+};
+
+// One post-LN encoder layer (BERT's order): self-attention with an additive padding bias, then a GELU feed-forward.
+Module encoder_layer(Builder &b, const std::string &path, int64_t d, int64_t heads, int64_t ff) {
+    Module m = b.module(path);
+    for (const char *name : {"query", "key", "value", "out"}) m.register_module(name, b.linear(path + "." + name, d, d));
+    m.register_module("norm1", b.layernorm(path + ".norm1", d));
+    m.register_module("ff1", b.linear(path + ".ff1", d, ff));
+    m.register_module("ff2", b.linear(path + ".ff2", ff, d));
+    m.register_module("norm2", b.layernorm(path + ".norm2", d));
+    const std::string H = std::to_string(heads), DH = std::to_string(d / heads), D = std::to_string(d);
+    const std::string scale = std::to_string(1.0 / std::sqrt(static_cast<double>(d / heads)));
+    m.define(
+        "def forward(self, x, bias):\n"
+        "    B = x.size(0)\n"
+        "    T = x.size(1)\n"
+        "    q = self.query.forward(x).reshape([B, T, " + H + ", " + DH + "]).transpose(1, 2)\n"
+        "    k = self.key.forward(x).reshape([B, T, " + H + ", " + DH + "]).transpose(1, 2)\n"
+        "    v = self.value.forward(x).reshape([B, T, " + H + ", " + DH + "]).transpose(1, 2)\n"
+        "    a = torch.softmax(torch.matmul(q, k.transpose(2, 3)) * " + scale + " + bias, -1)\n"
+        "    h = torch.matmul(a, v).transpose(1, 2).reshape([B, T, " + D + "])\n"
+        "    x = self.norm1.forward(x + self.out.forward(h))\n"
+        "    return self.norm2.forward(x + self.ff2.forward(torch.gelu(self.ff1.forward(x))))\n");
+    return m;
+}
+
+// A small BERT-style classifier: forward(ids int64 [B,T], mask [B,T] with 1 = token, 0 = padding) -> [B, classes].
+// Token + position embeddings, 2 encoder layers (d = 128, 4 heads, feed-forward 256), [CLS] (position 0) pooling,
+// linear head. Padded positions get a -1e9 attention bias, so they change no output and no gradient.
+void text_transformer(Builder &b, projntk_model &out, const TextOptions &o) {
+    const int64_t d = 128, heads = 4, ff = 256, layers = 2;
+    Module top = b.module("");
+    Module tok = b.module("token");
+    tok.register_parameter("weight", b.normal({o.vocab, d}, 0.02), false);
+    top.register_module("token", tok);
+    Module pos = b.module("position");
+    pos.register_parameter("weight", b.normal({o.length, d}, 0.02), false);
+    top.register_module("position", pos);
+    top.register_module("norm", b.layernorm("norm", d));
+    std::string body;
+    for (int64_t i = 0; i < layers; ++i) {
+        std::string name = "layer" + std::to_string(i);
+        top.register_module(name, encoder_layer(b, name, d, heads, ff));
+        body += "    x = self." + name + ".forward(x, bias)\n";
+    }
+    top.register_module("head", b.linear("head", d, o.classes));
+    top.define(
+        "def forward(self, ids, mask):\n"
+        "    T = ids.size(1)\n"
+        "    x = torch.embedding(self.token.weight, ids) + self.position.weight.narrow(0, 0, T)\n"
+        "    x = self.norm.forward(x)\n"
+        "    bias = ((mask.to(x.dtype) - 1.0) * 1e9).unsqueeze(1).unsqueeze(1)\n" +
+        body +
+        "    return self.head.forward(x.select(1, 0))\n");
+    top.register_attribute("projntk_text_vocab", c10::IntType::get(), c10::IValue(o.vocab));
+    top.register_attribute("projntk_text_length", c10::IntType::get(), c10::IValue(o.length));
+    finish(out, top, {}, o.classes);
+    out.input_dtypes = {at::kLong, at::kLong};
+}
+
+TextOptions parse_text_options(const std::string &spec) {
+    TextOptions o;
+    std::stringstream s(spec);
+    std::string item;
+    while (std::getline(s, item, ',')) {
+        size_t eq = item.find('=');
+        require(eq != std::string::npos, "text-transformer option '" + item + "' is not key=value");
+        std::string key = item.substr(0, eq);
+        int64_t value;
+        try {
+            value = std::stoll(item.substr(eq + 1));
+        } catch (const std::exception &) {
+            throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "text-transformer option " + key + " must be an integer, got '" +
+                                                          item.substr(eq + 1) + "'");
+        }
+        require(value >= 1 && value <= (int64_t(1) << 24), "text-transformer option " + key + " out of range: " + item);
+        if (key == "vocab") o.vocab = value;
+        else if (key == "classes") o.classes = value;
+        else if (key == "length") o.length = value;
+        else throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "unknown text-transformer option '" + key + "' (vocab, classes, length)");
+    }
+    return o;
+}
+
 const std::map<std::string, std::function<void(Builder &, projntk_model &)>> &table() {
     static const std::map<std::string, std::function<void(Builder &, projntk_model &)>> t = {
         {"tiny-mlp", tiny_mlp},     {"tiny-cnn", tiny_cnn},   {"mlp", mlp},
@@ -196,6 +296,14 @@ const std::map<std::string, std::function<void(Builder &, projntk_model &)>> &ta
 }  // namespace
 
 bool make_builtin(const std::string &name, int64_t seed, projntk_model &out) {
+    const std::string text = "text-transformer";
+    if (name.compare(0, text.size(), text) == 0 && (name.size() == text.size() || name[text.size()] == ':')) {
+        TextOptions o = parse_text_options(name.size() > text.size() ? name.substr(text.size() + 1) : "");
+        Builder b{"text_transformer", at::detail::createCPUGenerator(static_cast<uint64_t>(seed))};
+        text_transformer(b, out, o);
+        out.arch = name;
+        return true;
+    }
     auto it = table().find(name);
     if (it == table().end()) return false;
     std::string arch = name;
@@ -210,7 +318,7 @@ bool make_builtin(const std::string &name, int64_t seed, projntk_model &out) {
 std::string builtin_names() {
     std::string s;
     for (auto &kv : table()) s += (s.empty() ? "" : ", ") + kv.first;
-    return s;
+    return s + ", text-transformer[:vocab=V,classes=C,length=T]";
 }
 
 }  // namespace projntk

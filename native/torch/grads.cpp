@@ -84,12 +84,12 @@ std::vector<at::Tensor> output_functions(const at::Tensor &out, const at::Tensor
     throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "unknown output " + std::to_string(output));
 }
 
-at::Tensor example_logits(projntk_model &m, const at::Tensor &x_single_batch) {
+at::Tensor example_logits(projntk_model &m, const Inputs &x_single_batch) {
     return forward_logits(m, x_single_batch).select(0, 0);
 }
 
-Grads functional_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &onehot, int32_t output, int64_t C) {
-    const int64_t B = x.size(0);
+Grads functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output, int64_t C) {
+    const int64_t B = batch_size(x);
     torch::AutoGradMode grad_on(true);
     LayerStack layers;
     ParamSwap swap(m);
@@ -102,7 +102,8 @@ Grads functional_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &
     std::vector<int64_t> shapes_numel;
     {
         const int64_t vlevel = layers.push(ft::initAndPushDynamicLayer(ft::TransformType::Vmap, B, ft::RandomnessType::Error));
-        at::Tensor xv = ft::addBatchDim(x, 0, vlevel);
+        Inputs xv;
+        for (const auto &t : x) xv.push_back(ft::addBatchDim(t, 0, vlevel));
         at::Tensor ov = onehot.defined() ? ft::addBatchDim(onehot, 0, vlevel) : at::Tensor();
         const int64_t glevel = layers.push(ft::initAndPushDynamicLayer(ft::TransformType::Grad, c10::nullopt, c10::nullopt,
                                                                        c10::GradMode::is_enabled()));
@@ -115,7 +116,9 @@ Grads functional_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &
         }
         {
             // Inside vmap each example has no batch dim: give it one of size 1 and take row 0 of the logits.
-            at::Tensor out = example_logits(m, xv.unsqueeze(0));
+            Inputs one;
+            for (const auto &t : xv) one.push_back(t.unsqueeze(0));
+            at::Tensor out = example_logits(m, one);
             std::vector<at::Tensor> fs = output_functions(out, ov, output, C);
             for (size_t c = 0; c < fs.size(); ++c) {
                 auto gs = torch::autograd::grad({fs[c]}, wrapped, {}, /*retain_graph=*/c + 1 < fs.size(),
@@ -149,7 +152,7 @@ Grads functional_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &
                 }
             }
         }
-        xv.reset();
+        xv.clear();
         ov.reset();
         layers.pop();  // vmap
     }
@@ -162,8 +165,8 @@ Grads functional_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &
     return result;
 }
 
-Grads iterative_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &onehot, int32_t output, int64_t C) {
-    const int64_t B = x.size(0);
+Grads iterative_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output, int64_t C) {
+    const int64_t B = batch_size(x);
     torch::AutoGradMode grad_on(true);
     ParamSwap swap(m);
     std::vector<at::Tensor> inputs;
@@ -178,7 +181,7 @@ Grads iterative_grads(projntk_model &m, const at::Tensor &x, const at::Tensor &o
     for (auto &row : result)
         for (auto &p : inputs) row.push_back(torch::zeros({B, p.numel()}, p.options().requires_grad(false)));
     for (int64_t i = 0; i < B; ++i) {
-        at::Tensor out = example_logits(m, x.narrow(0, i, 1));
+        at::Tensor out = example_logits(m, narrow_rows(x, i, 1));
         std::vector<at::Tensor> fs = output_functions(out, onehot.defined() ? onehot[i] : at::Tensor(), output, C);
         for (size_t c = 0; c < fs.size(); ++c) {
             auto gs = torch::autograd::grad({fs[c]}, inputs, {}, /*retain_graph=*/c + 1 < fs.size(),
@@ -202,33 +205,16 @@ bool all_finite(const float *v, int64_t n) {
     return bad == 0;
 }
 
-std::string what_of(const std::exception &e) {
-    if (auto *ce = dynamic_cast<const c10::Error *>(&e)) return ce->what_without_backtrace();
-    return e.what();
-}
-
-// One line for the fallback warning: TorchScript errors end with the actual cause after a traceback.
-std::string one_line(const std::string &msg) {
-    std::string line;
-    size_t end = msg.find_last_not_of(" \n");
-    if (end != std::string::npos) {
-        size_t start = msg.rfind('\n', end);
-        line = msg.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
-    }
-    if (line.size() > 300) line = line.substr(0, 300) + "...";
-    return line;
-}
-
 }  // namespace
 
-int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labels, int32_t output, int32_t strategy,
+int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, int32_t output, int32_t strategy,
                       int64_t max_block_bytes, bool check_finite, projntk_grad_consumer consumer, void *ctx) {
     require(consumer != nullptr, "consumer is null");
     require(output >= PROJNTK_OUTPUT_PNTK && output <= PROJNTK_OUTPUT_MARGIN, "unknown output " + std::to_string(output));
     require(strategy >= PROJNTK_GRAD_AUTO && strategy <= PROJNTK_GRAD_ITERATIVE,
             "unknown gradient strategy " + std::to_string(strategy));
     require(m.selected_numel > 0, "no parameters selected");
-    const int64_t B = x.size(0);
+    const int64_t B = batch_size(x);
     const int64_t C = model_classes(m, x);
     at::Tensor onehot;
     if (output == PROJNTK_OUTPUT_MARGIN) {
@@ -250,10 +236,12 @@ int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labe
     }
     params.clear();
 
-    int32_t used = strategy == PROJNTK_GRAD_AUTO ? PROJNTK_GRAD_FUNCTIONAL : strategy;
+    int32_t used = strategy != PROJNTK_GRAD_AUTO ? strategy
+                   : m.functional_unsupported ? PROJNTK_GRAD_ITERATIVE
+                                              : PROJNTK_GRAD_FUNCTIONAL;
     for (int64_t row = 0; row < B; row += sub) {
         const int64_t rows = std::min(sub, B - row);
-        at::Tensor xs = x.narrow(0, row, rows);
+        Inputs xs = narrow_rows(x, row, rows);
         at::Tensor os = onehot.defined() ? onehot.narrow(0, row, rows) : at::Tensor();
         Grads g;
         if (used == PROJNTK_GRAD_ITERATIVE) {
@@ -263,15 +251,15 @@ int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labe
         } else {
             try {
                 g = functional_grads(m, xs, os, output, C);
-            } catch (const Error &) {
-                throw;
             } catch (const std::exception &e) {
-                std::string msg = one_line(what_of(e));
-                std::fprintf(stderr,
-                             "projntk: functional per-example gradients failed (%s); falling back to iterative\n",
-                             msg.c_str());
-                used = PROJNTK_GRAD_ITERATIVE;
+                // projntk's own errors (bad labels, non-finite values...) are not about batching rules; libtorch's are
+                // (they reach here as c10::Error, or as PROJNTK_ERR_TORCH from the forward pass).
+                auto *own = dynamic_cast<const Error *>(&e);
+                if (own && own->status != PROJNTK_ERR_TORCH) throw;
+                // No print: a library keeps stderr to its host; out_strategy_used reports the path that ran.
                 g = iterative_grads(m, xs, os, output, C);
+                used = PROJNTK_GRAD_ITERATIVE;
+                m.functional_unsupported = true;
             }
         }
         for (int64_t c = 0; c < n_out; ++c) {
@@ -298,14 +286,23 @@ int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labe
 
 using namespace projntk;
 
+extern "C" int projntk_grads_inputs(projntk_model *model, const projntk_tensor *inputs, int32_t n_inputs,
+                                    const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes,
+                                    int32_t check_finite, projntk_grad_consumer consumer, void *ctx,
+                                    int32_t *out_strategy_used) {
+    return torch_guarded("projntk_grads", [&] {
+        require(model != nullptr, "model is null");
+        Inputs x = input_tensors(*model, inputs, n_inputs);
+        int32_t used = compute_grads(*model, x, labels, output, strategy, max_block_bytes, check_finite != 0, consumer, ctx);
+        if (out_strategy_used) *out_strategy_used = used;
+    });
+}
+
 extern "C" int projntk_grads(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
                              const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes,
                              int32_t check_finite, projntk_grad_consumer consumer, void *ctx,
                              int32_t *out_strategy_used) {
-    return torch_guarded("projntk_grads", [&] {
-        require(model != nullptr, "model is null");
-        at::Tensor xt = input_tensor(*model, x, x_shape, x_ndim, "x");
-        int32_t used = compute_grads(*model, xt, labels, output, strategy, max_block_bytes, check_finite != 0, consumer, ctx);
-        if (out_strategy_used) *out_strategy_used = used;
-    });
+    projntk_tensor in = float_input(x, x_shape, x_ndim);
+    return projntk_grads_inputs(model, &in, 1, labels, output, strategy, max_block_bytes, check_finite, consumer, ctx,
+                                out_strategy_used);
 }

@@ -7,7 +7,7 @@ namespace projntk {
 
 // Streams per-example gradients of x (already validated, on the model's device) to consumer.
 // Returns the strategy used (FUNCTIONAL or ITERATIVE).
-int32_t compute_grads(projntk_model &m, const at::Tensor &x, const int64_t *labels, int32_t output, int32_t strategy,
+int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, int32_t output, int32_t strategy,
                       int64_t max_block_bytes, bool check_finite, projntk_grad_consumer consumer, void *ctx);
 
 }  // namespace projntk

@@ -70,56 +70,178 @@ static std::string shape_string(const int64_t *dims, size_t n) {
     return s.str();
 }
 
-at::Tensor input_tensor(projntk_model &m, const float *x, const int64_t *x_shape, int32_t x_ndim, const char *what) {
-    require(x_shape != nullptr, std::string(what) + "_shape is null");
-    require(x_ndim >= 1 && x_ndim <= 8, std::string(what) + "_ndim must be in 1..8, got " + std::to_string(x_ndim));
-    std::vector<int64_t> shape(x_shape, x_shape + x_ndim);
-    int64_t numel = 1;
-    for (int64_t d : shape) {
-        require(d >= 1, std::string(what) + " shape " + shape_string(shape.data(), shape.size()) + " has a dimension < 1");
-        require(numel <= (int64_t(1) << 50) / d, std::string(what) + " is too large");
-        numel *= d;
+static std::string dtype_name(at::ScalarType t) {
+    switch (t) {
+        case at::kFloat: return "float32";
+        case at::kDouble: return "float64";
+        case at::kLong: return "int64";
+        case at::kInt: return "int32";
+        case at::kBool: return "bool";
+        default: return c10::toString(t);
     }
-    if (!m.input_shape.empty()) {
-        bool ok = shape.size() == m.input_shape.size() + 1 &&
-                  std::equal(m.input_shape.begin(), m.input_shape.end(), shape.begin() + 1);
-        if (!ok) {
-            std::vector<int64_t> expected{shape[0]};
-            expected.insert(expected.end(), m.input_shape.begin(), m.input_shape.end());
-            throw Error(PROJNTK_ERR_INVALID_ARGUMENT, std::string(what) + " has shape " +
-                                                          shape_string(shape.data(), shape.size()) + " but model " +
-                                                          m.arch + " expects " +
-                                                          shape_string(expected.data(), expected.size()) + " (B first)");
-        }
-    }
-    require(x != nullptr, std::string(what) + " is null");
-    at::Tensor t = torch::from_blob(const_cast<float *>(x), shape, torch::kFloat32);
-    at::Tensor bad = torch::logical_not(torch::isfinite(t));
-    if (bad.any().item<bool>()) {
-        int64_t first = bad.reshape({-1}).nonzero()[0][0].item<int64_t>();
-        int64_t per = numel / shape[0];
-        throw Error(PROJNTK_ERR_NONFINITE, std::string(what) + " contains NaN or Inf (first at flat index " +
-                                               std::to_string(first) + ", example " + std::to_string(first / per) + ")");
-    }
-    return t.to(m.device, /*non_blocking=*/false, /*copy=*/true);
 }
 
-at::Tensor forward_logits(projntk_model &m, const at::Tensor &x) {
-    c10::IValue v = m.module.forward({x});
-    if (!v.isTensor()) throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "model forward must return a Tensor, got " + v.tagKind());
-    at::Tensor out = v.toTensor();
-    if (out.dim() != 2 || out.size(0) != x.size(0))
-        throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "model forward must return [B, C] logits; for B=" +
-                                                      std::to_string(x.size(0)) + " it returned shape " +
-                                                      shape_string(out.sizes().data(), out.dim()));
+static at::ScalarType scalar_type_of(int32_t dtype, const std::string &what) {
+    switch (dtype) {
+        case PROJNTK_DTYPE_FLOAT32: return at::kFloat;
+        case PROJNTK_DTYPE_FLOAT64: return at::kDouble;
+        case PROJNTK_DTYPE_INT64: return at::kLong;
+        case PROJNTK_DTYPE_INT32: return at::kInt;
+        case PROJNTK_DTYPE_BOOL: return at::kBool;
+    }
+    throw Error(PROJNTK_ERR_INVALID_ARGUMENT, what + " has unknown dtype code " + std::to_string(dtype));
+}
+
+static std::string describe_inputs(const Inputs &x) {
+    std::string s;
+    for (size_t i = 0; i < x.size(); ++i)
+        s += (i ? ", " : "") + dtype_name(x[i].scalar_type()) + shape_string(x[i].sizes().data(), x[i].dim());
+    return s;
+}
+
+std::pair<int32_t, int32_t> forward_arity(projntk_model &m) {
+    const c10::FunctionSchema &schema = m.module.get_method("forward").function().getSchema();
+    int32_t min = 0, max = 0;
+    for (size_t i = 1; i < schema.arguments().size(); ++i) {  // argument 0 is self
+        ++max;
+        if (!schema.arguments()[i].default_value()) ++min;
+    }
+    return {min, max};
+}
+
+projntk_tensor float_input(const float *x, const int64_t *x_shape, int32_t x_ndim) {
+    return projntk_tensor{x, x_shape, x_ndim, PROJNTK_DTYPE_FLOAT32};
+}
+
+int64_t batch_size(const Inputs &x) { return x.at(0).size(0); }
+
+Inputs narrow_rows(const Inputs &x, int64_t start, int64_t rows) {
+    Inputs out;
+    for (const auto &t : x) out.push_back(t.narrow(0, start, rows));
+    return out;
+}
+
+Inputs input_tensors(projntk_model &m, const projntk_tensor *inputs, int32_t n_inputs) {
+    require(n_inputs >= 1, "at least one input is needed, got " + std::to_string(n_inputs));
+    require(inputs != nullptr, "inputs is null");
+    auto [min_in, max_in] = forward_arity(m);
+    if (n_inputs < min_in || n_inputs > max_in)
+        throw Error(PROJNTK_ERR_INVALID_ARGUMENT,
+                    "model " + m.arch + " takes " +
+                        (min_in == max_in ? std::to_string(min_in) : std::to_string(min_in) + " to " + std::to_string(max_in)) +
+                        " input(s) in forward, got " + std::to_string(n_inputs));
+    Inputs out;
+    int64_t B = -1;
+    for (int32_t k = 0; k < n_inputs; ++k) {
+        const projntk_tensor &in = inputs[k];
+        const std::string what = n_inputs == 1 ? std::string("x") : "input " + std::to_string(k);
+        require(in.shape != nullptr, what + " shape is null");
+        require(in.ndim >= 1 && in.ndim <= 8, what + " ndim must be in 1..8, got " + std::to_string(in.ndim));
+        at::ScalarType type = scalar_type_of(in.dtype, what);
+        std::vector<int64_t> shape(in.shape, in.shape + in.ndim);
+        int64_t numel = 1;
+        for (int64_t d : shape) {
+            require(d >= 1, what + " shape " + shape_string(shape.data(), shape.size()) + " has a dimension < 1");
+            require(numel <= (int64_t(1) << 50) / d, what + " is too large");
+            numel *= d;
+        }
+        if (B < 0) B = shape[0];
+        require(shape[0] == B, what + " has " + std::to_string(shape[0]) + " rows but input 0 has " + std::to_string(B) +
+                                   " (every input is batched along dim 0)");
+        if (k < static_cast<int32_t>(m.input_dtypes.size()) && m.input_dtypes[k] != type)
+            throw Error(PROJNTK_ERR_INVALID_ARGUMENT, what + " is " + dtype_name(type) + " but model " + m.arch +
+                                                          " expects " + dtype_name(m.input_dtypes[k]));
+        if (n_inputs == 1 && !m.input_shape.empty()) {
+            bool ok = shape.size() == m.input_shape.size() + 1 &&
+                      std::equal(m.input_shape.begin(), m.input_shape.end(), shape.begin() + 1);
+            if (!ok) {
+                std::vector<int64_t> expected{shape[0]};
+                expected.insert(expected.end(), m.input_shape.begin(), m.input_shape.end());
+                throw Error(PROJNTK_ERR_INVALID_ARGUMENT, what + " has shape " + shape_string(shape.data(), shape.size()) +
+                                                              " but model " + m.arch + " expects " +
+                                                              shape_string(expected.data(), expected.size()) + " (B first)");
+            }
+        }
+        require(in.data != nullptr, what + " is null");
+        at::Tensor t = torch::from_blob(const_cast<void *>(in.data), shape, type);
+        if (at::isFloatingType(type)) {
+            at::Tensor bad = torch::logical_not(torch::isfinite(t));
+            if (bad.any().item<bool>()) {
+                int64_t first = bad.reshape({-1}).nonzero()[0][0].item<int64_t>();
+                int64_t per = numel / shape[0];
+                throw Error(PROJNTK_ERR_NONFINITE, what +
+                                                       " contains NaN or Inf (first at flat index " + std::to_string(first) +
+                                                       ", example " + std::to_string(first / per) + ")");
+            }
+        }
+        out.push_back(t.to(m.device, /*non_blocking=*/false, /*copy=*/true));
+    }
+    return out;
+}
+
+// The logits inside forward's result, as the model's output choice says.
+static at::Tensor pick_logits(projntk_model &m, const c10::IValue &v) {
+    if (v.isTensor()) return v.toTensor();
+    if (v.isTuple() || v.isList()) {
+        std::vector<c10::IValue> items;
+        if (v.isTuple()) {
+            for (const auto &e : v.toTupleRef().elements()) items.push_back(e);
+        } else {
+            for (const auto &e : v.toListRef()) items.push_back(e);
+        }
+        require(m.output_index < static_cast<int64_t>(items.size()),
+                "output index " + std::to_string(m.output_index) + " is out of range: forward returned a " +
+                    (v.isTuple() ? "tuple" : "list") + " of " + std::to_string(items.size()));
+        const c10::IValue &e = items[m.output_index];
+        if (!e.isTensor())
+            throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "element " + std::to_string(m.output_index) +
+                                                          " of forward's result is a " + e.tagKind() + ", not a Tensor");
+        return e.toTensor();
+    }
+    if (v.isGenericDict()) {
+        auto dict = v.toGenericDict();
+        std::string keys;
+        for (const auto &kv : dict) {
+            if (kv.key().isString() && kv.key().toStringRef() == m.output_key) {
+                if (!kv.value().isTensor())
+                    throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "forward's result['" + m.output_key + "'] is a " +
+                                                                  kv.value().tagKind() + ", not a Tensor");
+                return kv.value().toTensor();
+            }
+            keys += (keys.empty() ? "" : ", ") + (kv.key().isString() ? kv.key().toStringRef() : kv.key().tagKind());
+        }
+        throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "forward returned a dict without key '" + m.output_key +
+                                                      "' (keys: " + keys + "); choose one with --output-key");
+    }
+    throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "model forward must return a Tensor, a tuple/list or a dict, got " + v.tagKind());
+}
+
+at::Tensor forward_logits(projntk_model &m, const Inputs &x) {
+    std::vector<c10::IValue> args(x.begin(), x.end());
+    c10::IValue v;
+    try {
+        v = m.module.forward(args);
+    } catch (const Error &) {
+        throw;
+    } catch (const c10::Error &e) {
+        throw Error(PROJNTK_ERR_TORCH, "forward of " + m.arch + " failed on inputs (" + describe_inputs(x) +
+                                           "): " + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        throw Error(PROJNTK_ERR_TORCH, "forward of " + m.arch + " failed on inputs (" + describe_inputs(x) + "): " + e.what());
+    }
+    at::Tensor out = pick_logits(m, v);
+    const int64_t B = batch_size(x);
+    if (out.dim() != 2 || out.size(0) != B)
+        throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "model forward must return [B, C] logits; for B=" + std::to_string(B) +
+                                                      " it returned shape " + shape_string(out.sizes().data(), out.dim()));
     if (m.classes < 0) m.classes = out.size(1);
     return out;
 }
 
-int64_t model_classes(projntk_model &m, const at::Tensor &x) {
+int64_t model_classes(projntk_model &m, const Inputs &x) {
     if (m.classes < 0) {
         torch::NoGradGuard no_grad;
-        forward_logits(m, x.narrow(0, 0, 1));
+        forward_logits(m, narrow_rows(x, 0, 1));
     }
     return m.classes;
 }
@@ -311,16 +433,42 @@ extern "C" int projntk_model_checksum(projntk_model *model, char *buf, int64_t c
     });
 }
 
-extern "C" int projntk_model_forward(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
-                                     float *out_logits, int64_t cap, int64_t *out_classes) {
+extern "C" int projntk_model_set_output(projntk_model *model, int64_t index, const char *key) {
+    return torch_guarded("projntk_model_set_output", [&] {
+        projntk_model &m = checked(model);
+        require(index >= 0, "output index must be >= 0, got " + std::to_string(index));
+        require(key == nullptr || key[0] != '\0', "output key is empty");
+        m.output_index = index;
+        m.output_key = key ? key : "logits";
+        m.classes = -1;  // another output may have another width
+        if (m.module.hasattr("projntk_classes") && index == 0 && !key) m.classes = m.module.attr("projntk_classes").toInt();
+    });
+}
+
+extern "C" int projntk_model_input_count(projntk_model *model, int32_t *out_min, int32_t *out_max) {
+    return torch_guarded("projntk_model_input_count", [&] {
+        auto [min, max] = forward_arity(checked(model));
+        if (out_min) *out_min = min;
+        if (out_max) *out_max = max;
+    });
+}
+
+extern "C" int projntk_model_forward_inputs(projntk_model *model, const projntk_tensor *inputs, int32_t n_inputs,
+                                            float *out_logits, int64_t cap, int64_t *out_classes) {
     return torch_guarded("projntk_model_forward", [&] {
         projntk_model &m = checked(model);
         require(out_logits != nullptr, "out_logits is null");
-        at::Tensor xt = input_tensor(m, x, x_shape, x_ndim, "x");
+        Inputs x = input_tensors(m, inputs, n_inputs);
         torch::NoGradGuard no_grad;
-        at::Tensor out = forward_logits(m, xt).to(torch::kCPU, torch::kFloat32).contiguous();
+        at::Tensor out = forward_logits(m, x).to(torch::kCPU, torch::kFloat32).contiguous();
         require(cap >= out.numel(), "out_logits capacity " + std::to_string(cap) + " < B*C = " + std::to_string(out.numel()));
         std::memcpy(out_logits, out.data_ptr<float>(), sizeof(float) * out.numel());
         if (out_classes) *out_classes = out.size(1);
     });
+}
+
+extern "C" int projntk_model_forward(projntk_model *model, const float *x, const int64_t *x_shape, int32_t x_ndim,
+                                     float *out_logits, int64_t cap, int64_t *out_classes) {
+    projntk_tensor in = float_input(x, x_shape, x_ndim);
+    return projntk_model_forward_inputs(model, &in, 1, out_logits, cap, out_classes);
 }

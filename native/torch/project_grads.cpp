@@ -36,10 +36,10 @@ int32_t accumulate(void *ctx, int64_t output, int64_t row_offset, int64_t rows, 
 
 }  // namespace
 
-extern "C" int projntk_project_grads(projntk_model *model, projntk_projector *projector, const float *x,
-                                     const int64_t *x_shape, int32_t x_ndim, const int64_t *labels, int32_t output,
-                                     int32_t strategy, int64_t max_block_bytes, float *out, int64_t cap,
-                                     int64_t *out_outputs, int32_t *out_strategy_used) {
+extern "C" int projntk_project_grads_inputs(projntk_model *model, projntk_projector *projector,
+                                            const projntk_tensor *inputs, int32_t n_inputs, const int64_t *labels,
+                                            int32_t output, int32_t strategy, int64_t max_block_bytes, float *out,
+                                            int64_t cap, int64_t *out_outputs, int32_t *out_strategy_used) {
     return torch_guarded("projntk_project_grads", [&] {
         require(model != nullptr, "model is null");
         require(projector != nullptr, "projector is null");
@@ -49,8 +49,8 @@ extern "C" int projntk_project_grads(projntk_model *model, projntk_projector *pr
         if (int st = projntk_projector_dims(projector, &P, &K); st != PROJNTK_OK) throw Error(st, last_error_text());
         require(P == m.selected_numel, "projector P = " + std::to_string(P) + " but the model has " +
                                            std::to_string(m.selected_numel) + " selected parameters");
-        at::Tensor xt = input_tensor(m, x, x_shape, x_ndim, "x");
-        const int64_t B = xt.size(0);
+        Inputs xt = input_tensors(m, inputs, n_inputs);
+        const int64_t B = batch_size(xt);
         const int64_t C = model_classes(m, xt);
         const int64_t n_out = output == PROJNTK_OUTPUT_PER_CLASS ? C : 1;
         require(cap / K / B >= n_out, "out capacity " + std::to_string(cap) + " < n_outputs*B*K = " +
@@ -72,4 +72,13 @@ extern "C" int projntk_project_grads(projntk_model *model, projntk_projector *pr
         if (out_outputs) *out_outputs = n_out;
         if (out_strategy_used) *out_strategy_used = used;
     });
+}
+
+extern "C" int projntk_project_grads(projntk_model *model, projntk_projector *projector, const float *x,
+                                     const int64_t *x_shape, int32_t x_ndim, const int64_t *labels, int32_t output,
+                                     int32_t strategy, int64_t max_block_bytes, float *out, int64_t cap,
+                                     int64_t *out_outputs, int32_t *out_strategy_used) {
+    projntk_tensor in = float_input(x, x_shape, x_ndim);
+    return projntk_project_grads_inputs(model, projector, &in, 1, labels, output, strategy, max_block_bytes, out, cap,
+                                        out_outputs, out_strategy_used);
 }

@@ -15,7 +15,11 @@ struct projntk_model {
     torch::jit::Module module;
     torch::Device device{torch::kCPU};
     std::string arch;                   // builtin name, or "file:<path>"
-    std::vector<int64_t> input_shape;   // per-example shape (C,H,W) or (D); empty: unknown (loaded file)
+    std::vector<int64_t> input_shape;   // per-example shape (C,H,W) or (D) of a one-input model; empty: unknown
+    std::vector<at::ScalarType> input_dtypes;  // builtins: the dtype of each input; empty: unknown (loaded file)
+    int64_t output_index = 0;           // element of a tuple/list result holding the logits
+    std::string output_key = "logits";  // value of a dict result holding the logits
+    bool functional_unsupported = false;  // AUTO found a missing batching rule: use the iterative path from then on
     int64_t classes = -1;               // -1: not known until the first forward
     std::vector<std::string> names;     // all parameters, named_parameters() order
     std::vector<int64_t> selected;      // indices into names, in order
@@ -57,13 +61,22 @@ std::vector<at::Tensor> all_parameters(projntk_model &m);
 void refresh_parameter_names(projntk_model &m);
 void set_parameter(projntk_model &m, size_t index, const at::Tensor &value);
 
-// Validates x (shape against the model's expected input, finiteness) and returns it as a tensor on the model's
-// device. The data is copied, so the caller's buffer may go away.
-at::Tensor input_tensor(projntk_model &m, const float *x, const int64_t *x_shape, int32_t x_ndim, const char *what);
-// Eval-mode forward of a batch; checks that the output is [B, C] and records C.
-at::Tensor forward_logits(projntk_model &m, const at::Tensor &x);
+// A batch of model inputs, each with B rows along dim 0, in forward's order.
+using Inputs = std::vector<at::Tensor>;
+
+// Validates the inputs (count against forward's signature, dtype, shapes, common B, finiteness of floats) and returns
+// them as tensors on the model's device. The data is copied, so the caller's buffers may go away.
+Inputs input_tensors(projntk_model &m, const projntk_tensor *inputs, int32_t n_inputs);
+// The single float32 input of the older entry points, as one projntk_tensor.
+projntk_tensor float_input(const float *x, const int64_t *x_shape, int32_t x_ndim);
+int64_t batch_size(const Inputs &x);
+Inputs narrow_rows(const Inputs &x, int64_t start, int64_t rows);
+// forward's (min, max) input count, from its TorchScript schema.
+std::pair<int32_t, int32_t> forward_arity(projntk_model &m);
+// Eval-mode forward of a batch; picks the logits out of the result, checks they are [B, C] and records C.
+at::Tensor forward_logits(projntk_model &m, const Inputs &x);
 // Number of classes, running a one-example forward if not known yet.
-int64_t model_classes(projntk_model &m, const at::Tensor &x);
+int64_t model_classes(projntk_model &m, const Inputs &x);
 at::Tensor labels_tensor(const int64_t *labels, int64_t B, int64_t classes);
 
 // Builtin architectures (builtins.cpp).

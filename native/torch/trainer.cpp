@@ -49,13 +49,13 @@ extern "C" int projntk_trainer_new(projntk_model *model, int32_t optimizer, doub
     });
 }
 
-extern "C" int projntk_trainer_step(projntk_trainer *trainer, const float *x, const int64_t *x_shape, int32_t x_ndim,
-                                    const int64_t *labels, double *out_loss, int64_t *out_correct) {
+extern "C" int projntk_trainer_step_inputs(projntk_trainer *trainer, const projntk_tensor *inputs, int32_t n_inputs,
+                                           const int64_t *labels, double *out_loss, int64_t *out_correct) {
     return torch_guarded("projntk_trainer_step", [&] {
         require(trainer != nullptr, "trainer is null");
         projntk_model &m = *trainer->model;
-        at::Tensor xt = input_tensor(m, x, x_shape, x_ndim, "x");
-        const int64_t B = xt.size(0);
+        Inputs xt = input_tensors(m, inputs, n_inputs);
+        const int64_t B = batch_size(xt);
         at::Tensor y = labels_tensor(labels, B, model_classes(m, xt)).to(m.device);
         torch::AutoGradMode grad_on(true);
         EvalOnExit eval_after{m.module};
@@ -69,6 +69,12 @@ extern "C" int projntk_trainer_step(projntk_trainer *trainer, const float *x, co
         if (out_loss) *out_loss = loss.item<double>();
         if (out_correct) *out_correct = logits.argmax(1).eq(y).sum().item<int64_t>();
     });
+}
+
+extern "C" int projntk_trainer_step(projntk_trainer *trainer, const float *x, const int64_t *x_shape, int32_t x_ndim,
+                                    const int64_t *labels, double *out_loss, int64_t *out_correct) {
+    projntk_tensor in = float_input(x, x_shape, x_ndim);
+    return projntk_trainer_step_inputs(trainer, &in, 1, labels, out_loss, out_correct);
 }
 
 extern "C" int projntk_trainer_free(projntk_trainer *trainer) {

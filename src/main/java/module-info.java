@@ -9,6 +9,7 @@
 module org.projntk {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
+    requires ai.djl.tokenizers; // text: datasets (Hugging Face tokenizer.json)
     requires java.desktop; // PNG charts and image grids (AWT, ImageIO), always headless
 
     exports org.projntk;

@@ -98,9 +98,9 @@ public final class projntk_h {
         return 1;
     }
 
-    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 2} */
+    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 3} */
     public static int PROJNTK_ABI_VERSION() {
-        return 2;
+        return 3;
     }
 
     private static final class projntk_abi_version {
@@ -267,6 +267,31 @@ public final class projntk_h {
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
+    }
+
+    /** {@code projntk_dtype.PROJNTK_DTYPE_FLOAT32 = 0} */
+    public static int PROJNTK_DTYPE_FLOAT32() {
+        return 0;
+    }
+
+    /** {@code projntk_dtype.PROJNTK_DTYPE_FLOAT64 = 1} */
+    public static int PROJNTK_DTYPE_FLOAT64() {
+        return 1;
+    }
+
+    /** {@code projntk_dtype.PROJNTK_DTYPE_INT64 = 2} */
+    public static int PROJNTK_DTYPE_INT64() {
+        return 2;
+    }
+
+    /** {@code projntk_dtype.PROJNTK_DTYPE_INT32 = 3} */
+    public static int PROJNTK_DTYPE_INT32() {
+        return 3;
+    }
+
+    /** {@code projntk_dtype.PROJNTK_DTYPE_BOOL = 4} */
+    public static int PROJNTK_DTYPE_BOOL() {
+        return 4;
     }
 
     private static final class projntk_model_load {
@@ -558,6 +583,96 @@ public final class projntk_h {
         }
     }
 
+    private static final class projntk_model_set_output {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_model_set_output", DESC);
+    }
+
+    public static FunctionDescriptor projntk_model_set_output$descriptor() {
+        return projntk_model_set_output.DESC;
+    }
+
+    public static MethodHandle projntk_model_set_output$handle() {
+        return require$(projntk_model_set_output.HANDLE, "projntk_model_set_output");
+    }
+
+    /** {@code int projntk_model_set_output(projntk_model *model, int64_t index, const char *key)} */
+    public static int projntk_model_set_output(MemorySegment model, long index, MemorySegment key) {
+        var mh$ = require$(projntk_model_set_output.HANDLE, "projntk_model_set_output");
+        try {
+            return (int) mh$.invokeExact(model, index, key);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_model_input_count {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_model_input_count", DESC);
+    }
+
+    public static FunctionDescriptor projntk_model_input_count$descriptor() {
+        return projntk_model_input_count.DESC;
+    }
+
+    public static MethodHandle projntk_model_input_count$handle() {
+        return require$(projntk_model_input_count.HANDLE, "projntk_model_input_count");
+    }
+
+    /** {@code int projntk_model_input_count(projntk_model *model, int32_t *out_min, int32_t *out_max)} */
+    public static int projntk_model_input_count(MemorySegment model, MemorySegment out_min, MemorySegment out_max) {
+        var mh$ = require$(projntk_model_input_count.HANDLE, "projntk_model_input_count");
+        try {
+            return (int) mh$.invokeExact(model, out_min, out_max);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_model_forward_inputs {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_model_forward_inputs", DESC);
+    }
+
+    public static FunctionDescriptor projntk_model_forward_inputs$descriptor() {
+        return projntk_model_forward_inputs.DESC;
+    }
+
+    public static MethodHandle projntk_model_forward_inputs$handle() {
+        return require$(projntk_model_forward_inputs.HANDLE, "projntk_model_forward_inputs");
+    }
+
+    /** {@code int projntk_model_forward_inputs(projntk_model *model, const projntk_tensor *inputs, int32_t n_inputs, float *out_logits, int64_t cap, int64_t *out_classes)} */
+    public static int projntk_model_forward_inputs(MemorySegment model, MemorySegment inputs, int n_inputs, MemorySegment out_logits, long cap, MemorySegment out_classes) {
+        var mh$ = require$(projntk_model_forward_inputs.HANDLE, "projntk_model_forward_inputs");
+        try {
+            return (int) mh$.invokeExact(model, inputs, n_inputs, out_logits, cap, out_classes);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class projntk_model_forward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 projntk_h.C_INT,
@@ -657,6 +772,43 @@ public final class projntk_h {
         var mh$ = require$(projntk_grads.HANDLE, "projntk_grads");
         try {
             return (int) mh$.invokeExact(model, x, x_shape, x_ndim, labels, output, strategy, max_block_bytes, check_finite, consumer, ctx, out_strategy_used);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_grads_inputs {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_INT,
+                projntk_h.C_INT,
+                projntk_h.C_LONG,
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_grads_inputs", DESC);
+    }
+
+    public static FunctionDescriptor projntk_grads_inputs$descriptor() {
+        return projntk_grads_inputs.DESC;
+    }
+
+    public static MethodHandle projntk_grads_inputs$handle() {
+        return require$(projntk_grads_inputs.HANDLE, "projntk_grads_inputs");
+    }
+
+    /** {@code int projntk_grads_inputs(projntk_model *model, const projntk_tensor *inputs, int32_t n_inputs, const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes, int32_t check_finite, projntk_grad_consumer consumer, void *ctx, int32_t *out_strategy_used)} */
+    public static int projntk_grads_inputs(MemorySegment model, MemorySegment inputs, int n_inputs, MemorySegment labels, int output, int strategy, long max_block_bytes, int check_finite, MemorySegment consumer, MemorySegment ctx, MemorySegment out_strategy_used) {
+        var mh$ = require$(projntk_grads_inputs.HANDLE, "projntk_grads_inputs");
+        try {
+            return (int) mh$.invokeExact(model, inputs, n_inputs, labels, output, strategy, max_block_bytes, check_finite, consumer, ctx, out_strategy_used);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {
@@ -922,6 +1074,44 @@ public final class projntk_h {
         }
     }
 
+    private static final class projntk_project_grads_inputs {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_INT,
+                projntk_h.C_INT,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_project_grads_inputs", DESC);
+    }
+
+    public static FunctionDescriptor projntk_project_grads_inputs$descriptor() {
+        return projntk_project_grads_inputs.DESC;
+    }
+
+    public static MethodHandle projntk_project_grads_inputs$handle() {
+        return require$(projntk_project_grads_inputs.HANDLE, "projntk_project_grads_inputs");
+    }
+
+    /** {@code int projntk_project_grads_inputs(projntk_model *model, projntk_projector *projector, const projntk_tensor *inputs, int32_t n_inputs, const int64_t *labels, int32_t output, int32_t strategy, int64_t max_block_bytes, float *out, int64_t cap, int64_t *out_outputs, int32_t *out_strategy_used)} */
+    public static int projntk_project_grads_inputs(MemorySegment model, MemorySegment projector, MemorySegment inputs, int n_inputs, MemorySegment labels, int output, int strategy, long max_block_bytes, MemorySegment out, long cap, MemorySegment out_outputs, MemorySegment out_strategy_used) {
+        var mh$ = require$(projntk_project_grads_inputs.HANDLE, "projntk_project_grads_inputs");
+        try {
+            return (int) mh$.invokeExact(model, projector, inputs, n_inputs, labels, output, strategy, max_block_bytes, out, cap, out_outputs, out_strategy_used);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     /** {@code projntk_optimizer.PROJNTK_OPT_SGD = 0} */
     public static int PROJNTK_OPT_SGD() {
         return 0;
@@ -990,6 +1180,38 @@ public final class projntk_h {
         var mh$ = require$(projntk_trainer_step.HANDLE, "projntk_trainer_step");
         try {
             return (int) mh$.invokeExact(trainer, x, x_shape, x_ndim, labels, out_loss, out_correct);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_trainer_step_inputs {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_trainer_step_inputs", DESC);
+    }
+
+    public static FunctionDescriptor projntk_trainer_step_inputs$descriptor() {
+        return projntk_trainer_step_inputs.DESC;
+    }
+
+    public static MethodHandle projntk_trainer_step_inputs$handle() {
+        return require$(projntk_trainer_step_inputs.HANDLE, "projntk_trainer_step_inputs");
+    }
+
+    /** {@code int projntk_trainer_step_inputs(projntk_trainer *trainer, const projntk_tensor *inputs, int32_t n_inputs, const int64_t *labels, double *out_loss, int64_t *out_correct)} */
+    public static int projntk_trainer_step_inputs(MemorySegment trainer, MemorySegment inputs, int n_inputs, MemorySegment labels, MemorySegment out_loss, MemorySegment out_correct) {
+        var mh$ = require$(projntk_trainer_step_inputs.HANDLE, "projntk_trainer_step_inputs");
+        try {
+            return (int) mh$.invokeExact(trainer, inputs, n_inputs, labels, out_loss, out_correct);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

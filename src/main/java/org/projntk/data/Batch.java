@@ -1,14 +1,27 @@
 package org.projntk.data;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+import org.projntk.torch.Input;
 
 /**
- * A batch of examples: {@code inputs} is float32, [count, ...exampleShape] row-major contiguous, native byte order,
- * owned by the arena passed to {@link Dataset#batch}; {@code labels[i]} is the class of example i.
+ * A batch of examples, owned by the arena passed to {@link Dataset#batch}; {@code labels[i]} is the class of example i.
+ * {@code modelInputs} are what forward takes, in order: one float32 array for image data, or several arrays of their
+ * own dtypes (npy:A.npy,B.npy,...,Y.npy). {@code inputs} and {@code exampleShape} describe the first of them.
  */
-public record Batch(long firstRow, int count, int[] exampleShape, MemorySegment inputs, long[] labels) {
-    /** The full input shape, {count, ...exampleShape}, as the native engine takes it. */
+public record Batch(long firstRow, int count, int[] exampleShape, MemorySegment inputs, long[] labels, List<Input> modelInputs) {
+    /** A batch with one float32 input [count, ...exampleShape], row-major contiguous, native byte order. */
+    public Batch(long firstRow, int count, int[] exampleShape, MemorySegment inputs, long[] labels) {
+        this(firstRow, count, exampleShape, inputs, labels, List.of(Input.float32(inputs, shape(count, exampleShape))));
+    }
+
+    /** The full shape of the first input, {count, ...exampleShape}. */
     public long[] shape() {
+        return shape(count, exampleShape);
+    }
+
+    private static long[] shape(int count, int[] exampleShape) {
         long[] shape = new long[exampleShape.length + 1];
         shape[0] = count;
         for (int i = 0; i < exampleShape.length; i++) shape[i + 1] = exampleShape[i];

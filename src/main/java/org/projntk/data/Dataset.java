@@ -48,6 +48,10 @@ public final class Dataset {
     }
 
     private void computeAffine(float[] scale, float[] shift) {
+        if (src instanceof NpyArrays && norm.kind() != Normalization.Kind.NONE && norm.kind() != Normalization.Kind.DEFAULT) {
+            throw new IllegalArgumentException(src.describe() + " holds several model inputs, which keep their values: "
+                    + "normalisation " + norm + " does not apply");
+        }
         double base = switch (norm.kind()) {
             case NONE -> 1.0;
             case UNIT -> 1.0 / 255.0;
@@ -158,6 +162,12 @@ public final class Dataset {
     public Batch batch(long start, int count, Arena arena) {
         if (count < 0 || start < 0 || start + count > size) {
             throw new IndexOutOfBoundsException("batch [" + start + ", " + (start + count) + ") out of range for " + size + " rows");
+        }
+        var typed = src.typedRows(offset + start, count, arena);
+        if (typed != null) {
+            long[] labels = new long[count];
+            for (int r = 0; r < count; r++) labels[r] = src.label(offset + start + r);
+            return new Batch(start, count, exampleShape(), typed.get(0).data(), labels, typed);
         }
         MemorySegment seg = arena.allocate((long) count * exampleSize * Float.BYTES, 64);
         float[] row = new float[exampleSize];

@@ -2,6 +2,7 @@ package org.projntk.data;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -11,14 +12,17 @@ import java.util.Objects;
  *   fashion-mnist:train|test        (root: env PROJNTK_FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist)
  *   idx:IMAGES,LABELS
  *   cifar10:DIR:train|test
- *   npy:X.npy,Y.npy
+ *   npy:X.npy,Y.npy                 (one float input, normalised)
+ *   npy:A.npy,B.npy,...,Y.npy       (several model inputs in forward's order, each keeping its dtype; Y holds labels)
+ *   text:TEXTS.tsv,TOKENIZER.json,N (LABEL<TAB>TEXT lines tokenized to int64 ids and mask of length N; see
+ *                                    {@link #text})
  * </pre>
  * each optionally followed by a Python-like row range {@code [start:end]} (end exclusive, either side may be omitted,
  * negative values count from the end). {@link #toString()} gives the canonical form, which parses back to an equal spec.
  */
 public record DatasetSpec(Kind kind, String first, String second, Long start, Long end) {
     public enum Kind {
-        FASHION_MNIST("fashion-mnist"), IDX("idx"), CIFAR10("cifar10"), NPY("npy");
+        FASHION_MNIST("fashion-mnist"), IDX("idx"), CIFAR10("cifar10"), NPY("npy"), TEXT("text");
 
         public final String prefix;
 
@@ -74,7 +78,24 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
                 if (k <= 0 || !isSplit(body.substring(k + 1))) throw bad(text, "expected cifar10:DIR:train|test");
                 yield new DatasetSpec(kind, body.substring(0, k), body.substring(k + 1), start, end);
             }
-            case IDX, NPY -> {
+            case NPY -> {
+                String[] p = body.split(",", -1);
+                for (String part : p) if (part.isEmpty()) throw bad(text, "expected npy:X.npy,Y.npy or npy:A.npy,B.npy,...,Y.npy");
+                if (p.length < 2) throw bad(text, "expected npy:X.npy,Y.npy or npy:A.npy,B.npy,...,Y.npy");
+                // `first` holds every input file (comma-separated), `second` the labels.
+                yield new DatasetSpec(kind, String.join(",", java.util.Arrays.copyOf(p, p.length - 1)), p[p.length - 1], start, end);
+            }
+            case TEXT -> {
+                String[] p = body.split(",", -1);
+                if (p.length != 3 || p[0].isEmpty() || p[1].isEmpty()) throw bad(text, "expected text:TEXTS.tsv,TOKENIZER.json,MAX_LENGTH");
+                try {
+                    if (Integer.parseInt(p[2].strip()) < 2) throw bad(text, "max length must be >= 2");
+                } catch (NumberFormatException e) {
+                    throw bad(text, "max length '" + p[2] + "' is not an integer");
+                }
+                yield new DatasetSpec(kind, p[0], p[1] + "," + p[2].strip(), start, end);
+            }
+            case IDX -> {
                 String[] p = body.split(",", -1);
                 if (p.length != 2 || p[0].isEmpty() || p[1].isEmpty()) {
                     throw bad(text, "expected " + kind.prefix + ":" + (kind == Kind.IDX ? "IMAGES,LABELS" : "X.npy,Y.npy"));
@@ -96,7 +117,12 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
 
     private static IllegalArgumentException bad(String text, String why) {
         return new IllegalArgumentException("bad dataset spec '" + text + "': " + why
-                + " (forms: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test, npy:X.npy,Y.npy, each with optional [start:end])");
+                + " (forms: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test, npy:X.npy,Y.npy, npy:A.npy,B.npy,...,Y.npy, text:TEXTS.tsv,TOKENIZER.json,N, each with optional [start:end])");
+    }
+
+    /** {@code text:} from the CLI's --tokenizer FILE and --max-length N. */
+    public static DatasetSpec text(Path texts, Path tokenizer, int maxLength) {
+        return parse("text:" + texts + "," + tokenizer + "," + maxLength);
     }
 
     /** The same dataset without a row range. */
@@ -136,11 +162,27 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
             }
             case IDX -> Idx.source(Path.of(first), Path.of(second));
             case CIFAR10 -> Cifar10.source(Path.of(first), second.equals("train"));
-            case NPY -> NpyPair.source(Path.of(first), Path.of(second));
+            case NPY -> npySource();
+            case TEXT -> {
+                int comma = second.lastIndexOf(',');
+                yield new TextSource(Path.of(first), Path.of(second.substring(0, comma)), Integer.parseInt(second.substring(comma + 1)));
+            }
         };
         long[] r = resolveRange(src.rows());
         // statistics for computed standardisation are taken over the selected rows only
         return new Dataset(src, r[0], r[1] - r[0], norm);
+    }
+
+    /** One float (or uint8) X keeps the normalised single-input reader; anything else is read as typed inputs. */
+    private Source npySource() {
+        List<Path> inputs = java.util.Arrays.stream(first.split(",")).map(Path::of).toList();
+        if (inputs.size() == 1) {
+            switch (Npy.readCHeader(inputs.get(0)).dtype()) {
+                case FLOAT32, FLOAT64, FLOAT16, UINT8 -> { return NpyPair.source(inputs.get(0), Path.of(second)); }
+                default -> { }
+            }
+        }
+        return NpyArrays.source(inputs, Path.of(second));
     }
 
     private static Path pick(Path root, String base) {
@@ -157,7 +199,7 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
         String body = switch (kind) {
             case FASHION_MNIST -> first;
             case CIFAR10 -> first + ":" + second;
-            case IDX, NPY -> first + "," + second;
+            case IDX, NPY, TEXT -> first + "," + second;
         };
         return kind.prefix + ":" + body + (start == null && end == null ? "" : rangeText());
     }

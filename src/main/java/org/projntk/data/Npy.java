@@ -30,7 +30,7 @@ public final class Npy {
 
     public enum Dtype {
         FLOAT16("<f2", 2), FLOAT32("<f4", 4), FLOAT64("<f8", 8),
-        UINT8("|u1", 1), INT8("|i1", 1), INT32("<i4", 4), INT64("<i8", 8);
+        UINT8("|u1", 1), INT8("|i1", 1), INT32("<i4", 4), INT64("<i8", 8), BOOL("|b1", 1);
 
         public final String descr;
         public final int size;
@@ -245,7 +245,7 @@ public final class Npy {
             case FLOAT32 -> seg.get(FLOAT_LE, i * 4);
             case FLOAT64 -> (float) seg.get(DOUBLE_LE, i * 8);
             case UINT8 -> seg.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
-            case INT8 -> seg.get(ValueLayout.JAVA_BYTE, i);
+            case INT8, BOOL -> seg.get(ValueLayout.JAVA_BYTE, i);
             case INT32 -> seg.get(INT_LE, i * 4);
             case INT64 -> seg.get(LONG_LE, i * 8);
         };

@@ -17,4 +17,9 @@ interface Source {
     long label(long row);
 
     int numClasses();
+
+    /** Typed model inputs of rows [row, row+count) when the source holds several arrays; null for one float input. */
+    default java.util.List<org.projntk.torch.Input> typedRows(long row, int count, java.lang.foreign.Arena arena) {
+        return null;
+    }
 }

@@ -42,6 +42,14 @@ public final class Featurizer {
     private Featurizer() {}
 
     public static Result run(FeaturizeConfig config, Listener listener) {
+        return run(config, 0, null, listener);
+    }
+
+    /**
+     * As {@link #run(FeaturizeConfig, Listener)} for a model whose forward returns a tuple/list (the logits are element
+     * outputIndex) or a dict (the value under outputKey; null: "logits"); see {@link Model#selectOutput}.
+     */
+    public static Result run(FeaturizeConfig config, int outputIndex, String outputKey, Listener listener) {
         Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
         Map<String, Dataset> datasets = new LinkedHashMap<>();
         Map<String, SplitInfo> splitInfos = new LinkedHashMap<>();
@@ -63,9 +71,13 @@ public final class Featurizer {
 
         OutputKind output = FeaturizeConfig.outputKind(config.kernel());
         try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
+            if (outputIndex != 0 || outputKey != null) model.selectOutput(outputIndex, outputKey);
             if (config.params() != null && !config.params().isBlank()) model.selectParameters(config.params());
             long parameters = model.parameterCount();
-            int classes = model.numClasses(exampleShape);
+            int classes;
+            try (Arena arena = Arena.ofConfined()) {
+                classes = first.size() > 0 ? model.numClasses(first.batch(0, 1, arena).modelInputs()) : model.numClasses(exampleShape);
+            }
             int outputs = output == OutputKind.PER_CLASS ? classes : 1;
             if (output == OutputKind.MARGIN) checkLabels(datasets, classes);
             int dim = config.projector() == ProjectorKind.NONE ? Math.toIntExact(parameters) : config.dim();
@@ -94,7 +106,7 @@ public final class Featurizer {
                         try (Arena arena = Arena.ofConfined()) {
                             Batch batch = dataset.batch(range.start(), range.count(), arena);
                             MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) outputs * range.count() * dim);
-                            projector.projectGradients(model, batch.inputs(), batch.shape(), batch.labels(), output, config.strategy(),
+                            used = projector.projectGradients(model, batch.modelInputs(), batch.labels(), output, config.strategy(),
                                     config.maxBlockBytes(), features);
                             writer.writeRows(split, range.start(), range.count(), features);
                         }
@@ -104,6 +116,10 @@ public final class Featurizer {
                         listener.progress(split, done, shardRows, thisRun, (System.nanoTime() - start) / 1e9);
                     }
                 }
+            }
+            if (computed > 0) {
+                listener.message("per-example gradients: " + used.name().toLowerCase(java.util.Locale.ROOT) + " path"
+                        + (config.strategy() == GradStrategy.AUTO && used == GradStrategy.ITERATIVE ? " (automatic fallback: an op lacks a batching rule)" : ""));
             }
             boolean complete = writer.markComplete();
             return new Result(store, parameters, outputs, computed, used, complete);

@@ -3,11 +3,15 @@ package org.projntk.project;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 import org.projntk.internal.ModelHandles;
 import org.projntk.internal.NativeHandle;
+import org.projntk.internal.Native;
 import org.projntk.internal.ProjectorCalls;
+import org.projntk.internal.TorchCalls;
 import org.projntk.torch.GradStrategy;
+import org.projntk.torch.Input;
 import org.projntk.torch.Model;
 import org.projntk.torch.OutputKind;
 
@@ -81,6 +85,28 @@ public final class Projector implements AutoCloseable {
         synchronized (model) {
             return ProjectorCalls.projectGradients(ModelHandles.of(model), model.source(), handle, x, shape, labels, output.code(),
                     strategy.code(), maxBlockBytes, out);
+        }
+    }
+
+    /**
+     * The fused path for a model with several inputs of any dtype (passed to forward in order): out receives
+     * [outputs x B x K] floats (outputs = C for PER_CLASS, else 1). Returns the gradient path that ran.
+     */
+    public synchronized GradStrategy projectGradients(Model model, List<Input> inputs, long[] labels, OutputKind output,
+                                                      GradStrategy strategy, long maxBlockBytes, MemorySegment out) {
+        Input.checkBatch(inputs, labels);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment labelSegment = labels == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_LONG, labels);
+            MemorySegment outputs = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment used = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment tensors = TorchCalls.tensors(arena, inputs);
+            int status;
+            synchronized (model) {
+                status = ModelHandles.of(model).use(m -> handle.use(p -> TorchCalls.projectGrads(m, p, tensors, inputs.size(),
+                        labelSegment, output.code(), strategy.code(), maxBlockBytes, out, out.byteSize() / Float.BYTES, outputs, used)));
+            }
+            Native.check(status, "projecting gradients of " + model.source());
+            return GradStrategy.values()[used.get(ValueLayout.JAVA_INT, 0)];
         }
     }
 

@@ -3,11 +3,11 @@ package org.projntk.torch;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 import org.projntk.ProjntkException;
-import org.projntk.bindings.projntk_grad_consumer;
-import org.projntk.bindings.projntk_h;
 import org.projntk.internal.Native;
+import org.projntk.internal.TorchCalls;
 
 /** Per-example gradients, streamed to a consumer one parameter block at a time (B x P is never materialised). */
 public final class Gradients {
@@ -16,18 +16,28 @@ public final class Gradients {
     /** Default bound on the gradient bytes alive at once inside the engine. */
     public static final long DEFAULT_MAX_BLOCK_BYTES = 256L << 20;
 
-    /**
-     * Computes per-example gradients of {@code output} for the float32 batch x (shape[0] = B) and hands them to
-     * consumer. labels (length B) are required for MARGIN and ignored otherwise. Returns the strategy actually used.
-     * An exception thrown by the consumer aborts the computation and is rethrown here.
-     */
+    /** {@link #compute(Model, List, long[], OutputKind, GradStrategy, long, boolean, GradientConsumer)} for one float32 input. */
     public static GradStrategy compute(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
                                        GradStrategy strategy, long maxBlockBytes, boolean checkFinite,
                                        GradientConsumer consumer) {
         Native.checkBatch(x, shape, labels);
+        return compute(model, List.of(Input.float32(x, shape)), labels, output, strategy, maxBlockBytes, checkFinite, consumer);
+    }
+
+    /**
+     * Computes per-example gradients (with respect to the selected parameters) of {@code output} for a batch of inputs,
+     * passed to forward in order, and hands them to consumer. labels (one per row) are required for MARGIN and ignored
+     * otherwise. Returns the path that ran: FUNCTIONAL (vmap(grad)) or ITERATIVE (AUTO falls back to it, for this
+     * model from then on, when an op lacks a batching rule). An exception thrown by the consumer aborts the
+     * computation and is rethrown here.
+     */
+    public static GradStrategy compute(Model model, List<Input> inputs, long[] labels, OutputKind output,
+                                       GradStrategy strategy, long maxBlockBytes, boolean checkFinite,
+                                       GradientConsumer consumer) {
+        Input.checkBatch(inputs, labels);
         Throwable[] failure = new Throwable[1];
         try (Arena arena = Arena.ofConfined()) {
-            projntk_grad_consumer.Function callback = (ctx, out, rowOffset, rows, paramOffset, cols, block) -> {
+            TorchCalls.BlockSink sink = (out, rowOffset, rows, paramOffset, cols, block) -> {
                 try {
                     MemorySegment view = block.reinterpret(rows * cols * Float.BYTES);
                     consumer.accept((int) out, rowOffset, (int) rows, paramOffset, (int) cols, view);
@@ -37,13 +47,13 @@ public final class Gradients {
                     return 1;
                 }
             };
-            MemorySegment stub = projntk_grad_consumer.allocate(callback, arena);
             MemorySegment labelSegment = labels == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_LONG, labels);
             MemorySegment used = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment tensors = TorchCalls.tensors(arena, inputs);
             int status;
             synchronized (model) {
-                status = projntk_h.projntk_grads(model.address(), x, Native.shape(arena, shape), shape.length, labelSegment,
-                        output.code(), strategy.code(), maxBlockBytes, checkFinite ? 1 : 0, stub, MemorySegment.NULL, used);
+                status = model.useHandle(m -> TorchCalls.grads(arena, m, tensors, inputs.size(), labelSegment, output.code(),
+                        strategy.code(), maxBlockBytes, checkFinite, sink, used));
             }
             if (failure[0] != null) {
                 if (failure[0] instanceof RuntimeException re) throw re;
@@ -53,6 +63,23 @@ public final class Gradients {
             Native.check(status, "per-example gradients of " + model.source());
             return GradStrategy.values()[used.get(ValueLayout.JAVA_INT, 0)];
         }
+    }
+
+    /** Dense [outputs][B][P] gradients of a batch of inputs (small models and tests). */
+    public static float[][][] dense(Model model, List<Input> inputs, long[] labels, OutputKind output, GradStrategy strategy,
+                                    int numClasses) {
+        int batch = Math.toIntExact(Input.checkBatch(inputs, labels));
+        int outputs = output == OutputKind.PER_CLASS ? numClasses : 1;
+        long p = model.parameterCount();
+        if ((long) outputs * batch * p > Integer.MAX_VALUE) throw new IllegalArgumentException("too large for a dense gradient array");
+        float[][][] grads = new float[outputs][batch][(int) p];
+        compute(model, inputs, labels, output, strategy, 0, true, (out, rowOffset, rows, paramOffset, cols, block) -> {
+            for (int r = 0; r < rows; r++) {
+                MemorySegment.copy(block, ValueLayout.JAVA_FLOAT, (long) r * cols * Float.BYTES,
+                        grads[out][(int) rowOffset + r], (int) paramOffset, cols);
+            }
+        });
+        return grads;
     }
 
     /** Convenience for small models and tests: the full [outputs][B][P] gradient array. */

@@ -9,10 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.projntk.ProjntkException;
-import org.projntk.bindings.projntk_h;
 import org.projntk.internal.ModelHandles;
 import org.projntk.internal.Native;
 import org.projntk.internal.NativeHandle;
+import org.projntk.internal.TorchCalls;
 
 /**
  * A TorchScript model held by the native engine, in eval mode. Not thread-safe: use one Model per thread.
@@ -31,7 +31,7 @@ public final class Model implements AutoCloseable {
     private final Device device;
 
     private Model(MemorySegment address, String source, Device device) {
-        this.handle = new NativeHandle("model " + source, address, projntk_h::projntk_model_free);
+        this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree);
         this.source = source;
         this.device = device;
     }
@@ -49,7 +49,7 @@ public final class Model implements AutoCloseable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(projntk_h.projntk_model_load(arena.allocateFrom(path.toString()), device.code(), out),
+            Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), device.code(), out),
                     "loading model " + path);
             return new Model(out.get(ValueLayout.ADDRESS, 0), path.toString(), device);
         }
@@ -59,7 +59,7 @@ public final class Model implements AutoCloseable {
         Native.ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(projntk_h.projntk_model_builtin(arena.allocateFrom(name), seed, device.code(), out),
+            Native.check(TorchCalls.modelBuiltin(arena.allocateFrom(name), seed, device.code(), out),
                     "creating builtin:" + name);
             return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device);
         }
@@ -75,7 +75,7 @@ public final class Model implements AutoCloseable {
 
     public synchronized void save(Path path) {
         try (Arena arena = Arena.ofConfined()) {
-            Native.check(projntk_h.projntk_model_save(handle.get(), arena.allocateFrom(path.toString())), "saving model to " + path);
+            Native.check(handle.use(m -> TorchCalls.modelSave(m, arena.allocateFrom(path.toString()))), "saving model to " + path);
         }
     }
 
@@ -83,7 +83,7 @@ public final class Model implements AutoCloseable {
     public synchronized void selectParameters(String prefixes) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment text = prefixes == null ? MemorySegment.NULL : arena.allocateFrom(prefixes);
-            Native.check(projntk_h.projntk_model_select_params(handle.get(), text), "selecting parameters '" + prefixes + "'");
+            Native.check(handle.use(m -> TorchCalls.selectParams(m, text)), "selecting parameters '" + prefixes + "'");
         }
     }
 
@@ -92,7 +92,7 @@ public final class Model implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment tensors = arena.allocate(ValueLayout.JAVA_LONG);
             MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
-            Native.check(projntk_h.projntk_model_param_count(handle.get(), tensors, total), "counting parameters");
+            Native.check(handle.use(m -> TorchCalls.paramCount(m, tensors, total)), "counting parameters");
             return total.get(ValueLayout.JAVA_LONG, 0);
         }
     }
@@ -101,14 +101,15 @@ public final class Model implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment tensors = arena.allocate(ValueLayout.JAVA_LONG);
             MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
-            Native.check(projntk_h.projntk_model_param_count(handle.get(), tensors, total), "counting parameters");
+            Native.check(handle.use(m -> TorchCalls.paramCount(m, tensors, total)), "counting parameters");
             long count = tensors.get(ValueLayout.JAVA_LONG, 0);
             List<Parameter> out = new ArrayList<>();
             MemorySegment name = arena.allocate(1024);
             MemorySegment numel = arena.allocate(ValueLayout.JAVA_LONG);
             long offset = 0;
             for (long i = 0; i < count; i++) {
-                Native.check(projntk_h.projntk_model_param_info(handle.get(), i, name, 1024, numel), "reading parameter " + i);
+                long index = i;
+                Native.check(handle.use(m -> TorchCalls.paramInfo(m, index, name, 1024, numel)), "reading parameter " + i);
                 long n = numel.get(ValueLayout.JAVA_LONG, 0);
                 out.add(new Parameter(name.getString(0), n, offset));
                 offset += n;
@@ -121,7 +122,7 @@ public final class Model implements AutoCloseable {
         long total = parameterCount();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(ValueLayout.JAVA_FLOAT, total);
-            Native.check(projntk_h.projntk_model_get_params(handle.get(), buffer, total), "reading parameters");
+            Native.check(handle.use(m -> TorchCalls.getParams(m, buffer, total)), "reading parameters");
             return buffer.toArray(ValueLayout.JAVA_FLOAT);
         }
     }
@@ -129,25 +130,51 @@ public final class Model implements AutoCloseable {
     public synchronized void setParameterValues(float[] values) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocateFrom(ValueLayout.JAVA_FLOAT, values);
-            Native.check(projntk_h.projntk_model_set_params(handle.get(), buffer, values.length), "writing parameters");
+            Native.check(handle.use(m -> TorchCalls.setParams(m, buffer, values.length)), "writing parameters");
         }
     }
 
     /** Hex SHA-256 of the model's weights: identifies a checkpoint in a feature store. */
     public synchronized String checksum() {
-        return Native.string("checksumming model", (buf, cap) -> projntk_h.projntk_model_checksum(handle.get(), buf, cap));
+        return Native.string("checksumming model", (buf, cap) -> handle.use(m -> TorchCalls.checksum(m, buf, cap)));
+    }
+
+    /**
+     * Chooses where the logits are in forward's result: element {@code index} of a tuple or list, or the value under
+     * {@code key} of a dict (null: "logits"). A plain Tensor result is used as is.
+     */
+    public synchronized void selectOutput(int index, String key) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = key == null ? MemorySegment.NULL : arena.allocateFrom(key);
+            Native.check(handle.use(m -> TorchCalls.setOutput(m, index, k)), "choosing output " + (key == null ? "index " + index : "key '" + key + "'"));
+        }
+    }
+
+    /** How many inputs forward takes: {min, max} (max counts those with default values). */
+    public synchronized int[] inputCount() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment min = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment max = arena.allocate(ValueLayout.JAVA_INT);
+            Native.check(handle.use(m -> TorchCalls.inputCount(m, min, max)), "reading forward's signature");
+            return new int[] {min.get(ValueLayout.JAVA_INT, 0), max.get(ValueLayout.JAVA_INT, 0)};
+        }
     }
 
     /** Eval-mode logits [B x C] for a float32 batch x of the given shape (shape[0] = B). */
-    public synchronized float[][] forward(MemorySegment x, long[] shape) {
+    public float[][] forward(MemorySegment x, long[] shape) {
         Native.checkBatch(x, shape, null);
-        int batch = (int) shape[0];
+        return forward(List.of(Input.float32(x, shape)));
+    }
+
+    /** Eval-mode logits [B x C] for a batch of inputs, passed to forward in order. */
+    public synchronized float[][] forward(List<Input> inputs) {
+        int batch = Math.toIntExact(Input.checkBatch(inputs, null));
         try (Arena arena = Arena.ofConfined()) {
             long cap = (long) batch * 4096;
             MemorySegment logits = arena.allocate(ValueLayout.JAVA_FLOAT, cap);
             MemorySegment classes = arena.allocate(ValueLayout.JAVA_LONG);
-            Native.check(projntk_h.projntk_model_forward(handle.get(), x, Native.shape(arena, shape), shape.length,
-                    logits, cap, classes), "forward pass of " + source);
+            Native.check(handle.use(m -> TorchCalls.forward(m, TorchCalls.tensors(arena, inputs), inputs.size(), logits, cap, classes)),
+                    "forward pass of " + source);
             int c = (int) classes.get(ValueLayout.JAVA_LONG, 0);
             float[][] out = new float[batch][c];
             for (int i = 0; i < batch; i++) {
@@ -169,10 +196,16 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** Number of classes C, from a forward pass on the first row of the given inputs. */
+    public int numClasses(List<Input> inputs) {
+        List<Input> first = inputs.stream()
+                .map(in -> { long[] s = in.shape(); s[0] = 1; return new Input(in.data(), in.dtype(), s); }).toList();
+        return forward(first)[0].length;
+    }
 
-    /** The native handle's address, for this package's wrappers. */
-    MemorySegment address() {
-        return handle.get();
+    /** Runs a native call with this model's handle, which cannot be freed until the call returns. */
+    <T> T useHandle(NativeHandle.Call<T> call) {
+        return handle.use(call);
     }
 
     @Override

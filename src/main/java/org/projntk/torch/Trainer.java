@@ -4,9 +4,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import org.projntk.bindings.projntk_h;
+import java.util.List;
+
 import org.projntk.internal.Native;
 import org.projntk.internal.NativeHandle;
+import org.projntk.internal.TorchCalls;
 
 /** SGD (with momentum) or Adam on cross-entropy, for training the built-in models. */
 public final class Trainer implements AutoCloseable {
@@ -22,21 +24,28 @@ public final class Trainer implements AutoCloseable {
         this.model = model;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(projntk_h.projntk_trainer_new(model.address(), optimizer.ordinal(), learningRate, momentum, weightDecay, out),
+            Native.check(model.useHandle(m -> TorchCalls.trainerNew(m, optimizer.ordinal(), learningRate, momentum, weightDecay, out)),
                     "creating a " + optimizer + " trainer");
-            this.handle = new NativeHandle("trainer", out.get(ValueLayout.ADDRESS, 0), projntk_h::projntk_trainer_free);
+            this.handle = new NativeHandle("trainer", out.get(ValueLayout.ADDRESS, 0), TorchCalls::trainerFree);
         }
     }
 
     public Step step(MemorySegment x, long[] shape, long[] labels) {
         Native.checkBatch(x, shape, labels);
+        return step(List.of(Input.float32(x, shape)), labels);
+    }
+
+    /** One optimiser step on a batch of inputs (any dtypes, passed to forward in order) with one label per row. */
+    public Step step(List<Input> inputs, long[] labels) {
+        if (labels == null) throw new IllegalArgumentException("training needs labels");
+        Input.checkBatch(inputs, labels);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment loss = arena.allocate(ValueLayout.JAVA_DOUBLE);
             MemorySegment correct = arena.allocate(ValueLayout.JAVA_LONG);
             synchronized (model) {
-                model.address(); // the native trainer points at the model: fail cleanly (ISE) if it was closed
-                Native.check(projntk_h.projntk_trainer_step(handle.get(), x, Native.shape(arena, shape), shape.length,
-                        arena.allocateFrom(ValueLayout.JAVA_LONG, labels), loss, correct), "training step");
+                // the native trainer points at the model: both stay alive for the step (a closed one fails cleanly)
+                Native.check(model.useHandle(m -> handle.use(t -> TorchCalls.trainerStep(t, TorchCalls.tensors(arena, inputs),
+                        inputs.size(), arena.allocateFrom(ValueLayout.JAVA_LONG, labels), loss, correct))), "training step");
             }
             return new Step(loss.get(ValueLayout.JAVA_DOUBLE, 0), correct.get(ValueLayout.JAVA_LONG, 0));
         }

@@ -38,11 +38,19 @@ class DatasetSpecTest {
 
     @Test
     void badSpecsAreRejectedClearly() {
-        for (String bad : new String[] {"mnist:train", "fashion-mnist:val", "idx:onlyone", "npy:a,b,c", "cifar10:dir",
+        for (String bad : new String[] {"mnist:train", "fashion-mnist:val", "idx:onlyone", "npy:a", "npy:a,,c", "idx:a,b,c", "cifar10:dir",
                 "cifar10:dir:valid", "npy:a,b[3]", "npy:a,b[x:2]", "train", "npy:a,b]"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DatasetSpec.parse(bad), bad);
             assertTrue(e.getMessage().contains(bad.strip()), e.getMessage());
         }
+    }
+
+    @Test
+    void npyTakesSeveralInputFiles() {
+        DatasetSpec s = DatasetSpec.parse("npy:ids.npy,mask.npy,y.npy[2:5]");
+        assertEquals("ids.npy,mask.npy", s.first());
+        assertEquals("y.npy", s.second());
+        assertEquals(s, DatasetSpec.parse(s.toString()));
     }
 
     @Test
