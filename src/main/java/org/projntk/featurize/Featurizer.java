@@ -42,6 +42,22 @@ public final class Featurizer {
     private Featurizer() {}
 
     public static Result run(FeaturizeConfig config, Listener listener) {
+        try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
+            return run(config, model, listener);
+        }
+    }
+
+    /**
+     * As {@link #run(FeaturizeConfig, Listener)}, with a model that the caller opened from {@code config.model()},
+     * {@code config.modelSeed()} and {@code config.device()}, and keeps open: a Spark executor reuses one per task slot.
+     * The model is held (its monitor) for the whole run, and its parameter selection is set from {@code config.params()}.
+     */
+    public static Result run(FeaturizeConfig config, Model model, Listener listener) {
+        String source = config.model().startsWith("builtin:") ? config.model() : java.nio.file.Path.of(config.model()).toString();
+        if (!model.source().equals(source) || model.device() != config.device()) {
+            throw new IllegalArgumentException("the model given (" + model.source() + " on " + model.device() + ") is not the one configured ("
+                    + config.model() + " on " + config.device() + ")");
+        }
         Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
         Map<String, Dataset> datasets = new LinkedHashMap<>();
         Map<String, SplitInfo> splitInfos = new LinkedHashMap<>();
@@ -62,8 +78,8 @@ public final class Featurizer {
         }
 
         OutputKind output = FeaturizeConfig.outputKind(config.kernel());
-        try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
-            if (config.params() != null && !config.params().isBlank()) model.selectParameters(config.params());
+        synchronized (model) {
+            model.selectParameters(config.params() != null && !config.params().isBlank() ? config.params() : null);
             long parameters = model.parameterCount();
             int classes = model.numClasses(exampleShape);
             int outputs = output == OutputKind.PER_CLASS ? classes : 1;
