@@ -22,7 +22,7 @@ record FeaturizeJob(String model, long modelSeed, String checkpoint, LinkedHashM
         }
         return new FeaturizeJob(c.model(), c.modelSeed(), c.checkpoint(), new LinkedHashMap<>(c.splits()), c.kernel(), c.projector(),
                 c.dim(), c.seed(), c.modelId(), c.sjltS(), c.unscaled(), c.dtype(), c.device(), c.batchSize(), c.strategy(),
-                c.params(), c.normalization(), c.maxBlockBytes(), c.out().toString());
+                c.params(), c.normalization(), c.maxBlockBytes(), c.out().toAbsolutePath().toString());  // executors resolve no relative paths
     }
 
     /** The config of one Spark partition: shard {@code index} of {@code count} of the fixed batch grid. */

@@ -97,7 +97,7 @@ public final class SparkKernels {
         String id = StoreBlocks.checkpoint(store, checkpoint);
         long rows = StoreBlocks.rows(store, id, rowsSplit);
         long cols = StoreBlocks.rows(store, id, colsSplit);
-        return new Job(storeDir.toString(), id, rowsSplit, colsSplit, kind, norm, tile, rows, cols);
+        return new Job(storeDir.toAbsolutePath().toString(), id, rowsSplit, colsSplit, kind, norm, tile, rows, cols);
     }
 
     static int partitions(JavaSparkContext sc, int requested, int tiles) {

@@ -1,0 +1,223 @@
+package org.projntk.spark;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.projntk.data.DatasetSpec;
+import org.projntk.data.Npy;
+import org.projntk.featurize.FeaturizeConfig;
+import org.projntk.featurize.Featurizer;
+import org.projntk.kernel.FeatureMatrix;
+import org.projntk.kernel.Gram;
+import org.projntk.kernel.KernelKind;
+import org.projntk.kernel.KernelMatrix;
+import org.projntk.kernel.Normalization;
+import org.projntk.kernel.TopK;
+import org.projntk.project.ProjectorKind;
+import org.projntk.spark.cli.SparkCommand;
+import org.projntk.torch.Device;
+import org.projntk.torch.GradStrategy;
+import org.projntk.torch.Gradients;
+
+import picocli.CommandLine;
+
+/**
+ * Spark jobs in local mode against the single-process library on a few hundred Fashion-MNIST rows: the stores,
+ * kernels and top-k files must be identical byte for byte, also when the first attempt of a task dies mid-write.
+ */
+class SparkJobsTest {
+    static final int TRAIN = 320;
+    static final int TEST = 96;
+    static final int TILE = 128;
+
+    static Path root;
+    static Path reference;
+    static double referenceSeconds;
+
+    static FeaturizeConfig config(Path out) {
+        Map<String, String> splits = new LinkedHashMap<>();
+        splits.put("train", "fashion-mnist:train[0:" + TRAIN + "]");
+        splits.put("test", "fashion-mnist:test[0:" + TEST + "]");
+        return new FeaturizeConfig("builtin:cnn-fmnist", 3, "ck0", splits, "trntk", ProjectorKind.RADEMACHER, 64, 5, 0, 2, false,
+                "float32", Device.CPU, 16, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, out);
+    }
+
+    static JavaSparkContext spark(String master, Map<String, String> extra) {
+        SparkConf conf = new SparkConf().setMaster(master).setAppName("projntk-test")
+                .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        extra.forEach(conf::set);
+        return new JavaSparkContext(conf);
+    }
+
+    @BeforeAll
+    static void singleProcessReference() throws IOException {
+        Assumptions.assumeTrue(Files.isDirectory(DatasetSpec.fashionMnistRoot()), "Fashion-MNIST not installed");
+        root = Files.createTempDirectory("projntk-spark-test");
+        reference = root.resolve("single");
+        long t0 = System.nanoTime();
+        Featurizer.Result r = Featurizer.run(config(reference), (split, done, total, thisRun, seconds) -> {});
+        referenceSeconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(r.complete());
+        assertEquals(TRAIN + TEST, r.rowsComputed());
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (root == null) return;
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** Every file of both trees (relative paths) with the same bytes. */
+    static void assertSameTree(Path expected, Path actual) throws IOException {
+        List<Path> want = files(expected);
+        assertEquals(want, files(actual), "file lists differ");
+        assertTrue(want.size() > 20, "the store should hold features, bitmaps and a manifest: " + want);
+        for (Path rel : want) {
+            assertArrayEquals(Files.readAllBytes(expected.resolve(rel)), Files.readAllBytes(actual.resolve(rel)), rel + " differs");
+        }
+    }
+
+    static List<Path> files(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).map(dir::relativize).sorted().toList();
+        }
+    }
+
+    @Test
+    void featurizeGramAndSimilarEqualTheSingleProcessRuns() throws IOException {
+        Path store = root.resolve("spark");
+        long loadsBefore = ModelPool.loads();
+        long t0 = System.nanoTime();
+        try (JavaSparkContext sc = spark("local[2]", Map.of())) {
+            double startSeconds = (System.nanoTime() - t0) / 1e9;
+            SparkFeaturize.Result r = SparkFeaturize.run(sc, config(store), 8);
+            assertTrue(r.complete());
+            assertEquals(TRAIN + TEST, r.rowsDone());
+            assertEquals(TRAIN + TEST, r.rowsComputed());
+            assertTrue(ModelPool.loads() - loadsBefore <= 2, "8 tasks on 2 slots should load at most 2 models, loaded "
+                    + (ModelPool.loads() - loadsBefore));
+            System.out.printf(Locale.ROOT, "[overhead] featurize %d rows cnn-fmnist trntk K=64: single process %.2f s, spark local[2] 8 partitions %.2f s"
+                    + " (ratio %.2f) + %.2f s SparkContext start%n", TRAIN + TEST, referenceSeconds, r.seconds(), r.seconds() / referenceSeconds, startSeconds);
+            assertSameTree(reference, store);
+
+            for (Normalization norm : Normalization.values()) {
+                Path sparkGram = root.resolve("gram-" + norm + ".npy");
+                SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, TILE, 0, sparkGram);
+                assertEquals((TRAIN / TILE + 1) * (TEST / TILE + 1), g.tiles());
+                long t1 = System.nanoTime();
+                Path single = singleProcessGram(norm);
+                double singleSeconds = (System.nanoTime() - t1) / 1e9;
+                System.out.printf(Locale.ROOT, "[overhead] gram %s [%d x %d]: single process %.3f s, spark %.3f s (%d tiles)%n",
+                        norm, TRAIN, TEST, singleSeconds, g.seconds(), g.tiles());
+                assertArrayEquals(Files.readAllBytes(single), Files.readAllBytes(sparkGram), "gram " + norm);
+            }
+
+            Path sparkSimilar = root.resolve("similar-spark");
+            SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, Normalization.COSINE, 64, 0, sparkSimilar);
+            assertEquals(2 * 5, s.tiles());
+            long t2 = System.nanoTime();
+            Path single = singleProcessSimilar(7);
+            double singleSeconds = (System.nanoTime() - t2) / 1e9;
+            System.out.printf(Locale.ROOT, "[overhead] similar top-7: single process %.3f s, spark %.3f s%n", singleSeconds, s.seconds());
+            List<String> lines = Files.readAllLines(s.csv());
+            assertEquals(1 + TEST * 7, lines.size());
+            assertEquals(Files.readString(single), Files.readString(s.csv()));
+        }
+    }
+
+    @Test
+    void aFirstAttemptKilledMidWriteStillGivesTheIdenticalStore() throws IOException {
+        Path store = root.resolve("spark-retried");
+        int before = FailureInjection.INJECTED.get();
+        // local[N,F]: N threads, F attempts per task (plain local[N] never retries)
+        try (JavaSparkContext sc = spark("local[2,2]", Map.of(SparkFeaturize.FAIL_FIRST_ATTEMPT, "1"))) {
+            SparkFeaturize.Result r = SparkFeaturize.run(sc, config(store), 4);
+            assertEquals(1, FailureInjection.INJECTED.get() - before, "attempt 0 of partition 1 should have failed once");
+            assertTrue(r.complete());
+            assertEquals(TRAIN + TEST, r.rowsDone());
+            assertTrue(r.rowsComputed() < TRAIN + TEST, "the failed attempt's first batch is kept, not recomputed: " + r.rowsComputed());
+        }
+        assertSameTree(reference, store);
+    }
+
+    @Test
+    void sparkCommandRunsThroughPicocli() throws IOException {
+        Path store = root.resolve("spark-cli");
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new SparkCommand());
+        cli.setOut(new PrintWriter(out));
+        int code = cli.execute("featurize", "--master", "local[2]", "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
+                "--model", "builtin:cnn-fmnist", "--model-seed", "3", "--checkpoint", "ck0", "--train", "fashion-mnist:train[0:" + TRAIN + "]",
+                "--test", "fashion-mnist:test[0:" + TEST + "]", "--kernel", "trntk", "--dim", "64", "--seed", "5", "--batch", "16", "--out", store.toString());
+        assertEquals(0, code, out.toString());
+        assertTrue(out.toString().contains((TRAIN + TEST) + " rows done"), out.toString());
+        assertSameTree(reference, store);
+
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err));
+        assertNotEquals(0, cli.execute("gram", "--store", store.toString(), "--out", root.resolve("x.npy").toString()));
+        assertTrue(err.toString().contains("no Spark master"), err.toString());
+    }
+
+    static List<FeatureMatrix> operand(Path store, String split) {
+        var s = org.projntk.store.FeatureStore.open(store);
+        List<FeatureMatrix> out = new ArrayList<>();
+        for (int c = 0; c < s.manifest().outputs(); c++) {
+            var m = s.features("ck0", split, c);
+            out.add(new FeatureMatrix() {
+                @Override
+                public long rows() {
+                    return m.rows();
+                }
+
+                @Override
+                public int dim() {
+                    return m.dim();
+                }
+
+                @Override
+                public java.lang.foreign.MemorySegment rows(long start, int count) {
+                    return m.rows(start, count);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** What the single-process {@code gram} writes: Gram.compute with its default tiles, into a float32 .npy. */
+    static Path singleProcessGram(Normalization norm) {
+        KernelMatrix k = Gram.computeMatrix(operand(reference, "train"), operand(reference, "test"), Gram.Options.of(KernelKind.TRNTK, norm));
+        float[] data = new float[k.rows() * k.cols()];
+        for (int i = 0; i < k.rows(); i++) for (int j = 0; j < k.cols(); j++) data[i * k.cols() + j] = k.get(i, j);
+        Path file = root.resolve("single-gram-" + norm + ".npy");
+        Npy.write(file, Npy.Dtype.FLOAT32, data, k.rows(), k.cols());
+        return file;
+    }
+
+    /** What the single-process {@code similar} writes to similar.csv. */
+    static Path singleProcessSimilar(int k) throws IOException {
+        TopK.Result top = TopK.compute(operand(reference, "test"), operand(reference, "train"), Gram.Options.of(KernelKind.TRNTK, Normalization.COSINE), k);
+        Path file = root.resolve("single-similar.csv");
+        top.writeCsv(file, 0);
+        return file;
+    }
+}
