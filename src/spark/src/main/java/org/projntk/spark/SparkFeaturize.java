@@ -22,7 +22,10 @@ import org.projntk.store.FeatureStore;
  * the single-process bytes, and a completion byte is set, never added to: no row is counted twice.
  */
 public final class SparkFeaturize {
-    /** Spark conf key, for tests: attempt 0 of this partition fails after its first batch, leaving junk in the next one. */
+    /**
+     * Test hook, a Spark local property ({@code sc.setLocalProperty}): attempt 0 of the partition it names fails after
+     * its first batch, leaving junk in the rows of its next one.
+     */
     public static final String FAIL_FIRST_ATTEMPT = "spark.projntk.test.failFirstAttemptOfPartition";
 
     /**
@@ -43,12 +46,11 @@ public final class SparkFeaturize {
     public static Result run(JavaSparkContext sc, FeaturizeConfig config, int partitions) {
         if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
         FeaturizeJob job = FeaturizeJob.of(config);
-        int failPartition = sc.getConf().getInt(FAIL_FIRST_ATTEMPT, -1);
         long start = System.nanoTime();
         List<Integer> shards = new ArrayList<>();
         for (int i = 0; i < partitions; i++) shards.add(i);
         List<Long> computed = sc.parallelize(shards, partitions)
-                .map(shard -> runShard(job, shard, partitions, failPartition))
+                .map(shard -> runShard(job, shard, partitions))
                 .collect();
         double seconds = (System.nanoTime() - start) / 1e9;
         FeatureStore store = FeatureStore.open(config.out());
@@ -59,10 +61,10 @@ public final class SparkFeaturize {
     }
 
     /** One task: shard {@code shard} of {@code count}; returns the rows it computed. */
-    static long runShard(FeaturizeJob job, int shard, int count, int failPartition) {
+    static long runShard(FeaturizeJob job, int shard, int count) {
         FeaturizeConfig config = job.shard(shard, count);
         TaskContext task = TaskContext.get();
-        boolean fail = task != null && task.partitionId() == failPartition && task.attemptNumber() == 0;
+        boolean fail = task != null && task.attemptNumber() == 0 && String.valueOf(task.partitionId()).equals(task.getLocalProperty(FAIL_FIRST_ATTEMPT));
         Featurizer.Listener listener = fail ? FailureInjection.afterFirstBatch(config) : new Featurizer.Listener() {
             @Override
             public void progress(String split, long doneRows, long totalRows, long rowsThisRun, double seconds) {}

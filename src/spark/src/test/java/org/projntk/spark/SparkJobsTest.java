@@ -14,8 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,6 +50,11 @@ class SparkJobsTest {
     static Path root;
     static Path reference;
     static double referenceSeconds;
+    /** One context for all tests (a Spark start costs seconds, minutes on a loaded machine). local[N,F]: N threads and
+     *  F attempts per task (plain local[N] never retries). */
+    static SparkSession session;
+    static JavaSparkContext sc;
+    static double sparkStartSeconds;
 
     static FeaturizeConfig config(Path out) {
         Map<String, String> splits = new LinkedHashMap<>();
@@ -59,12 +64,6 @@ class SparkJobsTest {
                 "float32", Device.CPU, 16, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, out);
     }
 
-    static JavaSparkContext spark(String master, Map<String, String> extra) {
-        SparkConf conf = new SparkConf().setMaster(master).setAppName("projntk-test")
-                .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
-        extra.forEach(conf::set);
-        return new JavaSparkContext(conf);
-    }
 
     @BeforeAll
     static void singleProcessReference() throws IOException {
@@ -76,10 +75,16 @@ class SparkJobsTest {
         referenceSeconds = (System.nanoTime() - t0) / 1e9;
         assertTrue(r.complete());
         assertEquals(TRAIN + TEST, r.rowsComputed());
+        long t1 = System.nanoTime();
+        session = SparkSession.builder().master("local[2,2]").appName("projntk-test").config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        sc = JavaSparkContext.fromSparkContext(session.sparkContext());
+        sparkStartSeconds = (System.nanoTime() - t1) / 1e9;
     }
 
     @AfterAll
     static void cleanUp() throws IOException {
+        if (session != null) session.stop();
         if (root == null) return;
         try (Stream<Path> files = Files.walk(root)) {
             files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
@@ -106,55 +111,52 @@ class SparkJobsTest {
     void featurizeGramAndSimilarEqualTheSingleProcessRuns() throws IOException {
         Path store = root.resolve("spark");
         long loadsBefore = ModelPool.loads();
-        long t0 = System.nanoTime();
-        try (JavaSparkContext sc = spark("local[2]", Map.of())) {
-            double startSeconds = (System.nanoTime() - t0) / 1e9;
-            SparkFeaturize.Result r = SparkFeaturize.run(sc, config(store), 8);
-            assertTrue(r.complete());
-            assertEquals(TRAIN + TEST, r.rowsDone());
-            assertEquals(TRAIN + TEST, r.rowsComputed());
-            assertTrue(ModelPool.loads() - loadsBefore <= 2, "8 tasks on 2 slots should load at most 2 models, loaded "
-                    + (ModelPool.loads() - loadsBefore));
-            System.out.printf(Locale.ROOT, "[overhead] featurize %d rows cnn-fmnist trntk K=64: single process %.2f s, spark local[2] 8 partitions %.2f s"
-                    + " (ratio %.2f) + %.2f s SparkContext start%n", TRAIN + TEST, referenceSeconds, r.seconds(), r.seconds() / referenceSeconds, startSeconds);
-            assertSameTree(reference, store);
+        SparkFeaturize.Result r = SparkFeaturize.run(sc, config(store), 8);
+        assertTrue(r.complete());
+        assertEquals(TRAIN + TEST, r.rowsDone());
+        assertEquals(TRAIN + TEST, r.rowsComputed());
+        assertTrue(ModelPool.loads() - loadsBefore <= 2, "8 tasks on 2 slots loaded " + (ModelPool.loads() - loadsBefore) + " models");
+        System.out.printf(Locale.ROOT, "[overhead] featurize %d rows cnn-fmnist trntk K=64: single process %.2f s, spark local[2] 8 partitions"
+                + " %.2f s (ratio %.2f), SparkContext start %.2f s%n",
+                TRAIN + TEST, referenceSeconds, r.seconds(), r.seconds() / referenceSeconds, sparkStartSeconds);
+        assertSameTree(reference, store);
 
-            for (Normalization norm : Normalization.values()) {
-                Path sparkGram = root.resolve("gram-" + norm + ".npy");
-                SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, TILE, 0, sparkGram);
-                assertEquals((TRAIN / TILE + 1) * (TEST / TILE + 1), g.tiles());
-                long t1 = System.nanoTime();
-                Path single = singleProcessGram(norm);
-                double singleSeconds = (System.nanoTime() - t1) / 1e9;
-                System.out.printf(Locale.ROOT, "[overhead] gram %s [%d x %d]: single process %.3f s, spark %.3f s (%d tiles)%n",
-                        norm, TRAIN, TEST, singleSeconds, g.seconds(), g.tiles());
-                assertArrayEquals(Files.readAllBytes(single), Files.readAllBytes(sparkGram), "gram " + norm);
-            }
-
-            Path sparkSimilar = root.resolve("similar-spark");
-            SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, Normalization.COSINE, 64, 0, sparkSimilar);
-            assertEquals(2 * 5, s.tiles());
-            long t2 = System.nanoTime();
-            Path single = singleProcessSimilar(7);
-            double singleSeconds = (System.nanoTime() - t2) / 1e9;
-            System.out.printf(Locale.ROOT, "[overhead] similar top-7: single process %.3f s, spark %.3f s%n", singleSeconds, s.seconds());
-            List<String> lines = Files.readAllLines(s.csv());
-            assertEquals(1 + TEST * 7, lines.size());
-            assertEquals(Files.readString(single), Files.readString(s.csv()));
+        for (Normalization norm : Normalization.values()) {
+            Path sparkGram = root.resolve("gram-" + norm + ".npy");
+            SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, TILE, 0, sparkGram);
+            assertEquals((TRAIN / TILE + 1) * (TEST / TILE + 1), g.tiles());
+            long t1 = System.nanoTime();
+            Path single = singleProcessGram(norm);
+            double singleSeconds = (System.nanoTime() - t1) / 1e9;
+            System.out.printf(Locale.ROOT, "[overhead] gram %s [%d x %d]: single process %.3f s, spark %.3f s (%d tiles)%n",
+                    norm, TRAIN, TEST, singleSeconds, g.seconds(), g.tiles());
+            assertArrayEquals(Files.readAllBytes(single), Files.readAllBytes(sparkGram), "gram " + norm);
         }
+
+        Path sparkSimilar = root.resolve("similar-spark");
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, Normalization.COSINE, 64, 0, sparkSimilar);
+        assertEquals(2 * 5, s.tiles());
+        long t2 = System.nanoTime();
+        Path single = singleProcessSimilar(7);
+        double singleSeconds = (System.nanoTime() - t2) / 1e9;
+        System.out.printf(Locale.ROOT, "[overhead] similar top-7: single process %.3f s, spark %.3f s%n", singleSeconds, s.seconds());
+        assertEquals(1 + TEST * 7, Files.readAllLines(s.csv()).size());
+        assertEquals(Files.readString(single), Files.readString(s.csv()));
     }
 
     @Test
     void aFirstAttemptKilledMidWriteStillGivesTheIdenticalStore() throws IOException {
         Path store = root.resolve("spark-retried");
         int before = FailureInjection.INJECTED.get();
-        // local[N,F]: N threads, F attempts per task (plain local[N] never retries)
-        try (JavaSparkContext sc = spark("local[2,2]", Map.of(SparkFeaturize.FAIL_FIRST_ATTEMPT, "1"))) {
+        sc.setLocalProperty(SparkFeaturize.FAIL_FIRST_ATTEMPT, "1");
+        try {
             SparkFeaturize.Result r = SparkFeaturize.run(sc, config(store), 4);
             assertEquals(1, FailureInjection.INJECTED.get() - before, "attempt 0 of partition 1 should have failed once");
             assertTrue(r.complete());
             assertEquals(TRAIN + TEST, r.rowsDone());
-            assertTrue(r.rowsComputed() < TRAIN + TEST, "the failed attempt's first batch is kept, not recomputed: " + r.rowsComputed());
+            assertEquals(TRAIN + TEST - 16, r.rowsComputed(), "the failed attempt's first batch is kept, not recomputed");
+        } finally {
+            sc.setLocalProperty(SparkFeaturize.FAIL_FIRST_ATTEMPT, null);
         }
         assertSameTree(reference, store);
     }
@@ -165,17 +167,20 @@ class SparkJobsTest {
         StringWriter out = new StringWriter();
         CommandLine cli = new CommandLine(new SparkCommand());
         cli.setOut(new PrintWriter(out));
-        int code = cli.execute("featurize", "--master", "local[2]", "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
+        // the command takes the JVM's default session (and leaves it running)
+        int code = cli.execute("featurize", "--master", "local[2]", "--partitions", "3",
                 "--model", "builtin:cnn-fmnist", "--model-seed", "3", "--checkpoint", "ck0", "--train", "fashion-mnist:train[0:" + TRAIN + "]",
                 "--test", "fashion-mnist:test[0:" + TEST + "]", "--kernel", "trntk", "--dim", "64", "--seed", "5", "--batch", "16", "--out", store.toString());
         assertEquals(0, code, out.toString());
         assertTrue(out.toString().contains((TRAIN + TEST) + " rows done"), out.toString());
         assertSameTree(reference, store);
 
+        assertFalse(sc.sc().isStopped());
+
         StringWriter err = new StringWriter();
         cli.setErr(new PrintWriter(err));
-        assertNotEquals(0, cli.execute("gram", "--store", store.toString(), "--out", root.resolve("x.npy").toString()));
-        assertTrue(err.toString().contains("no Spark master"), err.toString());
+        assertEquals(2, cli.execute("gram", "--out", root.resolve("x.npy").toString()));
+        assertTrue(err.toString().contains("--store"), err.toString());
     }
 
     static List<FeatureMatrix> operand(Path store, String split) {

@@ -83,7 +83,8 @@ public final class SparkFeaturizeCommand implements Callable<Integer> {
     public Integer call() {
         FeaturizeConfig config = config();
         PrintWriter w = spec.commandLine().getOut();
-        try (JavaSparkContext sc = spark.start()) {
+        try (SparkOptions.Session session = spark.start()) {
+            JavaSparkContext sc = session.context();
             int partitions = spark.partitions == 0 ? SparkFeaturize.defaultPartitions(sc) : spark.partitions;
             SparkFeaturize.Result r = SparkFeaturize.run(sc, config, partitions);
             w.printf(Locale.ROOT, "spark featurize %s: %d rows done (%d computed by successful tasks) in %d partitions, %.2f s; store %s, checkpoint %s %s%n",

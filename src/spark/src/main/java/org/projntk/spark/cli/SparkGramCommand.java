@@ -41,7 +41,8 @@ public final class SparkGramCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        try (JavaSparkContext sc = spark.start()) {
+        try (SparkOptions.Session session = spark.start()) {
+            JavaSparkContext sc = session.context();
             SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint, rows, cols, Normalization.parse(normalize), tile, spark.partitions, out);
             w.printf(Locale.ROOT, "spark gram %s x %s (normalize %s): [%d x %d] float32 -> %s, %d tiles in %d partitions, %.2f s (scale %.6g)%n",
                     rows, cols, normalize, r.rows(), r.cols(), r.file(), r.tiles(), r.partitions(), r.seconds(), r.scale());

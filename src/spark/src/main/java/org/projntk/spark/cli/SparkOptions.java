@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.api.java.JavaSparkContext;
 
 import picocli.CommandLine.Option;
@@ -24,14 +25,28 @@ public final class SparkOptions {
             description = "Spark partitions (tasks); 0: four per task slot (featurize) or per tile group (gram, similar).")
     int partitions;
 
-    JavaSparkContext start() {
+    /**
+     * The Spark context of a command: that of the JVM's default SparkSession if there is one (a notebook, a test; left
+     * running), else a new session (stopped on close).
+     */
+    record Session(JavaSparkContext context, SparkSession owned) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (owned != null) owned.stop();
+        }
+    }
+
+    Session start() {
+        if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
+        var running = SparkSession.getDefaultSession();
+        if (running.isDefined()) return new Session(JavaSparkContext.fromSparkContext(running.get().sparkContext()), null);
         SparkConf sparkConf = new SparkConf().setAppName(appName);
         if (master != null) sparkConf.setMaster(master);
         for (var e : conf.entrySet()) sparkConf.set(e.getKey(), e.getValue());
         if (!sparkConf.contains("spark.master")) {
             throw new IllegalArgumentException("no Spark master: pass --master URL (e.g. local[2]) or run under spark-submit");
         }
-        if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
-        return new JavaSparkContext(sparkConf);
+        SparkSession session = SparkSession.builder().config(sparkConf).getOrCreate();
+        return new Session(JavaSparkContext.fromSparkContext(session.sparkContext()), session);
     }
 }

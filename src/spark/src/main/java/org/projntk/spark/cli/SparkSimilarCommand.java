@@ -43,7 +43,8 @@ public final class SparkSimilarCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        try (JavaSparkContext sc = spark.start()) {
+        try (SparkOptions.Session session = spark.start()) {
+            JavaSparkContext sc = session.context();
             SparkKernels.SimilarResult r = SparkKernels.similar(sc, store, checkpoint, trainSplit, testSplit, top, Normalization.parse(normalize),
                     tile, spark.partitions, out);
             w.printf(Locale.ROOT, "spark similar: top-%d of %d %s rows for %d %s rows -> %s, %d tiles in %d partitions, %.2f s%n",
