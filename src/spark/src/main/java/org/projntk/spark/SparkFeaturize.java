@@ -9,6 +9,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
 import org.projntk.store.FeatureStore;
+import org.projntk.torch.GradStrategy;
 
 /**
  * {@code featurize} as a Spark job. Partition i of n computes shard i/n of the fixed batch grid (batch b when
@@ -71,11 +72,22 @@ public final class SparkFeaturize {
         };
         try (ModelPool.Lease lease = ModelPool.borrow(job.modelKey())) {
             try {
-                return Featurizer.run(config, lease.model(), listener).rowsComputed();
+                if (config.strategy() == GradStrategy.ITERATIVE) return Featurizer.run(config, lease.model(), listener).rowsComputed();
+                synchronized (FUNCTORCH) {
+                    return Featurizer.run(config, lease.model(), listener).rowsComputed();
+                }
             } catch (RuntimeException | Error e) {
                 lease.discard();
                 throw e;
             }
         }
     }
+
+    /**
+     * One functional (vmap) featurize task at a time per JVM. libtorch 1.13's functorch keeps a process-wide map keyed
+     * by transform depth, so two threads inside vmap at once trip an internal assert (DynamicLayer.cpp:256), and AUTO
+     * then falls back to the per-example loop, whose float rounding differs: seen here with local[2]. Executors with one
+     * core (or one GPU per task) lose nothing; --grad iterative runs tasks in parallel.
+     */
+    private static final Object FUNCTORCH = new Object();
 }

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -31,6 +34,12 @@ import org.projntk.kernel.KernelMatrix;
 import org.projntk.kernel.Normalization;
 import org.projntk.kernel.TopK;
 import org.projntk.project.ProjectorKind;
+import org.projntk.project.ProjectorSpec;
+import org.projntk.store.CheckpointWriter;
+import org.projntk.store.FeatureStore;
+import org.projntk.store.ProjectorInfo;
+import org.projntk.store.SplitInfo;
+import org.projntk.store.StoreSpec;
 import org.projntk.spark.cli.SparkCommand;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
@@ -126,7 +135,7 @@ class SparkJobsTest {
             SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, TILE, 0, sparkGram);
             assertEquals((TRAIN / TILE + 1) * (TEST / TILE + 1), g.tiles());
             long t1 = System.nanoTime();
-            Path single = singleProcessGram(norm);
+            Path single = singleProcessGram(reference, "train", "test", norm, TILE);
             double singleSeconds = (System.nanoTime() - t1) / 1e9;
             System.out.printf(Locale.ROOT, "[overhead] gram %s [%d x %d]: single process %.3f s, spark %.3f s (%d tiles)%n",
                     norm, TRAIN, TEST, singleSeconds, g.seconds(), g.tiles());
@@ -137,7 +146,7 @@ class SparkJobsTest {
         SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, Normalization.COSINE, 64, 0, sparkSimilar);
         assertEquals(2 * 5, s.tiles());
         long t2 = System.nanoTime();
-        Path single = singleProcessSimilar(7);
+        Path single = singleProcessSimilar(reference, 7, 64);
         double singleSeconds = (System.nanoTime() - t2) / 1e9;
         System.out.printf(Locale.ROOT, "[overhead] similar top-7: single process %.3f s, spark %.3f s%n", singleSeconds, s.seconds());
         assertEquals(1 + TEST * 7, Files.readAllLines(s.csv()).size());
@@ -183,11 +192,48 @@ class SparkJobsTest {
         assertTrue(err.toString().contains("--store"), err.toString());
     }
 
+    /**
+     * A pNTK store of random features big enough for several default (1024) tiles: spark gram and similar with the
+     * default tile give the single-process files, whose own tiles are the same.
+     */
+    @Test
+    void gramAndSimilarAtTheDefaultTileOverSeveralTiles() throws IOException {
+        Path store = root.resolve("synthetic");
+        int train = 2100, test = 1030, dim = 24;
+        Map<String, SplitInfo> splits = new LinkedHashMap<>();
+        splits.put("train", SplitInfo.of("synthetic:train", 0, train));
+        splits.put("test", SplitInfo.of("synthetic:test", 0, test));
+        ProjectorSpec p = new ProjectorSpec(ProjectorKind.RADEMACHER, 1000, dim, 1, 0, 2, false, true, false, Device.CPU);
+        FeatureStore fs = FeatureStore.openOrCreate(store, new StoreSpec(ProjectorInfo.of(p), "pntk", 1, "float32", splits));
+        CheckpointWriter writer = fs.checkpoint("ck0", "synthetic", "sha256:0");
+        java.util.Random random = new java.util.Random(9);
+        for (var e : splits.entrySet()) {
+            int rows = (int) e.getValue().rows();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * dim);
+                for (long i = 0; i < (long) rows * dim; i++) features.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextGaussian());
+                writer.writeRows(e.getKey(), 0, rows, features);
+            }
+        }
+        assertTrue(writer.markComplete());
+        for (Normalization norm : Normalization.values()) {
+            Path sparkGram = root.resolve("synthetic-gram-" + norm + ".npy");
+            SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, Gram.DEFAULT_TILE, 0, sparkGram);
+            assertEquals(3 * 2, g.tiles());
+            assertArrayEquals(Files.readAllBytes(singleProcessGram(store, "train", "test", norm, Gram.DEFAULT_TILE)), Files.readAllBytes(sparkGram),
+                    "gram " + norm);
+        }
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 5, Normalization.COSINE, Gram.DEFAULT_TILE, 0,
+                root.resolve("synthetic-similar"));
+        assertEquals(2 * 3, s.tiles());
+        assertEquals(Files.readString(singleProcessSimilar(store, 5, Gram.DEFAULT_TILE)), Files.readString(s.csv()));
+    }
+
     static List<FeatureMatrix> operand(Path store, String split) {
         var s = org.projntk.store.FeatureStore.open(store);
         List<FeatureMatrix> out = new ArrayList<>();
         for (int c = 0; c < s.manifest().outputs(); c++) {
-            var m = s.features("ck0", split, c);
+            var m = s.features("ck0", split, s.manifest().outputs() == 1 ? null : c);
             out.add(new FeatureMatrix() {
                 @Override
                 public long rows() {
@@ -208,20 +254,22 @@ class SparkJobsTest {
         return out;
     }
 
-    /** What the single-process {@code gram} writes: Gram.compute with its default tiles, into a float32 .npy. */
-    static Path singleProcessGram(Normalization norm) {
-        KernelMatrix k = Gram.computeMatrix(operand(reference, "train"), operand(reference, "test"), Gram.Options.of(KernelKind.TRNTK, norm));
+    /** What the single-process {@code gram} writes (Gram.compute, into a float32 .npy), with tiles of {@code tile}. */
+    static Path singleProcessGram(Path store, String rows, String cols, Normalization norm, int tile) {
+        KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
+        KernelMatrix k = Gram.computeMatrix(operand(store, rows), operand(store, cols), Gram.Options.of(kind, norm).withTiles(tile, tile));
         float[] data = new float[k.rows() * k.cols()];
         for (int i = 0; i < k.rows(); i++) for (int j = 0; j < k.cols(); j++) data[i * k.cols() + j] = k.get(i, j);
-        Path file = root.resolve("single-gram-" + norm + ".npy");
+        Path file = root.resolve("single-gram-" + store.getFileName() + "-" + norm + "-" + tile + ".npy");
         Npy.write(file, Npy.Dtype.FLOAT32, data, k.rows(), k.cols());
         return file;
     }
 
-    /** What the single-process {@code similar} writes to similar.csv. */
-    static Path singleProcessSimilar(int k) throws IOException {
-        TopK.Result top = TopK.compute(operand(reference, "test"), operand(reference, "train"), Gram.Options.of(KernelKind.TRNTK, Normalization.COSINE), k);
-        Path file = root.resolve("single-similar.csv");
+    /** What the single-process {@code similar} writes to similar.csv, with tiles of {@code tile}. */
+    static Path singleProcessSimilar(Path store, int k, int tile) throws IOException {
+        KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
+        TopK.Result top = TopK.compute(operand(store, "test"), operand(store, "train"), Gram.Options.of(kind, Normalization.COSINE).withTiles(tile, tile), k);
+        Path file = root.resolve("single-similar-" + store.getFileName() + ".csv");
         top.writeCsv(file, 0);
         return file;
     }
