@@ -134,6 +134,7 @@ install: build
 
 test: build native-test
 	mvn -B test
+	$(MVN) install -DskipTests && mvn -B -f src/spark/pom.xml test
 
 test-gpu: build
 	$(MVN) -Pgpu test

@@ -50,6 +50,23 @@ public final class Featurizer {
      * outputIndex) or a dict (the value under outputKey; null: "logits"); see {@link Model#selectOutput}.
      */
     public static Result run(FeaturizeConfig config, int outputIndex, String outputKey, Listener listener) {
+        try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
+            if (outputIndex != 0 || outputKey != null) model.selectOutput(outputIndex, outputKey);
+            return run(config, model, listener);
+        }
+    }
+
+    /**
+     * As {@link #run(FeaturizeConfig, Listener)}, with a model that the caller opened from {@code config.model()},
+     * {@code config.modelSeed()} and {@code config.device()}, and keeps open: a Spark executor reuses one per task slot.
+     * The model is held (its monitor) for the whole run, and its parameter selection is set from {@code config.params()}.
+     */
+    public static Result run(FeaturizeConfig config, Model model, Listener listener) {
+        String source = config.model().startsWith("builtin:") ? config.model() : java.nio.file.Path.of(config.model()).toString();
+        if (!model.source().equals(source) || model.device() != config.device()) {
+            throw new IllegalArgumentException("the model given (" + model.source() + " on " + model.device() + ") is not the one configured ("
+                    + config.model() + " on " + config.device() + ")");
+        }
         Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
         Map<String, Dataset> datasets = new LinkedHashMap<>();
         Map<String, SplitInfo> splitInfos = new LinkedHashMap<>();
@@ -70,9 +87,8 @@ public final class Featurizer {
         }
 
         OutputKind output = FeaturizeConfig.outputKind(config.kernel());
-        try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
-            if (outputIndex != 0 || outputKey != null) model.selectOutput(outputIndex, outputKey);
-            if (config.params() != null && !config.params().isBlank()) model.selectParameters(config.params());
+        synchronized (model) {
+            model.selectParameters(config.params() != null && !config.params().isBlank() ? config.params() : null);
             long parameters = model.parameterCount();
             int classes;
             try (Arena arena = Arena.ofConfined()) {

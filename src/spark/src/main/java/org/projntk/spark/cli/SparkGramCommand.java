@@ -1,0 +1,53 @@
+package org.projntk.spark.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.apache.spark.api.java.JavaSparkContext;
+import org.projntk.kernel.Gram;
+import org.projntk.kernel.Normalization;
+import org.projntk.spark.SparkKernels;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code projntk spark gram}: the kernel between two splits as tile tasks, into one .npy. */
+@Command(name = "gram", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "The kernel between two splits of a store, one Spark task per group of tiles, into a float32 .npy.")
+public final class SparkGramCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin SparkOptions spark;
+
+    @Option(names = "--store", required = true, paramLabel = "DIR", description = "Feature store (on a shared filesystem).")
+    Path store;
+    @Option(names = "--rows", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel rows.")
+    String rows;
+    @Option(names = "--cols", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel columns.")
+    String cols;
+    @Option(names = "--normalize", defaultValue = "none", description = "none, cosine or std.")
+    String normalize;
+    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
+    String checkpoint;
+    @Option(names = "--tile", defaultValue = "" + Gram.DEFAULT_TILE, description = "Tile side in examples (the single-process tile gives identical bytes).")
+    int tile;
+    @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output .npy (visible to every executor).")
+    Path out;
+
+    @Override
+    public Integer call() {
+        PrintWriter w = spec.commandLine().getOut();
+        try (SparkOptions.Session session = spark.start()) {
+            JavaSparkContext sc = session.context();
+            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint, rows, cols, Normalization.parse(normalize), tile, spark.partitions, out);
+            w.printf(Locale.ROOT, "spark gram %s x %s (normalize %s): [%d x %d] float32 -> %s, %d tiles in %d partitions, %.2f s (scale %.6g)%n",
+                    rows, cols, normalize, r.rows(), r.cols(), r.file(), r.tiles(), r.partitions(), r.seconds(), r.scale());
+            w.flush();
+            return 0;
+        }
+    }
+}

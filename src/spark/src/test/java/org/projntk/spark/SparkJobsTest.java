@@ -1,0 +1,276 @@
+package org.projntk.spark;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.projntk.data.DatasetSpec;
+import org.projntk.data.Npy;
+import org.projntk.featurize.FeaturizeConfig;
+import org.projntk.featurize.Featurizer;
+import org.projntk.kernel.FeatureMatrix;
+import org.projntk.kernel.Gram;
+import org.projntk.kernel.KernelKind;
+import org.projntk.kernel.KernelMatrix;
+import org.projntk.kernel.Normalization;
+import org.projntk.kernel.TopK;
+import org.projntk.project.ProjectorKind;
+import org.projntk.project.ProjectorSpec;
+import org.projntk.store.CheckpointWriter;
+import org.projntk.store.FeatureStore;
+import org.projntk.store.ProjectorInfo;
+import org.projntk.store.SplitInfo;
+import org.projntk.store.StoreSpec;
+import org.projntk.spark.cli.SparkCommand;
+import org.projntk.torch.Device;
+import org.projntk.torch.GradStrategy;
+import org.projntk.torch.Gradients;
+
+import picocli.CommandLine;
+
+/**
+ * Spark jobs in local mode against the single-process library on a few hundred Fashion-MNIST rows: the stores,
+ * kernels and top-k files must be identical byte for byte, also when the first attempt of a task dies mid-write.
+ */
+class SparkJobsTest {
+    static final int TRAIN = 320;
+    static final int TEST = 96;
+    static final int TILE = 128;
+
+    static Path root;
+    static Path reference;
+    static double referenceSeconds;
+    /** One context for all tests (a Spark start costs seconds, minutes on a loaded machine). local[N,F]: N threads and
+     *  F attempts per task (plain local[N] never retries). */
+    static SparkSession session;
+    static JavaSparkContext sc;
+    static double sparkStartSeconds;
+
+    static FeaturizeConfig config(Path out) {
+        Map<String, String> splits = new LinkedHashMap<>();
+        splits.put("train", "fashion-mnist:train[0:" + TRAIN + "]");
+        splits.put("test", "fashion-mnist:test[0:" + TEST + "]");
+        return new FeaturizeConfig("builtin:cnn-fmnist", 3, "ck0", splits, "trntk", ProjectorKind.RADEMACHER, 64, 5, 0, 2, false,
+                "float32", Device.CPU, 16, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, out);
+    }
+
+
+    @BeforeAll
+    static void singleProcessReference() throws IOException {
+        Assumptions.assumeTrue(Files.isDirectory(DatasetSpec.fashionMnistRoot()), "Fashion-MNIST not installed");
+        root = Files.createTempDirectory("projntk-spark-test");
+        reference = root.resolve("single");
+        long t0 = System.nanoTime();
+        Featurizer.Result r = Featurizer.run(config(reference), (split, done, total, thisRun, seconds) -> {});
+        referenceSeconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(r.complete());
+        assertEquals(TRAIN + TEST, r.rowsComputed());
+        long t1 = System.nanoTime();
+        session = SparkSession.builder().master("local[2,2]").appName("projntk-test").config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        sc = JavaSparkContext.fromSparkContext(session.sparkContext());
+        sparkStartSeconds = (System.nanoTime() - t1) / 1e9;
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (session != null) session.stop();
+        if (root == null) return;
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** Every file of both trees (relative paths) with the same bytes. */
+    static void assertSameTree(Path expected, Path actual) throws IOException {
+        List<Path> want = files(expected);
+        assertEquals(want, files(actual), "file lists differ");
+        assertTrue(want.size() > 20, "the store should hold features, bitmaps and a manifest: " + want);
+        for (Path rel : want) {
+            assertArrayEquals(Files.readAllBytes(expected.resolve(rel)), Files.readAllBytes(actual.resolve(rel)), rel + " differs");
+        }
+    }
+
+    static List<Path> files(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).map(dir::relativize).sorted().toList();
+        }
+    }
+
+    @Test
+    void featurizeGramAndSimilarEqualTheSingleProcessRuns() throws IOException {
+        Path store = root.resolve("spark");
+        long loadsBefore = ModelPool.loads();
+        SparkFeaturize.Result r = SparkFeaturize.run(sc, config(store), 8);
+        assertTrue(r.complete());
+        assertEquals(TRAIN + TEST, r.rowsDone());
+        assertEquals(TRAIN + TEST, r.rowsComputed());
+        assertTrue(ModelPool.loads() - loadsBefore <= 2, "8 tasks on 2 slots loaded " + (ModelPool.loads() - loadsBefore) + " models");
+        System.out.printf(Locale.ROOT, "[overhead] featurize %d rows cnn-fmnist trntk K=64: single process %.2f s, spark local[2] 8 partitions"
+                + " %.2f s (ratio %.2f), SparkContext start %.2f s%n",
+                TRAIN + TEST, referenceSeconds, r.seconds(), r.seconds() / referenceSeconds, sparkStartSeconds);
+        assertSameTree(reference, store);
+
+        for (Normalization norm : Normalization.values()) {
+            Path sparkGram = root.resolve("gram-" + norm + ".npy");
+            SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, TILE, 0, sparkGram);
+            assertEquals((TRAIN / TILE + 1) * (TEST / TILE + 1), g.tiles());
+            long t1 = System.nanoTime();
+            Path single = singleProcessGram(reference, "train", "test", norm, TILE);
+            double singleSeconds = (System.nanoTime() - t1) / 1e9;
+            System.out.printf(Locale.ROOT, "[overhead] gram %s [%d x %d]: single process %.3f s, spark %.3f s (%d tiles)%n",
+                    norm, TRAIN, TEST, singleSeconds, g.seconds(), g.tiles());
+            assertArrayEquals(Files.readAllBytes(single), Files.readAllBytes(sparkGram), "gram " + norm);
+        }
+
+        Path sparkSimilar = root.resolve("similar-spark");
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, Normalization.COSINE, 64, 0, sparkSimilar);
+        assertEquals(2 * 5, s.tiles());
+        long t2 = System.nanoTime();
+        Path single = singleProcessSimilar(reference, 7, 64);
+        double singleSeconds = (System.nanoTime() - t2) / 1e9;
+        System.out.printf(Locale.ROOT, "[overhead] similar top-7: single process %.3f s, spark %.3f s%n", singleSeconds, s.seconds());
+        assertEquals(1 + TEST * 7, Files.readAllLines(s.csv()).size());
+        assertEquals(Files.readString(single), Files.readString(s.csv()));
+    }
+
+    @Test
+    void aFirstAttemptKilledMidWriteStillGivesTheIdenticalStore() throws IOException {
+        Path store = root.resolve("spark-retried");
+        int before = FailureInjection.INJECTED.get();
+        sc.setLocalProperty(SparkFeaturize.FAIL_FIRST_ATTEMPT, "1");
+        try {
+            SparkFeaturize.Result r = SparkFeaturize.run(sc, config(store), 4);
+            assertEquals(1, FailureInjection.INJECTED.get() - before, "attempt 0 of partition 1 should have failed once");
+            assertTrue(r.complete());
+            assertEquals(TRAIN + TEST, r.rowsDone());
+            assertEquals(TRAIN + TEST - 16, r.rowsComputed(), "the failed attempt's first batch is kept, not recomputed");
+        } finally {
+            sc.setLocalProperty(SparkFeaturize.FAIL_FIRST_ATTEMPT, null);
+        }
+        assertSameTree(reference, store);
+    }
+
+    @Test
+    void sparkCommandRunsThroughPicocli() throws IOException {
+        Path store = root.resolve("spark-cli");
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new SparkCommand());
+        cli.setOut(new PrintWriter(out));
+        // the command takes the JVM's default session (and leaves it running)
+        int code = cli.execute("featurize", "--master", "local[2]", "--partitions", "3",
+                "--model", "builtin:cnn-fmnist", "--model-seed", "3", "--checkpoint", "ck0", "--train", "fashion-mnist:train[0:" + TRAIN + "]",
+                "--test", "fashion-mnist:test[0:" + TEST + "]", "--kernel", "trntk", "--dim", "64", "--seed", "5", "--batch", "16", "--out", store.toString());
+        assertEquals(0, code, out.toString());
+        assertTrue(out.toString().contains((TRAIN + TEST) + " rows done"), out.toString());
+        assertSameTree(reference, store);
+
+        assertFalse(sc.sc().isStopped());
+
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(2, cli.execute("gram", "--out", root.resolve("x.npy").toString()));
+        assertTrue(err.toString().contains("--store"), err.toString());
+    }
+
+    /**
+     * A pNTK store of random features big enough for several default (1024) tiles: spark gram and similar with the
+     * default tile give the single-process files, whose own tiles are the same.
+     */
+    @Test
+    void gramAndSimilarAtTheDefaultTileOverSeveralTiles() throws IOException {
+        Path store = root.resolve("synthetic");
+        int train = 2100, test = 1030, dim = 24;
+        Map<String, SplitInfo> splits = new LinkedHashMap<>();
+        splits.put("train", SplitInfo.of("synthetic:train", 0, train));
+        splits.put("test", SplitInfo.of("synthetic:test", 0, test));
+        ProjectorSpec p = new ProjectorSpec(ProjectorKind.RADEMACHER, 1000, dim, 1, 0, 2, false, true, false, Device.CPU);
+        FeatureStore fs = FeatureStore.openOrCreate(store, new StoreSpec(ProjectorInfo.of(p), "pntk", 1, "float32", splits));
+        CheckpointWriter writer = fs.checkpoint("ck0", "synthetic", "sha256:0");
+        java.util.Random random = new java.util.Random(9);
+        for (var e : splits.entrySet()) {
+            int rows = (int) e.getValue().rows();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * dim);
+                for (long i = 0; i < (long) rows * dim; i++) features.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextGaussian());
+                writer.writeRows(e.getKey(), 0, rows, features);
+            }
+        }
+        assertTrue(writer.markComplete());
+        for (Normalization norm : Normalization.values()) {
+            Path sparkGram = root.resolve("synthetic-gram-" + norm + ".npy");
+            SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, Gram.DEFAULT_TILE, 0, sparkGram);
+            assertEquals(3 * 2, g.tiles());
+            assertArrayEquals(Files.readAllBytes(singleProcessGram(store, "train", "test", norm, Gram.DEFAULT_TILE)), Files.readAllBytes(sparkGram),
+                    "gram " + norm);
+        }
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 5, Normalization.COSINE, Gram.DEFAULT_TILE, 0,
+                root.resolve("synthetic-similar"));
+        assertEquals(2 * 3, s.tiles());
+        assertEquals(Files.readString(singleProcessSimilar(store, 5, Gram.DEFAULT_TILE)), Files.readString(s.csv()));
+    }
+
+    static List<FeatureMatrix> operand(Path store, String split) {
+        var s = org.projntk.store.FeatureStore.open(store);
+        List<FeatureMatrix> out = new ArrayList<>();
+        for (int c = 0; c < s.manifest().outputs(); c++) {
+            var m = s.features("ck0", split, s.manifest().outputs() == 1 ? null : c);
+            out.add(new FeatureMatrix() {
+                @Override
+                public long rows() {
+                    return m.rows();
+                }
+
+                @Override
+                public int dim() {
+                    return m.dim();
+                }
+
+                @Override
+                public java.lang.foreign.MemorySegment rows(long start, int count) {
+                    return m.rows(start, count);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** What the single-process {@code gram} writes (Gram.compute, into a float32 .npy), with tiles of {@code tile}. */
+    static Path singleProcessGram(Path store, String rows, String cols, Normalization norm, int tile) {
+        KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
+        KernelMatrix k = Gram.computeMatrix(operand(store, rows), operand(store, cols), Gram.Options.of(kind, norm).withTiles(tile, tile));
+        float[] data = new float[k.rows() * k.cols()];
+        for (int i = 0; i < k.rows(); i++) for (int j = 0; j < k.cols(); j++) data[i * k.cols() + j] = k.get(i, j);
+        Path file = root.resolve("single-gram-" + store.getFileName() + "-" + norm + "-" + tile + ".npy");
+        Npy.write(file, Npy.Dtype.FLOAT32, data, k.rows(), k.cols());
+        return file;
+    }
+
+    /** What the single-process {@code similar} writes to similar.csv, with tiles of {@code tile}. */
+    static Path singleProcessSimilar(Path store, int k, int tile) throws IOException {
+        KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
+        TopK.Result top = TopK.compute(operand(store, "test"), operand(store, "train"), Gram.Options.of(kind, Normalization.COSINE).withTiles(tile, tile), k);
+        Path file = root.resolve("single-similar-" + store.getFileName() + ".csv");
+        top.writeCsv(file, 0);
+        return file;
+    }
+}
