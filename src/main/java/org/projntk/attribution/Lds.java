@@ -264,8 +264,8 @@ public final class Lds {
             high.add(new LineChart.Point(x, p.ciHigh()));
         }
         int s = chart.add(LineChart.Series.of("LDS", mid));
-        chart.add(new LineChart.Series("95% interval", low, false, true, s));
-        chart.add(new LineChart.Series("", high, false, true, s));
+        chart.add(new LineChart.Series("95% interval, low", low, false, true, s));
+        chart.add(new LineChart.Series("95% interval, high", high, false, true, s));
         chart.write(file, 640, 420);
     }
 }
