@@ -283,7 +283,8 @@ static void test_models() {
     struct Expect { const char *name; int64_t P; int64_t tensors; };
     // P of cnn-fmnist and resnet18-cifar as specified; the small ones by hand from their layer shapes.
     for (Expect e : {Expect{"tiny-mlp", 4 * 5 + 5 + 5 * 3 + 3, 4}, Expect{"tiny-cnn", 2 * 9 + 2 + 18 * 3 + 3, 4},
-                     Expect{"mlp", 784 * 256 + 256 + 256 * 10 + 10, 4}, Expect{"cnn-fmnist", 20490, 6},
+                     Expect{"mlp", 784 * 256 + 256 + 256 * 10 + 10, 4}, Expect{"linear-fmnist", 784 * 10 + 10, 2},
+                     Expect{"cnn-fmnist", 20490, 6},
                      Expect{"cnn-cifar", 896 + 18496 + 73856 + 262272 + 1290, 10},
                      Expect{"resnet18-cifar", 11173962, 62}}) {
         Model m(e.name, 3);

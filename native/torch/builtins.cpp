@@ -120,6 +120,14 @@ void mlp(Builder &b, projntk_model &out) {
     finish(out, top, {1, 28, 28}, 10);
 }
 
+// Multinomial logistic regression on flattened 28x28 images (the linear model of dattri's MNIST benchmark).
+void linear_fmnist(Builder &b, projntk_model &out) {
+    Module top = b.module("");
+    top.register_module("fc", b.linear("fc", 784, 10));
+    top.define("def forward(self, x):\n    return self.fc.forward(torch.flatten(x, 1))\n");
+    finish(out, top, {1, 28, 28}, 10);
+}
+
 void cnn_fmnist(Builder &b, projntk_model &out) {
     Module top = b.module("");
     top.register_module("conv1", b.conv("conv1", 1, 16, 3, 1, 1, true));
@@ -287,7 +295,7 @@ TextOptions parse_text_options(const std::string &spec) {
 
 const std::map<std::string, std::function<void(Builder &, projntk_model &)>> &table() {
     static const std::map<std::string, std::function<void(Builder &, projntk_model &)>> t = {
-        {"tiny-mlp", tiny_mlp},     {"tiny-cnn", tiny_cnn},   {"mlp", mlp},
+        {"tiny-mlp", tiny_mlp},     {"tiny-cnn", tiny_cnn},   {"mlp", mlp},   {"linear-fmnist", linear_fmnist},
         {"cnn-fmnist", cnn_fmnist}, {"cnn-cifar", cnn_cifar}, {"resnet18-cifar", resnet18_cifar},
     };
     return t;

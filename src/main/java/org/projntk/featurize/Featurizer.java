@@ -97,13 +97,16 @@ public final class Featurizer {
             int outputs = output == OutputKind.PER_CLASS ? classes : 1;
             if (output == OutputKind.MARGIN) checkLabels(datasets, classes);
             int dim = config.projector() == ProjectorKind.NONE ? Math.toIntExact(parameters) : config.dim();
-            ProjectorSpec projectorSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), config.modelId(),
+            ProjectorSpec baseSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), config.modelId(),
                     config.sjltS(), config.unscaled(), true, false, config.device());
-            StoreSpec storeSpec = new StoreSpec(ProjectorInfo.of(projectorSpec), config.kernel(), outputs, config.dtype(), splitInfos);
+            StoreSpec storeSpec = new StoreSpec(ProjectorInfo.of(baseSpec), config.kernel(), outputs, config.dtype(), splitInfos);
             FeatureStore store = FeatureStore.openOrCreate(config.out(), storeSpec);
-            CheckpointWriter writer = store.checkpoint(config.checkpoint(), config.model(), model.checksum());
-            listener.message(String.format("model %s: P=%d selected parameters, C=%d classes; projector %s K=%d seed=%d; %d output(s) per example",
-                    config.model(), parameters, classes, config.projector().cliName(), dim, config.seed(), outputs));
+            CheckpointWriter writer = store.checkpoint(config.checkpoint(), config.model(), model.checksum(), parameters);
+            long modelId = store.manifest().modelId(config.checkpoint());
+            ProjectorSpec projectorSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), modelId,
+                    config.sjltS(), config.unscaled(), true, false, config.device());
+            listener.message(String.format("model %s: P=%d selected parameters, C=%d classes; projector %s K=%d seed=%d model_id=%d; %d output(s) per example",
+                    config.model(), parameters, classes, config.projector().cliName(), dim, config.seed(), modelId, outputs));
 
             long computed = 0;
             GradStrategy used = config.strategy();
@@ -124,7 +127,8 @@ public final class Featurizer {
                             MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) outputs * range.count() * dim);
                             used = projector.projectGradients(model, batch.modelInputs(), batch.labels(), output, config.strategy(),
                                     config.maxBlockBytes(), features);
-                            writer.writeRows(split, range.start(), range.count(), features);
+                            float[] outToLoss = output == OutputKind.MARGIN ? outToLoss(model, batch) : null;
+                            writer.writeRows(split, range.start(), range.count(), features, outToLoss);
                         }
                         done += range.count();
                         thisRun += range.count();
@@ -140,6 +144,25 @@ public final class Featurizer {
             boolean complete = writer.markComplete();
             return new Result(store, parameters, outputs, computed, used, complete);
         }
+    }
+
+    /** TRAK's out-to-loss weight Q = 1 - softmax(logits)[y] of every example of the batch, from a forward pass. */
+    public static float[] outToLoss(Model model, Batch batch) {
+        float[][] logits = model.forward(batch.inputs(), batch.shape());
+        long[] labels = batch.labels();
+        float[] q = new float[logits.length];
+        for (int i = 0; i < logits.length; i++) q[i] = (float) (1 - softmax(logits[i])[(int) labels[i]]);
+        return q;
+    }
+
+    static double[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) max = Math.max(max, v);
+        double sum = 0;
+        double[] p = new double[logits.length];
+        for (int c = 0; c < logits.length; c++) sum += p[c] = Math.exp(logits[c] - max);
+        for (int c = 0; c < logits.length; c++) p[c] /= sum;
+        return p;
     }
 
     private static long shardRows(long rows, int batchSize, int shard, int shards) {

@@ -43,6 +43,35 @@ public final class Blas {
         }
     }
 
+    /** float64 C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major; op(X) = X or Xᵀ. */
+    public static void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                             MemorySegment a, int lda, MemorySegment b, int ldb,
+                             double beta, MemorySegment c, int ldc) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("negative dgemm dimension " + m + "x" + n + "x" + k);
+        checkExtent(a, transA ? k : m, transA ? m : k, lda, "A", Double.BYTES);
+        checkExtent(b, transB ? n : k, transB ? k : n, ldb, "B", Double.BYTES);
+        checkExtent(c, m, n, ldc, "C", Double.BYTES);
+        if (m == 0 || n == 0) return;
+        if (OPENBLAS) {
+            cblas_h.cblas_dgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
+                    transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    long ai = transA ? (long) p * lda + i : (long) i * lda + p;
+                    long bi = transB ? (long) j * ldb + p : (long) p * ldb + j;
+                    sum += a.getAtIndex(ValueLayout.JAVA_DOUBLE, ai) * b.getAtIndex(ValueLayout.JAVA_DOUBLE, bi);
+                }
+                long ci = (long) i * ldc + j;
+                double old = beta == 0 ? 0 : beta * c.getAtIndex(ValueLayout.JAVA_DOUBLE, ci);
+                c.setAtIndex(ValueLayout.JAVA_DOUBLE, ci, alpha * sum + old);
+            }
+        }
+    }
+
     /** Name of the BLAS in use, e.g. "OpenBLAS 0.3.21 ... (Zen)" or "java (OpenBLAS not found)". */
     public static String implementation() {
         if (!OPENBLAS) return "java loops (OpenBLAS not found)";
@@ -57,9 +86,13 @@ public final class Blas {
     }
 
     private static void checkExtent(MemorySegment s, int rows, int cols, int ld, String name) {
+        checkExtent(s, rows, cols, ld, name, Float.BYTES);
+    }
+
+    private static void checkExtent(MemorySegment s, int rows, int cols, int ld, String name, int elementBytes) {
         if (rows == 0 || cols == 0) return;
         if (ld < cols) throw new IllegalArgumentException("leading dimension of " + name + " (" + ld + ") < its columns (" + cols + ")");
-        long needed = ((long) (rows - 1) * ld + cols) * Float.BYTES;
+        long needed = ((long) (rows - 1) * ld + cols) * elementBytes;
         if (s.byteSize() < needed) {
             throw new IllegalArgumentException(name + " holds " + s.byteSize() + " bytes, a " + rows + "x" + cols
                     + " matrix with ld " + ld + " needs " + needed);

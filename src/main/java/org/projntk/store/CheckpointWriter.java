@@ -66,7 +66,30 @@ public final class CheckpointWriter {
      * @throws StoreIOException naming the file if a write fails; the rows then stay pending.
      */
     public void writeRows(String split, long firstRow, int rows, MemorySegment features) {
+        writeRows(split, firstRow, rows, features, null);
+    }
+
+    /**
+     * As {@link #writeRows(String, long, int, MemorySegment)}, also storing the rows' out-to-loss weights
+     * (outToLoss[i] for row firstRow + i) before they are marked done. Stores of kernel margin require them.
+     */
+    public void writeRows(String split, long firstRow, int rows, MemorySegment features, float[] outToLoss) {
         Manifest m = store.manifest();
+        Manifest.FileEntry qFile = m.outToLossFile(id, split);
+        if (qFile != null && outToLoss == null) {
+            throw new IllegalArgumentException("a margin store needs the out-to-loss weights of every row written (split '" + split + "')");
+        }
+        if (qFile == null && outToLoss != null) {
+            throw new IllegalArgumentException("this store (kernel " + m.kernel() + ") keeps no out-to-loss weights");
+        }
+        if (outToLoss != null) {
+            if (outToLoss.length != rows) throw new IllegalArgumentException("got " + outToLoss.length + " out-to-loss weights for " + rows + " rows");
+            for (int i = 0; i < rows; i++) {
+                if (!(outToLoss[i] >= 0 && outToLoss[i] <= 1)) {
+                    throw new IllegalArgumentException("out-to-loss weight " + outToLoss[i] + " of row " + (firstRow + i) + " is not in [0, 1] (nothing written)");
+                }
+            }
+        }
         SplitInfo s = m.spec().split(split);
         if (rows < 0 || firstRow < 0 || firstRow + rows > s.rows()) {
             throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + rows) + ") out of range for split '"
@@ -102,6 +125,10 @@ public final class CheckpointWriter {
             Manifest.FileEntry f = m.file(id, split, outputs == 1 ? null : c);
             long header = Npy.header(dtype, f.rows(), f.dim()).length;
             write(store.dir().resolve(f.path()), encoded[c], header + firstRow * k * dtype.size);
+        }
+        if (outToLoss != null) {
+            long header = Npy.header(Npy.Dtype.FLOAT32, qFile.rows(), 1).length;
+            write(store.dir().resolve(qFile.path()), encode(Npy.Dtype.FLOAT32, outToLoss), header + firstRow * Float.BYTES);
         }
         byte[] ones = new byte[rows];
         Arrays.fill(ones, (byte) 1);

@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.projntk.data.Npy;
 
 /**
@@ -114,6 +116,11 @@ public final class FeatureStore {
      * Feature files and completion bitmaps are created at full size and the manifest is written before any row.
      */
     public CheckpointWriter checkpoint(String id, String model, String checksum) {
+        return checkpoint(id, model, checksum, null);
+    }
+
+    /** As {@link #checkpoint(String, String, String)}, recording the model's gradient length P (used by TRAK-compatible scores). */
+    public CheckpointWriter checkpoint(String id, String model, String checksum, Long parameters) {
         checkName("checkpoint id", id);
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(checksum, "model checksum");
@@ -132,6 +139,7 @@ public final class FeatureStore {
             }
             List<Manifest.FileEntry> files = new ArrayList<>();
             List<Manifest.CompletionEntry> done = new ArrayList<>();
+            List<Manifest.FileEntry> outToLoss = new ArrayList<>();
             Npy.Dtype dtype = npyDtype(m.dtype());
             for (var s : m.splits().entrySet()) {
                 long rows = s.getValue().rows();
@@ -141,11 +149,19 @@ public final class FeatureStore {
                     prepareFeatureFile(dir.resolve(rel), dtype, rows, m.projector().k());
                     files.add(new Manifest.FileEntry(id, s.getKey(), clazz, rows, m.projector().k(), m.dtype(), rel));
                 }
+                if ("margin".equals(m.kernel())) {
+                    String qRel = id + "/" + s.getKey() + ".q.npy";
+                    prepareFeatureFile(dir.resolve(qRel), Npy.Dtype.FLOAT32, rows, 1);
+                    outToLoss.add(new Manifest.FileEntry(id, s.getKey(), null, rows, 1, "float32", qRel));
+                }
                 String rel = id + "/" + s.getKey() + ".done";
                 prepareCompletion(dir.resolve(rel), rows);
                 done.add(new Manifest.CompletionEntry(id, s.getKey(), rows, rel));
             }
-            Manifest updated = m.withCheckpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING), files, done);
+            // each new checkpoint takes the next model id, so that its projection differs from the others' (TRAK)
+            long modelId = m.projector().modelId() + m.checkpoints().size();
+            Manifest updated = m.withCheckpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING, modelId, parameters),
+                    files, done, outToLoss);
             writeManifest(dir, updated);
             manifest = updated;
             return null;
@@ -157,6 +173,23 @@ public final class FeatureStore {
     public StoredMatrix features(String checkpoint, String split, Integer clazz) {
         Manifest.FileEntry f = manifest.file(checkpoint, split, clazz);
         return new StoredMatrix(dir.resolve(f.path()), f.rows(), f.dim());
+    }
+
+    /**
+     * The out-to-loss weights Q = 1 - softmax(logits)[y] of (checkpoint, split), one per row; stored by margin
+     * featurization. Rows not yet done read 0.
+     */
+    public float[] outToLoss(String checkpoint, String split) {
+        Manifest.FileEntry f = manifest.outToLossFile(checkpoint, split);
+        if (f == null) {
+            throw new IllegalArgumentException("store " + dir + " has no out-to-loss weights for checkpoint '" + checkpoint + "', split '"
+                    + split + "' (they are stored by featurize --kernel margin)");
+        }
+        try (StoredMatrix q = new StoredMatrix(dir.resolve(f.path()), f.rows(), 1)) {
+            float[] out = new float[Math.toIntExact(f.rows())];
+            MemorySegment.copy(q.rows(0, out.length), ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, out, 0, out.length);
+            return out;
+        }
     }
 
     /** Rows of (checkpoint, split) marked done. */

@@ -18,17 +18,30 @@ public record Manifest(
         @JsonProperty("splits") LinkedHashMap<String, SplitInfo> splits,
         @JsonProperty("checkpoints") LinkedHashMap<String, Checkpoint> checkpoints,
         @JsonProperty("files") List<FileEntry> files,
-        @JsonProperty("completion") List<CompletionEntry> completion) {
+        @JsonProperty("completion") List<CompletionEntry> completion,
+        @JsonProperty("out_to_loss") List<FileEntry> outToLoss) {
 
     public static final String FORMAT = "projntk-feature-store";
     public static final int VERSION = 1;
 
+    /**
+     * A registered checkpoint. {@code modelId} enters its projection (R depends on (seed, model_id, p, k)), so every
+     * checkpoint of a store gets its own projection, as in TRAK; null in stores written before it was recorded, which
+     * used {@code projector.model_id} for every checkpoint. {@code parameters} is the gradient length P (null when
+     * not recorded).
+     */
     public record Checkpoint(
             @JsonProperty("model") String model,
             @JsonProperty("model_checksum") String modelChecksum,
-            @JsonProperty("status") String status) {
+            @JsonProperty("status") String status,
+            @JsonProperty("model_id") Long modelId,
+            @JsonProperty("parameters") Long parameters) {
         public static final String RUNNING = "running";
         public static final String COMPLETE = "complete";
+
+        public Checkpoint(String model, String modelChecksum, String status) {
+            this(model, modelChecksum, status, null, null);
+        }
     }
 
     /** One feature file: rows x dim of dtype, for one checkpoint, split and (for per-class kernels) class. */
@@ -50,7 +63,7 @@ public record Manifest(
 
     static Manifest empty(StoreSpec spec) {
         return new Manifest(FORMAT, VERSION, spec.projector(), spec.kernel(), spec.outputs(), spec.dtype(),
-                new LinkedHashMap<>(spec.splits()), new LinkedHashMap<>(), List.of(), List.of());
+                new LinkedHashMap<>(spec.splits()), new LinkedHashMap<>(), List.of(), List.of(), null);
     }
 
     @JsonIgnore
@@ -58,21 +71,25 @@ public record Manifest(
         return new StoreSpec(projector, kernel, outputs, dtype, splits);
     }
 
-    Manifest withCheckpoint(String id, Checkpoint c, List<FileEntry> newFiles, List<CompletionEntry> newCompletion) {
+    Manifest withCheckpoint(String id, Checkpoint c, List<FileEntry> newFiles, List<CompletionEntry> newCompletion,
+                            List<FileEntry> newOutToLoss) {
         LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
         cps.put(id, c);
         List<FileEntry> f = new ArrayList<>(files);
         f.addAll(newFiles);
         List<CompletionEntry> d = new ArrayList<>(completion);
         d.addAll(newCompletion);
-        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, List.copyOf(f), List.copyOf(d));
+        List<FileEntry> q = outToLoss == null ? new ArrayList<>() : new ArrayList<>(outToLoss);
+        q.addAll(newOutToLoss);
+        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, List.copyOf(f), List.copyOf(d),
+                q.isEmpty() ? null : List.copyOf(q));
     }
 
     Manifest withStatus(String id, String status) {
         LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
         Checkpoint c = cps.get(id);
-        cps.put(id, new Checkpoint(c.model(), c.modelChecksum(), status));
-        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion);
+        cps.put(id, new Checkpoint(c.model(), c.modelChecksum(), status, c.modelId(), c.parameters()));
+        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss);
     }
 
     public FileEntry file(String checkpoint, String split, Integer clazz) {
@@ -82,6 +99,25 @@ public record Manifest(
         throw new IllegalArgumentException("store has no features for checkpoint '" + checkpoint + "', split '" + split + "'"
                 + (clazz == null ? "" : ", class " + clazz) + " (checkpoints: " + checkpoints.keySet() + ", splits: "
                 + splits.keySet() + (outputs > 1 ? ", classes 0.." + (outputs - 1) : ", no per-class files") + ")");
+    }
+
+    /** The projection's model id of a checkpoint: its recorded one, else (older stores) {@code projector.model_id}. */
+    public long modelId(String checkpoint) {
+        Checkpoint c = checkpoints.get(checkpoint);
+        if (c == null) throw new IllegalArgumentException("store has no checkpoint '" + checkpoint + "' (checkpoints: " + checkpoints.keySet() + ")");
+        return c.modelId() == null ? projector.modelId() : c.modelId();
+    }
+
+    /**
+     * The out-to-loss weights Q = 1 - softmax(logits)[y] of (checkpoint, split), stored by margin featurization as a
+     * float32 [rows x 1] file, or null when the store has none.
+     */
+    public FileEntry outToLossFile(String checkpoint, String split) {
+        if (outToLoss == null) return null;
+        for (FileEntry e : outToLoss) {
+            if (e.checkpoint().equals(checkpoint) && e.split().equals(split)) return e;
+        }
+        return null;
     }
 
     public CompletionEntry completionFile(String checkpoint, String split) {

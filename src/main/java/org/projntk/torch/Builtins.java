@@ -10,6 +10,7 @@ public final class Builtins {
             "tiny-mlp", new long[] {4},
             "tiny-cnn", new long[] {1, 6, 6},
             "mlp", new long[] {1, 28, 28},
+            "linear-fmnist", new long[] {1, 28, 28},
             "cnn-fmnist", new long[] {1, 28, 28},
             "cnn-cifar", new long[] {3, 32, 32},
             "resnet18-cifar", new long[] {3, 32, 32});

@@ -20,4 +20,11 @@ final class Fill {
         }
         return s;
     }
+
+    static MemorySegment uniformDouble(Arena arena, long doubles, long seed) {
+        MemorySegment f = uniform(arena, doubles, seed);
+        MemorySegment d = arena.allocate(ValueLayout.JAVA_DOUBLE, doubles);
+        for (long i = 0; i < doubles; i++) d.setAtIndex(ValueLayout.JAVA_DOUBLE, i, f.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+        return d;
+    }
 }

@@ -1,0 +1,271 @@
+package org.projntk.attribution;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.TreeSet;
+
+import org.projntk.analysis.LineChart;
+import org.projntk.data.DatasetSpec;
+import org.projntk.featurize.FeaturizeConfig;
+import org.projntk.featurize.Featurizer;
+import org.projntk.project.ProjectorKind;
+import org.projntk.store.FeatureStore;
+import org.projntk.torch.Device;
+import org.projntk.torch.GradStrategy;
+import org.projntk.torch.Gradients;
+import org.projntk.torch.Model;
+import org.projntk.torch.Trainer;
+import org.projntk.torch.Training;
+
+/**
+ * The linear datamodeling score (LDS): does the attribution predict retraining? M models are retrained, each on a
+ * random α-subset of the train rows; for every test example the Spearman correlation between the scores summed over
+ * each subset and the retrained models' margins is averaged over test examples, with a bootstrap interval over test
+ * examples.
+ */
+public final class Lds {
+    private Lds() {}
+
+    /**
+     * @param checkpoints independently trained models (seeds seed, seed+1, ...) on all train rows, ensembled by the scores
+     * @param bootstrap   bootstrap resamples of the test examples for the 95% interval
+     */
+    public record Options(String model, String train, String test, int subsets, double alpha, int dim, int checkpoints,
+                          int epochs, int batch, Trainer.Optimizer optimizer, double lr, double lambda, ProjectorKind projector,
+                          boolean trakCompat, long seed, int bootstrap, Path out) {
+        public Options {
+            Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(train, "train");
+            Objects.requireNonNull(test, "test");
+            Objects.requireNonNull(out, "out");
+            if (subsets < 3) throw new IllegalArgumentException("subsets must be >= 3 for a rank correlation, got " + subsets);
+            if (!(alpha > 0 && alpha < 1)) throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
+            if (dim < 1) throw new IllegalArgumentException("dim must be >= 1, got " + dim);
+            if (checkpoints < 1) throw new IllegalArgumentException("checkpoints must be >= 1, got " + checkpoints);
+            if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+            if (bootstrap < 1) throw new IllegalArgumentException("bootstrap must be >= 1, got " + bootstrap);
+            if (projector == ProjectorKind.CURAND) throw new IllegalArgumentException("use rademacher, normal, sjlt or none");
+        }
+
+        public static Options of(String model, String train, String test, Path out) {
+            return new Options(model, train, test, 50, 0.5, 512, 1, 5, 64, Trainer.Optimizer.ADAM, -1, 0, ProjectorKind.RADEMACHER,
+                    false, 0, 1000, out);
+        }
+    }
+
+    /** An LDS with its 95% bootstrap interval; perTest holds each test example's Spearman correlation (NaN: constant). */
+    public record Estimate(double lds, double ciLow, double ciHigh, double[] perTest) {}
+
+    public record Point(int checkpoints, int dim, double lds, double ciLow, double ciHigh) {}
+
+    public record Result(Estimate estimate, List<Point> byCheckpoints, List<Point> byDim, double trainSeconds,
+                         double featurizeSeconds, double retrainSeconds, double scoreSeconds, double totalSeconds) {}
+
+    public interface Listener {
+        void message(String text);
+    }
+
+    public static Result run(Options o, Listener listener) {
+        long t0 = System.nanoTime();
+        Path storeDir = o.out().resolve("store");
+        if (Files.exists(storeDir)) {
+            throw new IllegalArgumentException(storeDir + " exists: lds builds a fresh store; remove it or choose another --out");
+        }
+        Training.Examples train = Training.Examples.load(DatasetSpec.parse(o.train()).open());
+        Training.Examples test = Training.Examples.load(DatasetSpec.parse(o.test()).open());
+
+        List<Path> models = new ArrayList<>();
+        for (int c = 0; c < o.checkpoints(); c++) {
+            Training.Options t = trainingOptions(o, o.seed() + c, null)
+                    .withOutput(o.out().resolve("models").resolve("model" + c + ".pt").toString(), 0);
+            Training.Result r = Training.train(train, t, null);
+            models.add(r.saved().getLast());
+            listener.message(String.format("model %d: train loss %.4f, train accuracy %.4f", c, r.loss(), r.accuracy()));
+        }
+        long t1 = System.nanoTime();
+
+        for (int c = 0; c < o.checkpoints(); c++) {
+            Map<String, String> splits = new LinkedHashMap<>();
+            splits.put("train", o.train());
+            splits.put("test", o.test());
+            FeaturizeConfig f = new FeaturizeConfig(models.get(c).toString(), 0, "m" + c, splits, "margin", o.projector(), o.dim(), o.seed(),
+                    0, 2, false, "float32", Device.CPU, 256, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, storeDir);
+            Featurizer.run(f, (split, done, total, thisRun, seconds) -> {});
+        }
+        FeatureStore store = FeatureStore.open(storeDir);
+        long t2 = System.nanoTime();
+
+        boolean[][] masks = masks(o.subsets(), train.size(), o.alpha(), new Random(o.seed() ^ 0x4C44534D41534B53L));
+        double[][] margins = new double[o.subsets()][];
+        for (int s = 0; s < o.subsets(); s++) {
+            int[] rows = indices(masks[s]);
+            try (Model model = Model.open(o.model(), o.seed() + 1000 + s, Device.CPU)) {
+                Training.train(model, train, trainingOptions(o, o.seed() + 1000 + s, rows), null);
+                margins[s] = Training.margins(model, test, 256);
+            }
+            if ((s + 1) % 10 == 0 || s + 1 == o.subsets()) listener.message("retrained " + (s + 1) + "/" + o.subsets() + " subset models");
+        }
+        long t3 = System.nanoTime();
+
+        TrakScores.Options base = TrakScores.Options.defaults().withLambda(o.lambda()).withTrakCompat(o.trakCompat());
+        List<String> ids = List.copyOf(store.manifest().checkpoints().keySet());
+        List<Point> byCheckpoints = new ArrayList<>();
+        for (int c = 1; c <= ids.size(); c++) {
+            Estimate e = estimate(TrakScores.matrix(store, base.withCheckpoints(ids.subList(0, c))), masks, margins, o.bootstrap(), o.seed());
+            byCheckpoints.add(new Point(c, o.dim(), e.lds(), e.ciLow(), e.ciHigh()));
+        }
+        List<Point> byDim = new ArrayList<>();
+        boolean dense = o.projector() == ProjectorKind.RADEMACHER || o.projector() == ProjectorKind.GAUSSIAN;
+        TreeSet<Integer> dims = new TreeSet<>();
+        if (dense) for (int d = o.dim(); d >= Math.max(1, o.dim() / 16); d /= 2) dims.add(d);
+        for (int d : dims) {
+            if (d == o.dim()) continue;
+            Estimate e = estimate(TrakScores.matrix(store, base.withCheckpoints(ids).withDim(d)), masks, margins, o.bootstrap(), o.seed());
+            byDim.add(new Point(ids.size(), d, e.lds(), e.ciLow(), e.ciHigh()));
+        }
+        Point full = byCheckpoints.getLast();
+        byDim.add(full);
+        Estimate all = estimate(TrakScores.matrix(store, base.withCheckpoints(ids)), masks, margins, o.bootstrap(), o.seed());
+        long t4 = System.nanoTime();
+        Result result = new Result(all, byCheckpoints, byDim, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9,
+                (t4 - t0) / 1e9);
+        write(o, result);
+        return result;
+    }
+
+    private static Training.Options trainingOptions(Options o, long seed, int[] rows) {
+        return Training.Options.of(o.model(), seed, o.epochs()).withBatch(o.batch()).withOptimizer(o.optimizer(), o.lr()).withRows(rows);
+    }
+
+    /** M random subsets of round(alpha·n) rows each. */
+    public static boolean[][] masks(int m, int n, double alpha, Random random) {
+        int size = (int) Math.round(alpha * n);
+        if (size < 1 || size >= n) throw new IllegalArgumentException("alpha " + alpha + " of " + n + " rows gives an empty or full subset");
+        boolean[][] out = new boolean[m][n];
+        int[] perm = new int[n];
+        for (int s = 0; s < m; s++) {
+            for (int i = 0; i < n; i++) perm[i] = i;
+            for (int i = 0; i < size; i++) {
+                int j = i + random.nextInt(n - i);
+                int t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+                out[s][perm[i]] = true;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The LDS of scores [test x train] against margins [subset x test] of models retrained on masks [subset x train]:
+     * the mean over test examples of Spearman(Σ_{j ∈ subset} scores[i][j], margins[.][i]), test examples whose
+     * predictions or margins are constant left out; 95% percentile interval over {@code bootstrap} resamples of the
+     * test examples.
+     */
+    public static Estimate estimate(float[][] scores, boolean[][] masks, double[][] margins, int bootstrap, long seed) {
+        int m = masks.length;
+        int nTest = scores.length;
+        if (margins.length != m) throw new IllegalArgumentException(m + " masks but " + margins.length + " margin rows");
+        double[] perTest = new double[nTest];
+        double[] predicted = new double[m];
+        double[] actual = new double[m];
+        for (int i = 0; i < nTest; i++) {
+            float[] row = scores[i];
+            for (int s = 0; s < m; s++) {
+                if (masks[s].length != row.length) throw new IllegalArgumentException("mask " + s + " has " + masks[s].length + " rows, scores have " + row.length);
+                double sum = 0;
+                for (int j = 0; j < row.length; j++) if (masks[s][j]) sum += row[j];
+                predicted[s] = sum;
+                actual[s] = margins[s][i];
+            }
+            perTest[i] = Spearman.correlation(predicted, actual);
+        }
+        double[] valid = Arrays.stream(perTest).filter(v -> !Double.isNaN(v)).toArray();
+        if (valid.length == 0) throw new IllegalArgumentException("every test example has constant predictions or margins");
+        double lds = Arrays.stream(valid).average().orElseThrow();
+        Random random = new Random(seed);
+        double[] means = new double[bootstrap];
+        for (int b = 0; b < bootstrap; b++) {
+            double sum = 0;
+            for (int i = 0; i < valid.length; i++) sum += valid[random.nextInt(valid.length)];
+            means[b] = sum / valid.length;
+        }
+        Arrays.sort(means);
+        return new Estimate(lds, quantile(means, 0.025), quantile(means, 0.975), perTest);
+    }
+
+    static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(sorted.length - 1, lo + 1);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+
+    private static int[] indices(boolean[] mask) {
+        int n = 0;
+        for (boolean b : mask) if (b) n++;
+        int[] out = new int[n];
+        for (int i = 0, k = 0; i < mask.length; i++) if (mask[i]) out[k++] = i;
+        return out;
+    }
+
+    private static void write(Options o, Result r) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("lds", r.estimate().lds());
+        json.put("ci_low", r.estimate().ciLow());
+        json.put("ci_high", r.estimate().ciHigh());
+        json.put("model", o.model());
+        json.put("train", o.train());
+        json.put("test", o.test());
+        json.put("subsets", o.subsets());
+        json.put("alpha", o.alpha());
+        json.put("dim", o.dim());
+        json.put("checkpoints", o.checkpoints());
+        json.put("epochs", o.epochs());
+        json.put("lambda", o.lambda());
+        json.put("projector", o.projector().cliName());
+        json.put("trak_compat", o.trakCompat());
+        json.put("seed", o.seed());
+        json.put("by_checkpoints", r.byCheckpoints());
+        json.put("by_dim", r.byDim());
+        json.put("seconds", Map.of("train", r.trainSeconds(), "featurize", r.featurizeSeconds(), "retrain", r.retrainSeconds(),
+                "score", r.scoreSeconds(), "total", r.totalSeconds()));
+        try {
+            Files.createDirectories(o.out());
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(o.out().resolve("lds.json").toFile(), json);
+            plot(r.byCheckpoints(), true, "LDS against the number of checkpoints (K = " + o.dim() + ")", "checkpoints",
+                    o.out().resolve("lds-checkpoints.png"));
+            if (r.byDim().size() > 1) {
+                plot(r.byDim(), false, "LDS against K (" + o.checkpoints() + " checkpoint(s))", "K", o.out().resolve("lds-dim.png"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + o.out() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void plot(List<Point> points, boolean byCheckpoints, String title, String xLabel, Path file) throws IOException {
+        LineChart chart = new LineChart(title, xLabel, "LDS", byCheckpoints ? LineChart.Scale.LINEAR : LineChart.Scale.LOG2, LineChart.Scale.LINEAR);
+        List<LineChart.Point> mid = new ArrayList<>(), low = new ArrayList<>(), high = new ArrayList<>();
+        for (Point p : points) {
+            double x = byCheckpoints ? p.checkpoints() : p.dim();
+            mid.add(new LineChart.Point(x, p.lds()));
+            low.add(new LineChart.Point(x, p.ciLow()));
+            high.add(new LineChart.Point(x, p.ciHigh()));
+        }
+        int s = chart.add(LineChart.Series.of("LDS", mid));
+        chart.add(new LineChart.Series("95% interval, low", low, false, true, s));
+        chart.add(new LineChart.Series("95% interval, high", high, false, true, s));
+        chart.write(file, 640, 420);
+    }
+}
