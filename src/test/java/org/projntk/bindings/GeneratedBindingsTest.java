@@ -189,7 +189,7 @@ class GeneratedBindingsTest {
     @Test
     void projntkDescriptorsMatchThePrototypes() throws Exception {
         String text = Files.readString(PROJNTK_H).replaceAll("(?s)/\\*.*?\\*/", "");
-        Matcher proto = Pattern.compile("(?m)^int\\s+(projntk_\\w+)\\(([^)]*)\\);").matcher(text);
+        Matcher proto = Pattern.compile("(?m)^(?:PROJNTK_API\\s+)?int\\s+(projntk_\\w+)\\(([^)]*)\\);").matcher(text);
         int count = 0;
         while (proto.find()) {
             List<MemoryLayout> args = new ArrayList<>();
