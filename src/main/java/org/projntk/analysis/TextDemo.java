@@ -50,7 +50,7 @@ public final class TextDemo {
     public record Options(Path out, List<String> categories, int vocab, int maxLength, int epochs, int batchSize, double learningRate,
                           int featurizeTrain, int featurizeTest, int dim, long seed) {
         public static Options defaults(Path out) {
-            return new Options(out, Fortunes.DEMO_CATEGORIES, 4096, 40, 5, 32, 1e-3, 1000, 400, 2048, 1);
+            return new Options(out, Fortunes.DEMO_CATEGORIES, 4096, 40, 3, 32, 1e-3, 400, 200, 2048, 1);
         }
     }
 
