@@ -59,6 +59,28 @@ class MultiInputTest {
     }
 
     @Test
+    void fusedProjectionEqualsProjectedDenseGradients() {
+        try (Model m = Model.builtin(MODEL, 5, Device.CPU); Arena arena = Arena.ofConfined()) {
+            List<Input> in = batch(arena, 3, 8, 6);
+            long p = m.parameterCount();
+            float[][][] dense = Gradients.dense(m, in, null, OutputKind.PER_CLASS, GradStrategy.ITERATIVE, 3);
+            try (org.projntk.project.Projector pr = new org.projntk.project.Projector(
+                    org.projntk.project.ProjectorSpec.of(org.projntk.project.ProjectorKind.SJLT, p, 16, 3))) {
+                MemorySegment out = arena.allocate(ValueLayout.JAVA_FLOAT, 3L * 3 * 16);
+                GradStrategy used = pr.projectGradients(m, in, null, OutputKind.PER_CLASS, GradStrategy.AUTO, 0, out);
+                assertEquals(GradStrategy.FUNCTIONAL, used);
+                for (int c = 0; c < 3; c++) {
+                    float[][] want = pr.project(dense[c]);
+                    for (int i = 0; i < 3; i++) {
+                        float[] got = out.asSlice((c * 3L + i) * 16 * 4, 16 * 4).toArray(ValueLayout.JAVA_FLOAT);
+                        assertTrue(TestData.relDiff(got, want[i]) < 1e-4, "class " + c + " row " + i + ": " + TestData.relDiff(got, want[i]));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void paddingDoesNotChangeGradients() {
         try (Model m = Model.builtin(MODEL, 5, Device.CPU); Arena arena = Arena.ofConfined()) {
             List<Input> narrow = batch(arena, 3, 6, 2);
