@@ -330,6 +330,38 @@ static void test_isa_paths_agree() {
     }
 }
 
+// The kernels' R is entry()'s R bit for bit: x = identity rows make out[b, :] = R[offset + b, :] exactly
+// (fma(1, r, 0) = r and fma(0, r, acc) = acc). Both instruction sets, K tails of every width, p near 2^32 and 2^40.
+static void test_kernel_entries_exact() {
+    __builtin_cpu_init();
+    const bool wide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    const int64_t P = int64_t(1) << 41, B = 24;
+    std::vector<float> eye(B * B, 0.0f);
+    for (int64_t b = 0; b < B; ++b) eye[b * B + b] = 1.0f;
+    for (int kind : {PROJNTK_PROJ_RADEMACHER, PROJNTK_PROJ_GAUSSIAN})
+        for (int64_t K : {1, 5, 37, 64, 100, 130, 513, 1000, 2053})
+            for (int64_t off : {int64_t(0), (int64_t(1) << 32) - 11, (int64_t(1) << 40) - 7}) {
+                Proj pr(kind, P, K, 21, 8);
+                for (int isa = 0; isa < (wide ? 2 : 1); ++isa) {
+                    std::vector<float> out(B * K, 0.0f);
+                    bool ok = isa ? projntk::jl::avx512::dense_accumulate(pr.p->spec, eye.data(), B, B, off, out.data())
+                                  : projntk::jl::avx2::dense_accumulate(pr.p->spec, eye.data(), B, B, off, out.data());
+                    CHECK(ok, "kernel ran");
+                    int64_t bad = 0, first = -1;
+                    for (int64_t b = 0; b < B; ++b)
+                        for (int64_t k = 0; k < K; ++k) {
+                            float v;
+                            projntk_projector_entry(pr.p, off + b, k, &v);
+                            if (out[b * K + k] != v && bad++ == 0) first = b * K + k;
+                        }
+                    CHECK(bad == 0, "%s %s K=%lld offset=%lld: %lld entries differ, first at row %lld col %lld",
+                          kind_name(kind), isa ? "avx512" : "avx2", (long long)K, (long long)off, (long long)bad,
+                          (long long)(first / K), (long long)(first % K));
+                }
+            }
+}
+
 static void test_huge_offsets() {
     const int64_t P = int64_t(1) << 40, K = 37, B = 3, cols = 300;
     for (int kind = 0; kind < 3; ++kind) {
@@ -497,6 +529,7 @@ int main() {
     test_entries_and_scaling();
     test_determinism_threads_batches();
     test_isa_paths_agree();
+    test_kernel_entries_exact();
     test_huge_offsets();
     test_nonfinite();
     test_identity();
