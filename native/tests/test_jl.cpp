@@ -501,22 +501,25 @@ static void test_cuda() {
                 projntk_projector_free(g);
                 projntk_projector_free(c);
             }
-    // The GPU regenerates R itself. With x = identity rows the projection is R, exactly: unscaled
-    // Rademacher entries (+-1) survive TF32 rounding, and SJLT runs in fp32.
-    for (int kind : {0, 2}) {
-        const int64_t P = 300, K = 1000;
-        projntk_projector *g = nullptr, *c = nullptr;
-        CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, PROJNTK_PROJ_UNSCALED, PROJNTK_DEVICE_CUDA, &g));
-        CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, PROJNTK_PROJ_UNSCALED, PROJNTK_DEVICE_CPU, &c));
-        if (!g || !c) continue;
-        std::vector<float> e(P * P, 0.0f), og(P * K), oc(P * K);
-        for (int64_t p = 0; p < P; ++p) e[p * P + p] = 1.0f;
-        CHECK_OK(projntk_project(g, e.data(), P, P, og.data()));
-        CHECK_OK(projntk_project(c, e.data(), P, P, oc.data()));
-        CHECK(std::memcmp(og.data(), oc.data(), og.size() * 4) == 0, "%s: GPU R differs from CPU R", kind_name(kind));
-        projntk_projector_free(g);
-        projntk_projector_free(c);
-    }
+    // The GPU regenerates R itself. With x = identity rows the projection is R, exactly: in TF32 mode Rademacher
+    // is staged as +-1 (exact in TF32) and scaled in fp32 afterwards, so even the scaled entries are exact
+    // (a TF32-rounded 1/sqrt(K) would be off by up to 2^-11), and SJLT runs in fp32.
+    for (int kind : {0, 2})
+        for (int flags : {(int)PROJNTK_PROJ_UNSCALED, 0}) {
+            const int64_t P = 300, K = 1000;
+            projntk_projector *g = nullptr, *c = nullptr;
+            CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, flags, PROJNTK_DEVICE_CUDA, &g));
+            CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, flags, PROJNTK_DEVICE_CPU, &c));
+            if (!g || !c) continue;
+            std::vector<float> e(P * P, 0.0f), og(P * K), oc(P * K);
+            for (int64_t p = 0; p < P; ++p) e[p * P + p] = 1.0f;
+            CHECK_OK(projntk_project(g, e.data(), P, P, og.data()));
+            CHECK_OK(projntk_project(c, e.data(), P, P, oc.data()));
+            CHECK(std::memcmp(og.data(), oc.data(), og.size() * 4) == 0, "%s flags=%d: GPU R differs from CPU R",
+                  kind_name(kind), flags);
+            projntk_projector_free(g);
+            projntk_projector_free(c);
+        }
 }
 #endif
 
