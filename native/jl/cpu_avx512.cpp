@@ -23,7 +23,7 @@ static inline vf vbcast(const float *p) { return _mm512_set1_ps(*p); }
 static inline vf vsqrt(vf a) { return _mm512_maskz_sqrt_ps((__mmask16)0xFFFF, a); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 typedef __m512i vint;
-static inline vint vmul_epu32(vint a, vint b) { return _mm512_mul_epu32(a, b); }  // low 32 bits of each 64-bit lane
+static inline vint vmul_epu32(vint a, vint b) { return _mm512_maskz_mul_epu32((__mmask8)0xFF, a, b); }  // low 32 bits of each 64-bit lane
 
 #include "cpu_kernel.inc"
 

@@ -5,9 +5,12 @@
 // memory into TF32 tensor-core MMAs (wmma m16n16k8, fp32 accumulation), or plain fp32 FMAs in
 // FP32_STRICT mode. Splits write partial sums to a workspace that a second kernel adds into out in
 // split order, so there are no atomics and the result does not depend on scheduling. The split count
-// depends only on (cols, K), never on the batch size, so a row's result does not depend on its batch.
-// SJLT: one thread per (row, nonzero block j, split) walks its p range in order and scatters into its
-// own block of the partial row: again no atomics.
+// depends only on (cols, K), never on the number of rows: partial-sum memory is bounded by projecting the rows
+// in chunks instead, so a row's result does not depend on its batch.
+// TF32 mode, Rademacher: R is staged as +-1 (exact in TF32) and the scale multiplies the fp32 accumulator, so no
+// TF32 rounding of R; Gaussian entries are rounded to TF32 (documented in docs/projection.md).
+// SJLT: one thread per (row, nonzero block j, split) clears its own block of the partial row, then walks its
+// p range in order and scatters into that block: again no atomics, and no memset of the partials.
 #include <cuda_runtime.h>
 #include <mma.h>
 
@@ -26,13 +29,15 @@ constexpr int TM = 16;   // rows of x per block
 constexpr int TN = 64;   // columns of K per block (4 warps x 16)
 constexpr int TK = 32;   // rows of R per shared-memory chunk
 constexpr int kThreads = 128;
+constexpr int64_t kPartialFloats = int64_t(1) << 28;  // at most 1 GiB of partial sums per call
 
 void check(cudaError_t err, const char *what) {
     if (err != cudaSuccess) throw Error(PROJNTK_ERR_CUDA, std::string(what) + ": " + cudaGetErrorString(err));
 }
 
 // Fills Rs[TK][TN] with R[p0 .. p0+TK, k0 .. k0+TN): each thread makes 16 consecutive columns of one row.
-__device__ void fill_r_tile(const Spec &sp, uint64_t p0, int64_t pend, uint64_t k0, float (*Rs)[TN + 4]) {
+// `scale` is sp.scale, or 1 where the caller applies the scale to its accumulator instead.
+__device__ void fill_r_tile(const Spec &sp, float scale, uint64_t p0, int64_t pend, uint64_t k0, float (*Rs)[TN + 4]) {
     const int row = threadIdx.x / 4, c0 = (threadIdx.x % 4) * 16;
     const uint64_t p = p0 + row;
     if ((int64_t)p >= pend) {
@@ -43,12 +48,12 @@ __device__ void fill_r_tile(const Spec &sp, uint64_t p0, int64_t pend, uint64_t 
         const uint64_t k = k0 + c0;  // 16 columns inside one 128-column block (k0 is a multiple of 64)
         const Philox4 bits = block_bits(sp.key, p, k >> 7);
         const uint32_t word = bits.v[(k >> 5) & 3] >> (k & 31);
-        for (int c = 0; c < 16; ++c) Rs[row][c0 + c] = ((word >> c) & 1u) ? -sp.scale : sp.scale;
+        for (int c = 0; c < 16; ++c) Rs[row][c0 + c] = ((word >> c) & 1u) ? -scale : scale;
     } else {
         for (int g = 0; g < 4; ++g) {
             const uint64_t k = k0 + c0 + 4 * g;
             const Philox4 bits = block_bits(sp.key, p, k >> 2);
-            for (int c = 0; c < 4; ++c) Rs[row][c0 + 4 * g + c] = gaussian_from_bits(bits, k + c) * sp.scale;
+            for (int c = 0; c < 4; ++c) Rs[row][c0 + 4 * g + c] = gaussian_from_bits(bits, k + c) * scale;
         }
     }
 }
@@ -58,8 +63,10 @@ template <bool kStrict>
 __global__ void __launch_bounds__(kThreads) dense_kernel(Spec sp, const float *__restrict__ x, int64_t rows,
                                                          int64_t cols, uint64_t offset, int64_t split_len,
                                                          float *__restrict__ partial) {
-    __shared__ float Xs[TM][TK + 4];
-    __shared__ float Rs[TK][TN + 4];
+    // wmma loads and stores need 256-bit aligned pointers: the row strides (36 and 68 floats) keep every
+    // fragment origin used below on a 32-byte boundary once the arrays themselves are.
+    __shared__ __align__(32) float Xs[TM][TK + 4];
+    __shared__ __align__(32) float Rs[TK][TN + 4];
     const int64_t K = (int64_t)sp.K;
     const int64_t r0 = (int64_t)blockIdx.y * TM, k0 = (int64_t)blockIdx.x * TN;
     const int64_t pb = (int64_t)blockIdx.z * split_len;
@@ -71,6 +78,9 @@ __global__ void __launch_bounds__(kThreads) dense_kernel(Spec sp, const float *_
     wmma::fill_fragment(acc, 0.0f);
     // Strict mode: thread owns rows (lane / 4) + {0, 8} and columns warp*16 + (lane % 4)*4 + {0..3}.
     float sacc[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+    // TF32 Rademacher: +-1 in shared memory, the scale applied once to the fp32 sums.
+    const bool unit_r = !kStrict && sp.kind == PROJNTK_PROJ_RADEMACHER;
+    const float r_scale = unit_r ? 1.0f : sp.scale;
 
     for (int64_t p0 = pb; p0 < pe; p0 += TK) {
         for (int i = threadIdx.x; i < TM * TK; i += kThreads) {
@@ -79,7 +89,7 @@ __global__ void __launch_bounds__(kThreads) dense_kernel(Spec sp, const float *_
             float v = (gr < rows && gp < pe) ? x[gr * cols + gp] : 0.0f;
             Xs[r][c] = kStrict ? v : wmma::__float_to_tf32(v);
         }
-        fill_r_tile(sp, offset + (uint64_t)p0, (int64_t)offset + pe, (uint64_t)k0, Rs);
+        fill_r_tile(sp, r_scale, offset + (uint64_t)p0, (int64_t)offset + pe, (uint64_t)k0, Rs);
         __syncthreads();
         if (kStrict) {
             const int rr = lane / 4, cc = warp * 16 + (lane % 4) * 4;
@@ -108,6 +118,8 @@ __global__ void __launch_bounds__(kThreads) dense_kernel(Spec sp, const float *_
         for (int h = 0; h < 2; ++h)
             for (int c = 0; c < 4; ++c) Cs[rr + 8 * h][cc + c] = sacc[h][c];
     } else {
+        if (unit_r)
+            for (int t = 0; t < acc.num_elements; ++t) acc.x[t] *= sp.scale;
         wmma::store_matrix_sync(&Cs[0][warp * 16], acc, TN + 4, wmma::mem_row_major);
     }
     __syncthreads();
@@ -128,6 +140,8 @@ __global__ void sjlt_kernel(Spec sp, const float *__restrict__ x, int64_t rows, 
     const int64_t pb = (int64_t)blockIdx.z * split_len;
     const int64_t pe = pb + split_len < cols ? pb + split_len : cols;
     float *o = partial + (int64_t)blockIdx.z * rows * K + b * K;
+    const uint64_t lo = sjlt_block_start(j, sp.K, sp.s), hi = sjlt_block_start(j + 1, sp.K, sp.s);
+    for (uint64_t c = lo; c < hi; ++c) o[c] = 0.0f;  // nonzero j of every p lands in [lo, hi): this thread's own
     for (int64_t p = pb; p < pe; ++p) {
         uint64_t pos;
         uint32_t negative;
@@ -203,34 +217,42 @@ void cuda_accumulate(CudaState *st, const Spec &sp, bool fp32_strict, const floa
     int64_t splits = (cols + 2047) / 2048;
     const int64_t want = (2048 + col_tiles - 1) / col_tiles;
     if (splits > want) splits = want;
-    const int64_t max_by_memory = ((int64_t)1 << 28) / (rows * K > 0 ? rows * K : 1);  // 1 GiB of partials
-    if (splits > max_by_memory) splits = max_by_memory;
     if (splits < 1) splits = 1;
     int64_t split_len = (cols + splits - 1) / splits;
     if (!sjlt) split_len = (split_len + TK - 1) / TK * TK;
     splits = (cols + split_len - 1) / split_len;
+    // Partial sums are bounded (kPartialFloats) by projecting the rows in chunks; the split, and so every row's
+    // summation order, stays the same whatever the number of rows.
+    int64_t chunk = kPartialFloats / (splits * K);
+    if (!sjlt && chunk >= TM) chunk = chunk / TM * TM;
+    if (chunk < 1) chunk = 1;
+    if (chunk > rows) chunk = rows;
 
     st->x.ensure((size_t)(rows * cols), "cudaMalloc(x)");
     st->out.ensure((size_t)(rows * K), "cudaMalloc(out)");
-    st->partial.ensure((size_t)(splits * rows * K), "cudaMalloc(partials)");
+    st->partial.ensure((size_t)(splits * chunk * K), "cudaMalloc(partials)");  // kept for the next call
     cudaStream_t s = st->stream;
     check(cudaMemcpyAsync(st->x.ptr, block, sizeof(float) * rows * cols, cudaMemcpyHostToDevice, s), "copy x");
     check(cudaMemcpyAsync(st->out.ptr, out, sizeof(float) * rows * K, cudaMemcpyHostToDevice, s), "copy out");
-    if (sjlt) {
-        check(cudaMemsetAsync(st->partial.ptr, 0, sizeof(float) * splits * rows * K, s), "clear partials");
-        dim3 grid((unsigned)((rows + 31) / 32), sp.s, (unsigned)splits);
-        sjlt_kernel<<<grid, 32, 0, s>>>(sp, st->x.ptr, rows, cols, offset, split_len, st->partial.ptr);
-    } else {
-        dim3 grid((unsigned)((K + TN - 1) / TN), (unsigned)((rows + TM - 1) / TM), (unsigned)splits);
-        if (fp32_strict)
-            dense_kernel<true><<<grid, kThreads, 0, s>>>(sp, st->x.ptr, rows, cols, offset, split_len, st->partial.ptr);
-        else
-            dense_kernel<false><<<grid, kThreads, 0, s>>>(sp, st->x.ptr, rows, cols, offset, split_len, st->partial.ptr);
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+        const int64_t nr = rows - r0 < chunk ? rows - r0 : chunk;
+        const float *xc = st->x.ptr + r0 * cols;
+        if (sjlt) {
+            dim3 grid((unsigned)((nr + 31) / 32), sp.s, (unsigned)splits);
+            sjlt_kernel<<<grid, 32, 0, s>>>(sp, xc, nr, cols, offset, split_len, st->partial.ptr);
+        } else {
+            dim3 grid((unsigned)((K + TN - 1) / TN), (unsigned)((nr + TM - 1) / TM), (unsigned)splits);
+            if (fp32_strict)
+                dense_kernel<true><<<grid, kThreads, 0, s>>>(sp, xc, nr, cols, offset, split_len, st->partial.ptr);
+            else
+                dense_kernel<false><<<grid, kThreads, 0, s>>>(sp, xc, nr, cols, offset, split_len, st->partial.ptr);
+        }
+        check(cudaGetLastError(), "projection kernel launch");
+        const int64_t n = nr * K;
+        reduce_kernel<<<(unsigned)((n + 255) / 256), 256, 0, s>>>(st->partial.ptr, n, splits, st->out.ptr + r0 * K);
+        check(cudaGetLastError(), "reduce kernel launch");
     }
-    check(cudaGetLastError(), "projection kernel launch");
     const int64_t n = rows * K;
-    reduce_kernel<<<(unsigned)((n + 255) / 256), 256, 0, s>>>(st->partial.ptr, n, splits, st->out.ptr);
-    check(cudaGetLastError(), "reduce kernel launch");
     check(cudaMemcpyAsync(out, st->out.ptr, sizeof(float) * n, cudaMemcpyDeviceToHost, s), "copy out back");
     check(cudaStreamSynchronize(s), "projection kernels");
 }

@@ -330,6 +330,38 @@ static void test_isa_paths_agree() {
     }
 }
 
+// The kernels' R is entry()'s R bit for bit: x = identity rows make out[b, :] = R[offset + b, :] exactly
+// (fma(1, r, 0) = r and fma(0, r, acc) = acc). Both instruction sets, K tails of every width, p near 2^32 and 2^40.
+static void test_kernel_entries_exact() {
+    __builtin_cpu_init();
+    const bool wide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    const int64_t P = int64_t(1) << 41, B = 24;
+    std::vector<float> eye(B * B, 0.0f);
+    for (int64_t b = 0; b < B; ++b) eye[b * B + b] = 1.0f;
+    for (int kind : {PROJNTK_PROJ_RADEMACHER, PROJNTK_PROJ_GAUSSIAN})
+        for (int64_t K : {1, 5, 37, 64, 100, 130, 513, 1000, 2053})
+            for (int64_t off : {int64_t(0), (int64_t(1) << 32) - 11, (int64_t(1) << 40) - 7}) {
+                Proj pr(kind, P, K, 21, 8);
+                for (int isa = 0; isa < (wide ? 2 : 1); ++isa) {
+                    std::vector<float> out(B * K, 0.0f);
+                    bool ok = isa ? projntk::jl::avx512::dense_accumulate(pr.p->spec, eye.data(), B, B, off, out.data())
+                                  : projntk::jl::avx2::dense_accumulate(pr.p->spec, eye.data(), B, B, off, out.data());
+                    CHECK(ok, "kernel ran");
+                    int64_t bad = 0, first = -1;
+                    for (int64_t b = 0; b < B; ++b)
+                        for (int64_t k = 0; k < K; ++k) {
+                            float v;
+                            projntk_projector_entry(pr.p, off + b, k, &v);
+                            if (out[b * K + k] != v && bad++ == 0) first = b * K + k;
+                        }
+                    CHECK(bad == 0, "%s %s K=%lld offset=%lld: %lld entries differ, first at row %lld col %lld",
+                          kind_name(kind), isa ? "avx512" : "avx2", (long long)K, (long long)off, (long long)bad,
+                          (long long)(first / K), (long long)(first % K));
+                }
+            }
+}
+
 static void test_huge_offsets() {
     const int64_t P = int64_t(1) << 40, K = 37, B = 3, cols = 300;
     for (int kind = 0; kind < 3; ++kind) {
@@ -469,22 +501,25 @@ static void test_cuda() {
                 projntk_projector_free(g);
                 projntk_projector_free(c);
             }
-    // The GPU regenerates R itself. With x = identity rows the projection is R, exactly: unscaled
-    // Rademacher entries (+-1) survive TF32 rounding, and SJLT runs in fp32.
-    for (int kind : {0, 2}) {
-        const int64_t P = 300, K = 1000;
-        projntk_projector *g = nullptr, *c = nullptr;
-        CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, PROJNTK_PROJ_UNSCALED, PROJNTK_DEVICE_CUDA, &g));
-        CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, PROJNTK_PROJ_UNSCALED, PROJNTK_DEVICE_CPU, &c));
-        if (!g || !c) continue;
-        std::vector<float> e(P * P, 0.0f), og(P * K), oc(P * K);
-        for (int64_t p = 0; p < P; ++p) e[p * P + p] = 1.0f;
-        CHECK_OK(projntk_project(g, e.data(), P, P, og.data()));
-        CHECK_OK(projntk_project(c, e.data(), P, P, oc.data()));
-        CHECK(std::memcmp(og.data(), oc.data(), og.size() * 4) == 0, "%s: GPU R differs from CPU R", kind_name(kind));
-        projntk_projector_free(g);
-        projntk_projector_free(c);
-    }
+    // The GPU regenerates R itself. With x = identity rows the projection is R, exactly: in TF32 mode Rademacher
+    // is staged as +-1 (exact in TF32) and scaled in fp32 afterwards, so even the scaled entries are exact
+    // (a TF32-rounded 1/sqrt(K) would be off by up to 2^-11), and SJLT runs in fp32.
+    for (int kind : {0, 2})
+        for (int flags : {(int)PROJNTK_PROJ_UNSCALED, 0}) {
+            const int64_t P = 300, K = 1000;
+            projntk_projector *g = nullptr, *c = nullptr;
+            CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, flags, PROJNTK_DEVICE_CUDA, &g));
+            CHECK_OK(projntk_projector_new(kind, P, K, 8, 9, 3, flags, PROJNTK_DEVICE_CPU, &c));
+            if (!g || !c) continue;
+            std::vector<float> e(P * P, 0.0f), og(P * K), oc(P * K);
+            for (int64_t p = 0; p < P; ++p) e[p * P + p] = 1.0f;
+            CHECK_OK(projntk_project(g, e.data(), P, P, og.data()));
+            CHECK_OK(projntk_project(c, e.data(), P, P, oc.data()));
+            CHECK(std::memcmp(og.data(), oc.data(), og.size() * 4) == 0, "%s flags=%d: GPU R differs from CPU R",
+                  kind_name(kind), flags);
+            projntk_projector_free(g);
+            projntk_projector_free(c);
+        }
 }
 #endif
 
@@ -497,6 +532,7 @@ int main() {
     test_entries_and_scaling();
     test_determinism_threads_batches();
     test_isa_paths_agree();
+    test_kernel_entries_exact();
     test_huge_offsets();
     test_nonfinite();
     test_identity();

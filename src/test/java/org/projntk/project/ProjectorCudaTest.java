@@ -39,16 +39,48 @@ class ProjectorCudaTest {
         return Math.sqrt(d / n);
     }
 
+    /**
+     * The GPU's R itself, read back by projecting identity rows in strict fp32 (out = fma(1, r, 0) plus exact zeros),
+     * against the CPU's entries: Rademacher bit for bit, Gaussian within 1 ulp (both use philox.h without libm).
+     */
     @Test
-    void entriesAreTheSameOnBothDevices() {
+    void gpuEntriesEqualCpuEntries() {
+        int n = 300, k = 515;
+        float[][] eye = new float[n][n];
+        for (int i = 0; i < n; i++) eye[i][i] = 1f;
+        for (ProjectorKind kind : new ProjectorKind[] {ProjectorKind.RADEMACHER, ProjectorKind.GAUSSIAN}) {
+            ProjectorSpec cpu = spec(kind, n, k, false, false, Device.CPU);
+            try (Projector a = new Projector(cpu); Projector g = new Projector(spec(kind, n, k, false, true, Device.CUDA))) {
+                float[][] r = g.project(eye);
+                for (int p = 0; p < n; p++) {
+                    for (int c = 0; c < k; c++) {
+                        float want = a.entry(p, c);
+                        float tol = kind == ProjectorKind.RADEMACHER ? 0f : Math.ulp(want);
+                        assertEquals(want, r[p][c], tol, kind + " R[" + p + "," + c + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    /** A row's features are the same bits whether it is projected in batches of 7, 32 or 128. */
+    @Test
+    void featuresDoNotDependOnBatchSize() {
+        int p = 40_000, k = 1000, n = 128;
+        float[][] x = rows(n, p, 5, false);
         for (ProjectorKind kind : KINDS) {
-            ProjectorSpec cpu = spec(kind, (1L << 40) - 1, 515, false, false, Device.CPU);
-            try (Projector a = new Projector(cpu); Projector g = new Projector(cpu.withDevice(Device.CUDA))) {
-                Random r = new Random(1);
-                for (int i = 0; i < 200; i++) {
-                    long p = Math.floorMod(r.nextLong(), cpu.P());
-                    int k = r.nextInt(cpu.K());
-                    assertEquals(a.entry(p, k), g.entry(p, k), 0f, kind + " R[" + p + "," + k + "]");
+            for (boolean strict : new boolean[] {false, true}) {
+                try (Projector g = new Projector(spec(kind, p, k, false, strict, Device.CUDA))) {
+                    float[][] whole = g.project(x);
+                    for (int batch : new int[] {7, 32}) {
+                        for (int b0 = 0; b0 < n; b0 += batch) {
+                            float[][] part = g.project(java.util.Arrays.copyOfRange(x, b0, Math.min(n, b0 + batch)));
+                            for (int i = 0; i < part.length; i++) {
+                                assertArrayEquals(whole[b0 + i], part[i],
+                                        kind + " strict=" + strict + " batch " + batch + " row " + (b0 + i));
+                            }
+                        }
+                    }
                 }
             }
         }
