@@ -136,11 +136,21 @@ test: build native-test
 	mvn -B test
 	$(MVN) install -DskipTests && mvn -B -f src/spark/pom.xml test
 
+# The Spark module (src/spark, org.projntk:projntk-spark) for bin/projntk-spark; see docs/spark.md.
+.PHONY: spark-jar
+spark-jar: install
+	$(MVN) -f src/spark/pom.xml package -DskipTests
+
 test-gpu: build
 	$(MVN) -Pgpu test
 
 demo: build
 	bin/projntk demo $(ARGS)
+
+# The text classifier end to end (fortunes corpus, builtin:text-transformer); see README.
+.PHONY: demo-text
+demo-text: build
+	bin/projntk demo --task text $(ARGS)
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench bench-quick

@@ -214,19 +214,4 @@ public final class TextDemo {
         for (int i = 0; i < labels.length; i++) labels[i] = (int) test.label(i);
         return SurrogateReport.evaluate(networkTest, glm.logits(testKernel), labels, classes, glm.fitInfo());
     }
-
-    /**
-     * {@code java -cp ... org.projntk.analysis.TextDemo [OUT_DIR [EPOCHS [TRAIN_ROWS TEST_ROWS]]]}: runs the demo (defaults
-     * otherwise); TRAIN_ROWS and TEST_ROWS are how many rows are featurized. Exits 1 unless every surrogate beats chance
-     * with tau > 0.
-     */
-    public static void main(String[] args) {
-        Options d = Options.defaults(Path.of(args.length > 0 ? args[0] : "demo-text-out"));
-        Options o = new Options(d.out(), d.categories(), d.vocab(), d.maxLength(), args.length > 1 ? Integer.parseInt(args[1]) : d.epochs(),
-                d.batchSize(), d.learningRate(), args.length > 3 ? Integer.parseInt(args[2]) : d.featurizeTrain(),
-                args.length > 3 ? Integer.parseInt(args[3]) : d.featurizeTest(), d.dim(), d.seed());
-        Result r = run(o, System.out);
-        boolean ok = r.surrogates().values().stream().allMatch(s -> s.surrogateTestAccuracy() > 1.0 / o.categories().size() && s.kendallTau() > 0);
-        System.exit(ok ? 0 : 1);
-    }
 }

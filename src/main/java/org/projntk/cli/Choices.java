@@ -71,6 +71,12 @@ final class Choices {
         }
     }
 
+    static final class Tasks extends Names {
+        Tasks() {
+            super(DemoCommand.Task.class);
+        }
+    }
+
     static final class Optimizers extends Names {
         Optimizers() {
             super(Trainer.Optimizer.class);

@@ -1,11 +1,15 @@
 package org.projntk.cli;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.projntk.analysis.Demo;
+import org.projntk.analysis.TextDemo;
 import org.projntk.torch.Device;
 import org.projntk.torch.Trainer;
 
@@ -17,11 +21,20 @@ import picocli.CommandLine.Spec;
 /** `projntk demo`: {@link Demo}, the whole product on Fashion-MNIST, with its sizes as options. */
 @Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"The whole job on Fashion-MNIST: trains builtin:cnn-fmnist, featurizes proj-trNTK and proj-pNTK, fits kernel "
-                + "surrogates, draws top-5-similar image grids and sweeps the residual against the exact trNTK over K."})
+                + "surrogates, draws top-5-similar image grids and sweeps the residual against the exact trNTK over K.",
+                "With --task text: the text classifier (builtin:text-transformer on Debian's fortunes categories); --out, --epochs, "
+                        + "--train-size, --test-size, --dim and --seed apply, the text demo's own defaults otherwise."})
 public final class DemoCommand implements Callable<Integer> {
     private static final Demo.Options DEFAULTS = Demo.Options.defaults(Path.of("demo-out"));
 
     @Spec CommandSpec spec;
+
+    /** Which demo. */
+    public enum Task { IMAGE, TEXT }
+
+    @Option(names = "--task", defaultValue = "image", completionCandidates = Choices.Tasks.class,
+            description = "Which demo: ${COMPLETION-CANDIDATES}.")
+    Task task;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
     Path out = DEFAULTS.out();
@@ -65,8 +78,38 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        run(options(), spec.commandLine().getOut());
+        if (task == Task.TEXT) {
+            runText(spec.commandLine().getOut());
+        } else {
+            run(options(), spec.commandLine().getOut());
+        }
         return 0;
+    }
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /** The text demo, with the options the user gave replacing its defaults. */
+    void runText(PrintWriter out) {
+        TextDemo.Options d = TextDemo.Options.defaults(given("--out") ? this.out : Path.of("demo-text-out"));
+        TextDemo.Options o = new TextDemo.Options(d.out(), d.categories(), d.vocab(), d.maxLength(), given("--epochs") ? epochs : d.epochs(),
+                d.batchSize(), d.learningRate(), given("--train-size") ? trainSize : d.featurizeTrain(),
+                given("--test-size") ? testSize : d.featurizeTest(), given("--dim") ? dim : d.dim(), given("--seed") ? seed : d.seed());
+        PrintStream log = new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                out.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                out.write(new String(b, off, len, StandardCharsets.UTF_8));
+                out.flush();
+            }
+        }, true, StandardCharsets.UTF_8);
+        TextDemo.run(o, log);
+        log.flush();
     }
 
     /** The demo with the CLI's training loop (Adam, lr 1e-3, batch 64, on the CPU). */

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.projntk.data.DatasetSpec;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
 import org.projntk.project.ProjectorSpec;
@@ -97,6 +98,21 @@ public final class FeaturizeCommand implements Callable<Integer> {
             description = "Largest gradient block handed to the projector at once.")
     long maxBlockBytes;
 
+    @Option(names = "--output-index", defaultValue = "0", paramLabel = "I",
+            description = "When forward returns a tuple or list: the element holding the logits.")
+    int outputIndex;
+
+    @Option(names = "--output-key", paramLabel = "KEY",
+            description = "When forward returns a dict: the key of the logits (default: logits).")
+    String outputKey;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "Hugging Face tokenizer.json: --train/--test are then LABEL<TAB>TEXT files (TEXTS.tsv[a:b]), tokenized to ids + mask.")
+    Path tokenizer;
+
+    @Option(names = "--max-length", defaultValue = "128", paramLabel = "N", description = "Tokens per text with --tokenizer (padded or cut).")
+    int maxLength;
+
     record Shard(int index, int count) {}
 
     static final class ShardConverter implements ITypeConverter<Shard> {
@@ -114,10 +130,19 @@ public final class FeaturizeCommand implements Callable<Integer> {
 
     FeaturizeConfig config() {
         Map<String, String> splits = new LinkedHashMap<>();
-        splits.put("train", train);
-        if (test != null) splits.put("test", test);
+        splits.put("train", dataset(train));
+        if (test != null) splits.put("test", dataset(test));
         return new FeaturizeConfig(model, modelSeed, checkpoint, splits, kernel.toString(), proj.kind, dim, seed, modelId, sjltS, unscaled,
                 dtype.toString(), device, batch, grad, params, shard.index(), shard.count(), normalize, maxBlockBytes, out);
+    }
+
+    /** A split's dataset spec: as given, or with --tokenizer a text file (and its row range) as a text: spec. */
+    String dataset(String given) {
+        if (tokenizer == null) return given;
+        int bracket = given.indexOf('[');
+        String file = bracket < 0 ? given : given.substring(0, bracket);
+        String range = bracket < 0 ? "" : given.substring(bracket);
+        return DatasetSpec.text(Path.of(file), tokenizer, maxLength) + range;
     }
 
     @Override
@@ -125,7 +150,7 @@ public final class FeaturizeCommand implements Callable<Integer> {
         FeaturizeConfig config = config();
         PrintWriter w = spec.commandLine().getOut();
         Progress progress = new Progress(w);
-        Featurizer.Result result = Featurizer.run(config, new Featurizer.Listener() {
+        Featurizer.Result result = Featurizer.run(config, outputIndex, outputKey, new Featurizer.Listener() {
             @Override
             public void progress(String split, long done, long total, long thisRun, double seconds) {
                 progress.update(config.kernel() + " " + split, done, total, thisRun, seconds);
@@ -136,8 +161,8 @@ public final class FeaturizeCommand implements Callable<Integer> {
                 progress.message(text);
             }
         });
-        progress.message(String.format("featurize %s: %d rows computed this run, store %s, checkpoint %s %s",
-                config.kernel(), result.rowsComputed(), config.out(), config.checkpoint(),
+        progress.message(String.format("featurize %s: %d rows computed this run (%s gradients), store %s, checkpoint %s %s",
+                config.kernel(), result.rowsComputed(), result.strategyUsed().toString().toLowerCase(java.util.Locale.ROOT), config.out(), config.checkpoint(),
                 result.complete() ? "complete" : "incomplete (other shards pending)"));
         return 0;
     }

@@ -36,12 +36,6 @@ public final class LdsCommand implements Callable<Integer> {
     @Option(names = "--trak-compat") boolean trakCompat;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--bootstrap", defaultValue = "1000") int bootstrap;
-
-    /** Standalone entry point (until the command is registered in Main). */
-    public static void main(String[] args) {
-        System.exit(new picocli.CommandLine(new LdsCommand()).execute(args));
-    }
-
     @Override
     public Integer call() {
         Trainer.Optimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {

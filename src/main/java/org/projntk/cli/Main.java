@@ -30,8 +30,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "projntk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Projected neural tangent kernels of PyTorch models.",
         subcommands = {VersionCommand.class, TrainCommand.class, FeaturizeCommand.class, GramCommand.class, SimilarCommand.class,
-                SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, BenchCommand.class, DemoCommand.class,
-                AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
+                SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, ScoreCommand.class, LdsCommand.class,
+                BenchCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
         footer = {"", "Datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test,",
                 "  npy:X.npy,Y.npy; each takes a row range, e.g. fashion-mnist:train[0:5000].",
                 "Models: a TorchScript file, or builtin:NAME with NAME one of tiny-mlp,",
@@ -82,12 +82,36 @@ public final class Main implements Callable<Integer> {
     /** The command model: every subcommand, the CLI's enum spellings, and the error handling. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand("spark", sparkCommand());
         registerConverters(cl);
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((e, command, parsed) -> runtimeError(e, command));
         Version version = new Version();
         for (CommandLine c : all(cl)) c.getCommandSpec().versionProvider(version);
         return cl;
+    }
+
+    /** Name of the Spark module's command (src/spark); the core never links against Spark. */
+    static final String SPARK_COMMAND = "org.projntk.spark.cli.SparkCommand";
+
+    /** The Spark module's `spark` command when it is on the class path, else one that says how to get it. */
+    static Object sparkCommand() {
+        try {
+            return Class.forName(SPARK_COMMAND).getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return new SparkMissing();
+        }
+    }
+
+    @Command(name = "spark", description = "projntk jobs on Apache Spark (needs the Spark module: bin/projntk-spark, docs/spark.md).")
+    static final class SparkMissing implements Callable<Integer> {
+        @CommandLine.Unmatched List<String> arguments;
+
+        @Override
+        public Integer call() {
+            throw new IllegalStateException("the Spark module (" + SPARK_COMMAND + ") is not on the class path:"
+                    + " run `bin/projntk-spark` (or `bin/projntk spark`, which starts it) after `make spark-jar`; see docs/spark.md");
+        }
     }
 
     /** The bash completion script for the whole command tree. */

@@ -41,12 +41,6 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--train-split", defaultValue = "train") String trainSplit;
     @Option(names = "--test-split", defaultValue = "test") String testSplit;
     @Option(names = "--tile", defaultValue = "1024", description = "test rows per tile (train columns: 4 x this)") int tile;
-
-    /** Standalone entry point (until the command is registered in Main). */
-    public static void main(String[] args) {
-        System.exit(new picocli.CommandLine(new ScoreCommand()).execute(args));
-    }
-
     @Override
     public Integer call() {
         List<String> ids = checkpoints.equals("all") ? null : Arrays.stream(checkpoints.split(",")).map(String::trim).toList();

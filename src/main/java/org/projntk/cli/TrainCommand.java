@@ -64,12 +64,29 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Where to train: ${COMPLETION-CANDIDATES}.")
     Device device;
 
+    @Option(names = "--save-every", defaultValue = "0", paramLabel = "N",
+            description = "Also save a checkpoint every N epochs, as OUT with -epE before .pt (0: only the final model).")
+    int saveEvery;
+
     record Options(String model, String data, String test, int epochs, Path out, Trainer.Optimizer optimizer, double lr,
-                   double momentum, double weightDecay, int batch, long seed, Device device) {}
+                   double momentum, double weightDecay, int batch, long seed, Device device, int saveEvery) {
+        Options(String model, String data, String test, int epochs, Path out, Trainer.Optimizer optimizer, double lr,
+                double momentum, double weightDecay, int batch, long seed, Device device) {
+            this(model, data, test, epochs, out, optimizer, lr, momentum, weightDecay, batch, seed, device, 0);
+        }
+    }
+
+    /** Where the checkpoint of an epoch goes: model.pt -> model-ep3.pt. */
+    static Path checkpointPath(Path out, int epoch) {
+        String name = out.getFileName().toString();
+        String stem = name.endsWith(".pt") ? name.substring(0, name.length() - 3) : name;
+        return out.resolveSibling(stem + "-ep" + epoch + ".pt");
+    }
 
     @Override
     public Integer call() {
-        train(new Options(model, data, test, epochs, out, optimizer, lr == null ? -1 : lr, momentum, weightDecay, batch, seed, device),
+        train(new Options(model, data, test, epochs, out, optimizer, lr == null ? -1 : lr, momentum, weightDecay, batch, seed, device,
+                        saveEvery),
                 spec.commandLine().getOut());
         return 0;
     }
@@ -77,6 +94,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** Trains and saves; returns the test accuracy when a test split is given, else the last epoch's train accuracy. */
     static double train(Options o, PrintWriter out) {
         if (o.epochs() < 0) throw new IllegalArgumentException("--epochs must be >= 0");
+        if (o.saveEvery() < 0) throw new IllegalArgumentException("--save-every must be >= 0");
         double lr = o.lr() > 0 ? o.lr() : o.optimizer() == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
         Dataset train = DatasetSpec.parse(o.data()).open(Normalization.DEFAULT);
         double accuracy = 0;
@@ -104,7 +122,7 @@ public final class TrainCommand implements Callable<Integer> {
                     int count = (int) Math.min(o.batch(), n - first);
                     try (Arena arena = Arena.ofConfined()) {
                         Batch batch = train.batch(first, count, arena);
-                        Trainer.Step step = trainer.step(batch.inputs(), batch.shape(), batch.labels());
+                        Trainer.Step step = trainer.step(batch.modelInputs(), batch.labels());
                         lossSum += step.loss() * count;
                         correct += step.correct();
                         seen += count;
@@ -117,21 +135,31 @@ public final class TrainCommand implements Callable<Integer> {
                     }
                 }
                 accuracy = (double) correct / Math.max(1, seen);
+                if (o.saveEvery() > 0 && epoch % o.saveEvery() == 0 && epoch < o.epochs()) {
+                    Path checkpoint = checkpointPath(o.out(), epoch);
+                    createParent(checkpoint);
+                    model.save(checkpoint);
+                    out.println("saved " + checkpoint);
+                }
             }
             if (o.test() != null) {
                 accuracy = evaluate(model, DatasetSpec.parse(o.test()).open(Normalization.DEFAULT), o.batch());
                 out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
             }
-            Path parent = o.out().toAbsolutePath().getParent();
-            try {
-                if (parent != null) java.nio.file.Files.createDirectories(parent);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("creating " + parent + ": " + e.getMessage(), e);
-            }
+            createParent(o.out());
             model.save(o.out());
             out.println("saved " + o.out());
         }
         return accuracy;
+    }
+
+    private static void createParent(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        try {
+            if (parent != null) java.nio.file.Files.createDirectories(parent);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("creating " + parent + ": " + e.getMessage(), e);
+        }
     }
 
     static double evaluate(Model model, Dataset data, int batchSize) {
@@ -140,7 +168,7 @@ public final class TrainCommand implements Callable<Integer> {
             int count = (int) Math.min(batchSize, data.size() - first);
             try (Arena arena = Arena.ofConfined()) {
                 Batch batch = data.batch(first, count, arena);
-                float[][] logits = model.forward(batch.inputs(), batch.shape());
+                float[][] logits = model.forward(batch.modelInputs());
                 for (int i = 0; i < count; i++) if (argmax(logits[i]) == batch.labels()[i]) correct++;
             }
         }
