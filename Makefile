@@ -117,7 +117,7 @@ $(JAR): $(JAVA_SOURCES) | java-check
 	$(MVN) package -DskipTests
 	@touch $@
 
-.PHONY: build jar test test-gpu demo clean
+.PHONY: build jar test test-gpu demo demo-full clean
 jar: $(JAR)
 build: deps native cuda-check $(JAR)
 
@@ -129,6 +129,9 @@ test-gpu: build
 
 demo: build
 	bin/projntk demo $(ARGS)
+
+demo-full: build
+	bin/projntk demo --full $(ARGS)
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench bench-quick

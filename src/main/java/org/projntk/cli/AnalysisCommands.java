@@ -19,7 +19,10 @@ import java.util.Locale;
 import org.projntk.analysis.Explanations;
 import org.projntk.analysis.ImageGrid;
 import org.projntk.analysis.KernelGlm;
+import org.projntk.analysis.StoreSurrogate;
 import org.projntk.analysis.SurrogateReport;
+import org.projntk.featurize.StoreProvenance;
+import org.projntk.kernel.KernelOperator;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
 import org.projntk.data.Npy;
@@ -162,18 +165,16 @@ final class AnalysisCommands {
 
     // ------------------------------------------------------------- surrogate
     /** A fitted surrogate with everything the report and explanations need. */
-    record Surrogate(KernelGlm glm, KernelMatrix testKernel, double[] networkTestLogits, double[] surrogateTestLogits,
+    record Surrogate(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits,
                      int[] testLabels, int classes, SurrogateReport report) {}
 
     static void surrogate(Args args, PrintStream out) {
         FeatureStore store = FeatureStore.open(Path.of(args.require("store")));
         String checkpoint = StoreOperands.checkpoint(store, args.get("checkpoint", null));
-        String model = StoreOperands.model(store, checkpoint, args.get("model", null));
-        Normalization norm = Normalization.parse(args.get("normalize", "cosine"));
-        double lambda = args.getDouble("lambda", DEFAULT_LAMBDA);
+        StoreSurrogate.Options options = surrogateOptions(args);
         boolean json = args.flag("json");
         args.rejectUnknown();
-        Surrogate s = fitSurrogate(store, checkpoint, model, norm, lambda, json ? null : out);
+        StoreSurrogate.Fit s = StoreSurrogate.fit(store, checkpoint, options, json ? null : out::println);
         if (json) {
             out.println(s.report().toJson());
         } else {
@@ -181,43 +182,18 @@ final class AnalysisCommands {
         }
     }
 
-    static Surrogate fitSurrogate(FeatureStore store, String checkpoint, String model, Normalization norm, double lambda, PrintStream log) {
-        KernelKind kind = StoreOperands.traceKind(store);
-        List<FeatureMatrix> train = StoreOperands.operand(store, checkpoint, "train");
-        List<FeatureMatrix> test = StoreOperands.operand(store, checkpoint, "test");
-        if (train.get(0).rows() > 20_000) {
-            throw new IllegalArgumentException("the kernel GLM holds the train kernel in memory; " + train.get(0).rows() + " train rows is too many (max 20000)");
-        }
-        long t0 = System.nanoTime();
-        Gram.Options options = Gram.Options.of(kind, norm);
-        KernelMatrix trainKernel = KernelMatrix.allocate((int) train.get(0).rows(), (int) train.get(0).rows());
-        Gram.Result trainResult = Gram.compute(train, train, options, Gram.copyInto(trainKernel));
-        if (norm == Normalization.STD) options = options.withStdScale(trainResult.scale());
-        KernelMatrix testKernel = Gram.computeMatrix(test, train, options);
-        if (log != null) log.printf(Locale.ROOT, "surrogate: %s kernels (%s) train [%d x %d], test [%d x %d] in %.2f s%n",
-                kind.name().toLowerCase(Locale.ROOT), norm.name().toLowerCase(Locale.ROOT), trainKernel.rows(), trainKernel.cols(),
-                testKernel.rows(), testKernel.cols(), (System.nanoTime() - t0) / 1e9);
+    /** --model, --normalize, --lambda, --targets labels|network, --class-weight balanced|none, --max-iterations. */
+    static StoreSurrogate.Options surrogateOptions(Args args) {
+        return new StoreSurrogate.Options(Normalization.parse(args.get("normalize", "cosine")), args.getDouble("lambda", DEFAULT_LAMBDA),
+                StoreSurrogate.Targets.parse(args.get("targets", "labels")), StoreSurrogate.ClassWeight.parse(args.get("class-weight", "balanced")),
+                args.get("model", null), args.getInt("max-iterations", 300));
+    }
 
-        Dataset trainData = StoreOperands.dataset(store, "train");
-        Dataset testData = StoreOperands.dataset(store, "test");
-        double[] networkTrain;
-        double[] networkTest;
-        int classes;
-        try (Model net = Model.open(model, 0, Device.CPU)) {
-            networkTrain = logits(net, trainData);
-            networkTest = logits(net, testData);
-            classes = networkTrain.length / (int) trainData.size();
-        }
-        int[] targets = new int[networkTrain.length / classes];
-        for (int i = 0; i < targets.length; i++) targets[i] = argmax(networkTrain, i * classes, classes);
-        long t1 = System.nanoTime();
-        KernelGlm glm = KernelGlm.fit(trainKernel, targets, classes, KernelGlm.Options.defaults().withLambda(lambda));
-        double[] surrogateTest = glm.logits(testKernel);
-        if (log != null) log.printf(Locale.ROOT, "surrogate: kernel GLM fitted to the network's train predictions in %.2f s (%s)%n",
-                (System.nanoTime() - t1) / 1e9, glm.fitInfo());
-        int[] testLabels = labels(testData);
-        SurrogateReport report = SurrogateReport.evaluate(networkTest, surrogateTest, testLabels, classes, glm.fitInfo());
-        return new Surrogate(glm, testKernel, networkTest, surrogateTest, testLabels, classes, report);
+    static Surrogate fitSurrogate(FeatureStore store, String checkpoint, String model, Normalization norm, double lambda, PrintStream log) {
+        StoreSurrogate.Options d = StoreSurrogate.Options.defaults();
+        StoreSurrogate.Fit f = StoreSurrogate.fit(store, checkpoint,
+                new StoreSurrogate.Options(norm, lambda, d.targets(), d.classWeight(), model, d.maxIterations()), log == null ? null : log::println);
+        return new Surrogate(f.glm(), f.testKernel(), f.networkTestLogits(), f.surrogateTestLogits(), f.testLabels(), f.classes(), f.report());
     }
 
     /** Network logits [N x C] row-major for every example of data. */
@@ -241,7 +217,9 @@ final class AnalysisCommands {
         out.printf(Locale.ROOT, "network test accuracy    %.4f%n", r.networkTestAccuracy());
         out.printf(Locale.ROOT, "surrogate test accuracy  %.4f%n", r.surrogateTestAccuracy());
         out.printf(Locale.ROOT, "accuracy differential    %+.4f  (surrogate - network)%n", r.accuracyDifferential());
-        out.printf(Locale.ROOT, "Kendall tau              %.4f  (network vs surrogate softmax probability of the network's predicted class, per test example)%n", r.kendallTau());
+        out.printf(Locale.ROOT, "Kendall tau              %.4f  (the paper's: network vs surrogate probability of the true class, %d saturated examples left out)%n",
+                r.kendallTau(), r.kendallTauMaskedCount());
+        out.printf(Locale.ROOT, "Kendall tau (predicted)  %.4f  (network vs surrogate probability of the network's predicted class)%n", r.kendallTauPredicted());
         out.printf(Locale.ROOT, "prediction agreement     %.4f%n", r.agreement());
         out.println("per class (network accuracy / surrogate accuracy):");
         for (int c = 0; c < r.networkPerClass().size(); c++) {
@@ -254,13 +232,12 @@ final class AnalysisCommands {
     static void explain(Args args, PrintStream out) {
         FeatureStore store = FeatureStore.open(Path.of(args.require("store")));
         String checkpoint = StoreOperands.checkpoint(store, args.get("checkpoint", null));
-        String model = StoreOperands.model(store, checkpoint, args.get("model", null));
         int index = args.getInt("test-index", 0);
         int k = args.getInt("top", 5);
-        Normalization norm = Normalization.parse(args.get("normalize", "cosine"));
+        StoreSurrogate.Options options = surrogateOptions(args);
         String png = args.get("out", null);
         args.rejectUnknown();
-        Surrogate s = fitSurrogate(store, checkpoint, model, norm, DEFAULT_LAMBDA, null);
+        StoreSurrogate.Fit s = StoreSurrogate.fit(store, checkpoint, options, null);
         if (index < 0 || index >= s.testKernel().rows()) {
             throw new IllegalArgumentException("--test-index " + index + " is outside the test split [0, " + s.testKernel().rows() + ")");
         }
@@ -279,8 +256,8 @@ final class AnalysisCommands {
             out.printf(Locale.ROOT, "%d,%d,%.6g,%.6g,%.6g%n", i + 1, c.trainIndex(), c.contribution(), c.kernelValue(), c.weight());
         }
         if (png != null) {
-            Dataset train = StoreOperands.dataset(store, "train");
-            Dataset test = StoreOperands.dataset(store, "test");
+            Dataset train = StoreProvenance.dataset(store, checkpoint, "train");
+            Dataset test = StoreProvenance.dataset(store, checkpoint, "test");
             if (!train.isImage()) throw new IllegalArgumentException("--out PNG needs image data");
             List<ImageGrid.Cell> row = new ArrayList<>();
             row.add(new ImageGrid.Cell(image(test, index), List.of("test " + index, "class " + predicted), null));

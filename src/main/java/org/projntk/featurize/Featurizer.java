@@ -16,6 +16,7 @@ import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
 import org.projntk.store.CheckpointWriter;
 import org.projntk.store.FeatureStore;
+import org.projntk.store.Manifest;
 import org.projntk.store.ProjectorInfo;
 import org.projntk.store.RowRange;
 import org.projntk.store.SplitInfo;
@@ -73,7 +74,9 @@ public final class Featurizer {
                     config.sjltS(), config.unscaled(), true, false, config.device());
             StoreSpec storeSpec = new StoreSpec(ProjectorInfo.of(projectorSpec), config.kernel(), outputs, config.dtype(), splitInfos);
             FeatureStore store = FeatureStore.openOrCreate(config.out(), storeSpec);
-            CheckpointWriter writer = store.checkpoint(config.checkpoint(), config.model(), model.checksum());
+            CheckpointWriter writer = store.checkpoint(config.checkpoint(), new Manifest.Checkpoint(config.model(), model.checksum(),
+                    Manifest.Checkpoint.RUNNING, config.modelSeed(), StoreProvenance.paramsKey(config.params()), parameters,
+                    normalization.toString()));
             listener.message(String.format("model %s: P=%d selected parameters, C=%d classes; projector %s K=%d seed=%d; %d output(s) per example",
                     config.model(), parameters, classes, config.projector().cliName(), dim, config.seed(), outputs));
 

@@ -114,16 +114,36 @@ public final class FeatureStore {
      * Feature files and completion bitmaps are created at full size and the manifest is written before any row.
      */
     public CheckpointWriter checkpoint(String id, String model, String checksum) {
+        return checkpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING));
+    }
+
+    /**
+     * Registers a checkpoint with its provenance (model, seed, checksum, parameter selection, P, input normalisation),
+     * or joins an existing one (a resume or another shard) only if every recorded field is equal; otherwise throws
+     * {@link IncompatibleStoreException} naming each differing field.
+     */
+    public CheckpointWriter checkpoint(String id, Manifest.Checkpoint provenance) {
         checkName("checkpoint id", id);
-        Objects.requireNonNull(model, "model");
-        Objects.requireNonNull(checksum, "model checksum");
+        Objects.requireNonNull(provenance, "provenance");
+        Objects.requireNonNull(provenance.model(), "model");
+        Objects.requireNonNull(provenance.modelChecksum(), "model checksum");
+        String checksum = provenance.modelChecksum();
         locked(dir, () -> {
             Manifest m = readManifest(dir);
             Manifest.Checkpoint existing = m.checkpoints().get(id);
             if (existing != null) {
-                if (!existing.modelChecksum().equals(checksum)) {
-                    throw new IncompatibleStoreException("incompatible store " + dir + ": checkpoints." + id
-                            + ".model_checksum differs: store has " + existing.modelChecksum() + ", requested " + checksum);
+                List<String> diffs = new ArrayList<>();
+                String p = "checkpoints." + id + ".";
+                diff(diffs, p + "model_checksum", existing.modelChecksum(), checksum);
+                diff(diffs, p + "model", existing.model(), provenance.model());
+                if (existing.hasProvenance() || provenance.hasProvenance()) {
+                    diff(diffs, p + "model_seed", existing.modelSeed(), provenance.modelSeed());
+                    diff(diffs, p + "params", existing.params(), provenance.params());
+                    diff(diffs, p + "parameters", existing.parameters(), provenance.parameters());
+                    diff(diffs, p + "input_normalization", existing.inputNormalization(), provenance.inputNormalization());
+                }
+                if (!diffs.isEmpty()) {
+                    throw new IncompatibleStoreException("incompatible store " + dir + ": " + String.join("; ", diffs));
                 }
                 for (Manifest.FileEntry f : m.files()) if (f.checkpoint().equals(id)) requireFile(dir.resolve(f.path()));
                 for (Manifest.CompletionEntry c : m.completion()) if (c.checkpoint().equals(id)) requireFile(dir.resolve(c.path()));
@@ -145,7 +165,7 @@ public final class FeatureStore {
                 prepareCompletion(dir.resolve(rel), rows);
                 done.add(new Manifest.CompletionEntry(id, s.getKey(), rows, rel));
             }
-            Manifest updated = m.withCheckpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING), files, done);
+            Manifest updated = m.withCheckpoint(id, provenance.withStatus(Manifest.Checkpoint.RUNNING), files, done);
             writeManifest(dir, updated);
             manifest = updated;
             return null;

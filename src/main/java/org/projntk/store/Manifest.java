@@ -23,12 +23,37 @@ public record Manifest(
     public static final String FORMAT = "projntk-feature-store";
     public static final int VERSION = 1;
 
+    /**
+     * A checkpoint and everything that determines its features besides the store-wide projector, kernel and splits:
+     * the model spec (a path or builtin:NAME), its seed (built-ins are initialised from it), the checksum of its
+     * weights and buffers, the parameter selection ({@code --params} prefixes, "" for all) and the number P of selected
+     * parameters, and the input normalisation the datasets were opened with. Stores written before these were recorded
+     * have nulls there.
+     */
     public record Checkpoint(
             @JsonProperty("model") String model,
             @JsonProperty("model_checksum") String modelChecksum,
-            @JsonProperty("status") String status) {
+            @JsonProperty("status") String status,
+            @JsonProperty("model_seed") Long modelSeed,
+            @JsonProperty("params") String params,
+            @JsonProperty("parameters") Long parameters,
+            @JsonProperty("input_normalization") String inputNormalization) {
         public static final String RUNNING = "running";
         public static final String COMPLETE = "complete";
+
+        public Checkpoint(String model, String modelChecksum, String status) {
+            this(model, modelChecksum, status, null, null, null, null);
+        }
+
+        public Checkpoint withStatus(String s) {
+            return new Checkpoint(model, modelChecksum, s, modelSeed, params, parameters, inputNormalization);
+        }
+
+        /** True when the provenance fields were recorded (stores written by this version on). */
+        @JsonIgnore
+        public boolean hasProvenance() {
+            return modelSeed != null && params != null && parameters != null && inputNormalization != null;
+        }
     }
 
     /** One feature file: rows x dim of dtype, for one checkpoint, split and (for per-class kernels) class. */
@@ -71,7 +96,7 @@ public record Manifest(
     Manifest withStatus(String id, String status) {
         LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
         Checkpoint c = cps.get(id);
-        cps.put(id, new Checkpoint(c.model(), c.modelChecksum(), status));
+        cps.put(id, c.withStatus(status));
         return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion);
     }
 
