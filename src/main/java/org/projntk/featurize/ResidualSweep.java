@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.projntk.analysis.ResidualCdf;
 import org.projntk.analysis.ResidualStats;
 import org.projntk.analysis.SweepTable;
 import org.projntk.data.Batch;
@@ -51,6 +52,15 @@ public final class ResidualSweep {
     /** Each K is measured with seeds seed .. seed+repeats-1 and the metrics are averaged. */
     public static SweepTable run(Model model, List<Dataset> parts, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
                                  Listener log) {
+        return run(model, parts, dims, kind, seed, repeats, null, log);
+    }
+
+    /**
+     * As {@link #run(Model, List, List, ProjectorKind, long, int, Listener)}, also collecting every |cosine residual|
+     * against the exact trNTK (proj-trntk and proj-pntk, all seeds pooled) into {@code cdf} when it is not null.
+     */
+    public static SweepTable run(Model model, List<Dataset> parts, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
+                                 ResidualCdf cdf, Listener log) {
         if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
         long p = model.parameterCount();
         int n = 0;
@@ -122,6 +132,10 @@ public final class ResidualSweep {
                         pSeconds += (System.nanoTime() - t2) / 1e9;
                         accumulate(sums[0], exactTr, projTr);
                         accumulate(sums[1], exactTr, projPntk);
+                        if (cdf != null) {
+                            cdf.add("proj-trntk", k, exactTr, projTr);
+                            cdf.add("proj-pntk", k, exactTr, projPntk);
+                        }
                         accumulate(sums[2], exactPntk, projPntk);
                     }
                 }

@@ -43,7 +43,8 @@ class MatrixFreeSurrogateTest {
         // Both fits run L-BFGS on float32 products down to its noise floor. With the cosine kernel the surrogate uses,
         // that floor puts both at the same optimum to well under 1e-5; the raw and std kernels are worse conditioned
         // (scale ~ their diagonal), so there the fits agree on the objective and the logits to a looser bound; class
-        // weights (up to 2.4 here) amplify the noise of the data term, so the balanced cosine fits agree to 1e-4.
+        // weights (up to 2.4 here) amplify the noise of the data term: the Armijo search stops at a gradient of ~1e-5,
+        // so the balanced cosine fits agree to 5e-4.
         KernelGlm.Options opt = new KernelGlm.Options(1e-2, false, 2000, 1e-10, 10);
         for (KernelKind kind : new KernelKind[] {KernelKind.PNTK, KernelKind.TRNTK}) {
             for (Normalization norm : Normalization.values()) {
@@ -71,7 +72,7 @@ class MatrixFreeSurrogateTest {
                     double[] zd = dense.logits(testDense);
                     double scale = 0;
                     for (double v : zd) scale = Math.max(scale, Math.abs(v));
-                    double bound = norm != Normalization.COSINE ? 2e-3 : balanced ? 1e-4 : 1e-5;
+                    double bound = norm != Normalization.COSINE ? 2e-3 : balanced ? 5e-4 : 1e-5;
                     for (int i = 0; i < zd.length; i++) {
                         assertEquals(zd[i], zf[i], bound * scale, what + " test logit " + i);
                     }
