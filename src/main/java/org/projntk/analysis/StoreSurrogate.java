@@ -12,6 +12,7 @@ import org.projntk.data.Dataset;
 import org.projntk.featurize.StoreProvenance;
 import org.projntk.kernel.FeatureKernelOperator;
 import org.projntk.kernel.FeatureMatrix;
+import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelOperator;
 import org.projntk.kernel.Normalization;
@@ -61,16 +62,44 @@ public final class StoreSurrogate {
         }
     }
 
+    /** How kernel products are computed. */
+    public enum Products {
+        /** through the features: no N x N memory, 4·N·K·C_f·C flops per product */
+        FEATURES,
+        /** through dense train and test kernels built once: N² floats, 2·N²·C flops per product */
+        DENSE,
+        /**
+         * dense only where it is cheaper and small: a per-product flop ratio N / (2·K·C_f) below 1 (trNTK with
+         * N < 2·K·C) and a train kernel of at most 2 GiB; features otherwise
+         */
+        AUTO;
+
+        public static Products parse(String s) {
+            return switch (s.strip().toLowerCase(Locale.ROOT)) {
+                case "features", "matrix-free" -> FEATURES;
+                case "dense" -> DENSE;
+                case "auto" -> AUTO;
+                default -> throw new IllegalArgumentException("unknown products '" + s + "' (expected auto, features or dense)");
+            };
+        }
+    }
+
     /**
      * @param modelOverride another spec of the same model (it must match the recorded checksum), or null
      */
     public record Options(Normalization normalization, double lambda, Targets targets, ClassWeight classWeight,
-                          String modelOverride, int maxIterations) {
+                          String modelOverride, int maxIterations, Products products) {
         public Options {
             Objects.requireNonNull(normalization, "normalization");
             Objects.requireNonNull(targets, "targets");
             Objects.requireNonNull(classWeight, "classWeight");
             if (maxIterations < 1) throw new IllegalArgumentException("maxIterations must be >= 1, got " + maxIterations);
+            Objects.requireNonNull(products, "products");
+        }
+
+        public Options(Normalization normalization, double lambda, Targets targets, ClassWeight classWeight,
+                       String modelOverride, int maxIterations) {
+            this(normalization, lambda, targets, classWeight, modelOverride, maxIterations, Products.AUTO);
         }
 
         /** Cosine kernel, λ = 1e-8 (relative), the paper's targets (labels) and weights (balanced), 300 iterations. */
@@ -92,11 +121,26 @@ public final class StoreSurrogate {
         List<FeatureMatrix> train = operand(store, checkpoint, "train");
         List<FeatureMatrix> test = operand(store, checkpoint, "test");
         long t0 = System.nanoTime();
-        FeatureKernelOperator trainKernel = KernelOperator.features(train, train, kind, opt.normalization(), null);
-        FeatureKernelOperator testKernel = KernelOperator.features(test, train, kind, opt.normalization(), trainKernel.stdScale());
-        say.accept(String.format(Locale.ROOT, "surrogate: matrix-free %s kernels (%s) train [%d x %d], test [%d x %d] through %d x K=%d features, set up in %.2f s",
-                kind.name().toLowerCase(Locale.ROOT), opt.normalization().name().toLowerCase(Locale.ROOT), trainKernel.rows(),
-                trainKernel.cols(), testKernel.rows(), testKernel.cols(), train.size(), train.get(0).dim(), (System.nanoTime() - t0) / 1e9));
+        FeatureKernelOperator trainFree = KernelOperator.features(train, train, kind, opt.normalization(), null);
+        FeatureKernelOperator testFree = KernelOperator.features(test, train, kind, opt.normalization(), trainFree.stdScale());
+        long n = train.get(0).rows();
+        boolean dense = switch (opt.products()) {
+            case DENSE -> true;
+            case FEATURES -> false;
+            case AUTO -> n < 2L * train.get(0).dim() * train.size() && n * n * Float.BYTES <= (2L << 30);
+        };
+        KernelOperator trainKernel = trainFree;
+        KernelOperator testKernel = testFree;
+        if (dense) {
+            Gram.Options g = Gram.Options.of(kind, opt.normalization());
+            if (opt.normalization() == Normalization.STD) g = g.withStdScale(trainFree.stdScale());
+            trainKernel = KernelOperator.dense(Gram.computeMatrix(train, train, g));
+            testKernel = KernelOperator.dense(Gram.computeMatrix(test, train, g));
+        }
+        say.accept(String.format(Locale.ROOT, "surrogate: %s %s kernels (%s) train [%d x %d], test [%d x %d] through %d x K=%d features, set up in %.2f s",
+                dense ? "dense" : "matrix-free", kind.name().toLowerCase(Locale.ROOT), opt.normalization().name().toLowerCase(Locale.ROOT),
+                trainKernel.rows(), trainKernel.cols(), testKernel.rows(), testKernel.cols(), train.size(), train.get(0).dim(),
+                (System.nanoTime() - t0) / 1e9));
 
         Dataset trainData = StoreProvenance.dataset(store, checkpoint, "train");
         Dataset testData = StoreProvenance.dataset(store, checkpoint, "test");

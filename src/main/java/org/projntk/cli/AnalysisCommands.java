@@ -182,11 +182,11 @@ final class AnalysisCommands {
         }
     }
 
-    /** --model, --normalize, --lambda, --targets labels|network, --class-weight balanced|none, --max-iterations. */
+    /** --model, --normalize, --lambda, --targets labels|network, --class-weight balanced|none, --max-iterations, --products auto|features|dense. */
     static StoreSurrogate.Options surrogateOptions(Args args) {
         return new StoreSurrogate.Options(Normalization.parse(args.get("normalize", "cosine")), args.getDouble("lambda", DEFAULT_LAMBDA),
                 StoreSurrogate.Targets.parse(args.get("targets", "labels")), StoreSurrogate.ClassWeight.parse(args.get("class-weight", "balanced")),
-                args.get("model", null), args.getInt("max-iterations", 300));
+                args.get("model", null), args.getInt("max-iterations", 300), StoreSurrogate.Products.parse(args.get("products", "auto")));
     }
 
     static Surrogate fitSurrogate(FeatureStore store, String checkpoint, String model, Normalization norm, double lambda, PrintStream log) {

@@ -94,6 +94,16 @@ class StoreProvenanceTest {
         assertArrayEquals(expected, fit.networkTestLogits(), 0.0);
         assertFalse(java.util.Arrays.equals(wrong, fit.networkTestLogits()));
         assertEquals(30, fit.report().testSize());
+
+        // dense and matrix-free products reach the same surrogate on the store
+        StoreSurrogate.Options d = StoreSurrogate.Options.defaults();
+        StoreSurrogate.Fit viaFeatures = StoreSurrogate.fit(s, "ck", new StoreSurrogate.Options(d.normalization(), 1e-3, d.targets(),
+                d.classWeight(), null, 1000, StoreSurrogate.Products.FEATURES), null);
+        StoreSurrogate.Fit viaDense = StoreSurrogate.fit(s, "ck", new StoreSurrogate.Options(d.normalization(), 1e-3, d.targets(),
+                d.classWeight(), null, 1000, StoreSurrogate.Products.DENSE), null);
+        double scale = 0;
+        for (double v : viaDense.surrogateTestLogits()) scale = Math.max(scale, Math.abs(v));
+        assertArrayEquals(viaDense.surrogateTestLogits(), viaFeatures.surrogateTestLogits(), 1e-3 * scale);
     }
 
     @Test
