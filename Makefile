@@ -124,7 +124,7 @@ $(JAR): $(JAVA_SOURCES) | java-check
 	$(MVN) package -DskipTests
 	@touch $@
 
-.PHONY: build jar install test test-gpu demo clean
+.PHONY: build jar install test test-gpu demo demo-full clean
 jar: $(JAR)
 build: deps native cuda-check $(JAR)
 
@@ -151,6 +151,10 @@ demo: build
 .PHONY: demo-text
 demo-text: build
 	bin/projntk demo --task text $(ARGS)
+
+# The paper-sized Fashion-MNIST job (all 70,000 images); see README.
+demo-full: build
+	bin/projntk demo --full $(ARGS)
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench bench-quick

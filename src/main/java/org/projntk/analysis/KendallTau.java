@@ -134,4 +134,45 @@ public final class KendallTau {
         }
         return tauB(dx, dy);
     }
+
+    /**
+     * The paper's τ (pnnl/projection_ntk): τ-b between the network's and the surrogate's softmax probability of the
+     * TRUE class of each test example, leaving out examples where either probability is exactly 0 or 1 (saturated).
+     *
+     * @param networkProbabilities   [T x C] row-major softmax probabilities
+     * @param surrogateProbabilities [T x C] row-major softmax probabilities
+     */
+    public static double trueClassMasked(double[] networkProbabilities, double[] surrogateProbabilities, int[] trueLabels,
+                                         int classes) {
+        return masked(networkProbabilities, surrogateProbabilities, trueLabels, classes, true);
+    }
+
+    /** τ-b between the two probabilities of the network's PREDICTED class (projntk's first definition), unmasked. */
+    public static double predictedClass(double[] networkProbabilities, double[] surrogateProbabilities, int[] networkPredictions,
+                                        int classes) {
+        return masked(networkProbabilities, surrogateProbabilities, networkPredictions, classes, false);
+    }
+
+    private static double masked(double[] a, double[] b, int[] cls, int classes, boolean mask) {
+        int t = cls.length;
+        if (a.length != (long) t * classes || b.length != (long) t * classes) {
+            throw new IllegalArgumentException("Kendall tau: probabilities must be [" + t + " x " + classes + "], got "
+                    + a.length + " and " + b.length + " values");
+        }
+        double[] x = new double[t];
+        double[] y = new double[t];
+        int kept = 0;
+        for (int i = 0; i < t; i++) {
+            if (cls[i] < 0 || cls[i] >= classes) {
+                throw new IllegalArgumentException("Kendall tau: class " + cls[i] + " of example " + i + " is outside [0, " + classes + ")");
+            }
+            double p = a[i * classes + cls[i]];
+            double q = b[i * classes + cls[i]];
+            if (mask && (p == 0 || p == 1 || q == 0 || q == 1)) continue;
+            x[kept] = p;
+            y[kept] = q;
+            kept++;
+        }
+        return tauB(Arrays.copyOf(x, kept), Arrays.copyOf(y, kept));
+    }
 }

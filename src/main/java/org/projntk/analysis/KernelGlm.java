@@ -3,6 +3,7 @@ package org.projntk.analysis;
 import java.util.Arrays;
 import java.util.Objects;
 import org.projntk.kernel.KernelMatrix;
+import org.projntk.kernel.KernelOperator;
 
 /**
  * Kernel GLM surrogate: multinomial logistic regression on kernel rows, logits(x) = K(x, train)·W + b with
@@ -90,12 +91,23 @@ public final class KernelGlm {
         return weights.clone();
     }
 
-    /** Fits on the square train kernel K(train, train) to {@code targets} (values in [0, classes)). */
+    /** Fits on the square train kernel K(train, train) to {@code targets} (values in [0, classes)), unweighted. */
     public static KernelGlm fit(KernelMatrix trainKernel, int[] targets, int classes, Options opt) {
+        Objects.requireNonNull(trainKernel, "trainKernel");
+        return fit(new MatrixOperator(trainKernel), targets, null, classes, opt);
+    }
+
+    /**
+     * Fits through any {@link KernelOperator} of the train kernel (matrix-free or dense): the same objective and the
+     * same optimum either way.
+     *
+     * @param sampleWeights per-example weights of the data term (e.g. {@link #balancedWeights}), or null for 1
+     */
+    public static KernelGlm fit(KernelOperator trainKernel, int[] targets, double[] sampleWeights, int classes, Options opt) {
         Objects.requireNonNull(trainKernel, "trainKernel");
         Objects.requireNonNull(targets, "targets");
         Objects.requireNonNull(opt, "options");
-        if (!trainKernel.isSquare()) {
+        if (trainKernel.rows() != trainKernel.cols()) {
             throw new IllegalArgumentException("the GLM is fitted on a square train kernel, got "
                     + trainKernel.rows() + " x " + trainKernel.cols());
         }
@@ -111,18 +123,21 @@ public final class KernelGlm {
                 throw new IllegalArgumentException("target " + targets[i] + " at index " + i + " is outside [0, " + classes + ")");
             }
         }
+        double[] weights = sampleWeights == null ? null : checkWeights(sampleWeights, n);
         long t0 = System.nanoTime();
         double lambdaEff = opt.absoluteLambda() ? opt.lambda() : opt.lambda() * n * square(kernelScale(trainKernel));
         // Kernel rows are strongly correlated (a cosine kernel is close to 1 everywhere), which makes the problem
         // ill-conditioned. Centring each column over the train rows leaves the optimum unchanged (the bias is not
         // penalised and absorbs the shift: b' = b - μᵀW) but makes L-BFGS converge in far fewer iterations.
-        double[] mu = columnMeans(trainKernel);
-        KernelMatrix centred = centre(trainKernel, mu);
-        Objective obj = new Objective(centred, targets, classes, lambdaEff, false);
+        // K' = K - 1μᵀ is applied through the operator: K'W = KW - 1(μᵀW), K'ᵀG = KᵀG - μ(1ᵀG).
+        Centred centred = new Centred(trainKernel);
+        Objective obj = new Objective(centred, targets, weights, classes, lambdaEff);
         // The softmax loss has Hessian <= I/2 per example, so the objective is L-smooth with
         // L <= σ_max(K)²/(2N) + λ_eff (+1/2 for the bias): 1/L is a safe first step.
-        double sigma = largestSingularValue(centred, false);
-        double lip = sigma * sigma / (2.0 * n) + lambdaEff + 0.5;
+        double sigma = largestSingularValue(centred);
+        double wmax = 1;
+        if (weights != null) for (double w : weights) wmax = Math.max(wmax, w);
+        double lip = wmax * sigma * sigma / (2.0 * n) + lambdaEff + 0.5 * wmax;
         double[] theta = new double[n * classes + classes];
         Lbfgs.Result r = Lbfgs.minimize(obj::value, theta, opt.maxIterations(), opt.tolerance(), opt.history(), 1.0 / lip);
         float[] w = new float[n * classes];
@@ -130,6 +145,7 @@ public final class KernelGlm {
             w[i] = (float) r.x()[i];
         }
         double[] b = Arrays.copyOfRange(r.x(), n * classes, n * classes + classes);
+        double[] mu = centred.mu;
         for (int j = 0; j < n; j++) {
             for (int q = 0; q < classes; q++) b[q] -= mu[j] * w[j * classes + q];
         }
@@ -145,30 +161,98 @@ public final class KernelGlm {
         return new KernelGlm(w, b, n, classes, fi);
     }
 
-    private static double[] columnMeans(KernelMatrix k) {
-        double[] mu = new double[k.cols()];
-        for (int i = 0; i < k.rows(); i++) {
-            for (int j = 0; j < k.cols(); j++) mu[j] += k.get(i, j);
+    /**
+     * Class-balanced sample weights, as scikit-learn's {@code class_weight="balanced"} that the reference notebooks use:
+     * w_i = N / (C_present · count(y_i)), so every class present carries the same total weight and the weights average 1.
+     */
+    public static double[] balancedWeights(int[] targets, int classes) {
+        int[] count = new int[classes];
+        for (int y : targets) {
+            if (y < 0 || y >= classes) throw new IllegalArgumentException("target " + y + " is outside [0, " + classes + ")");
+            count[y]++;
         }
-        for (int j = 0; j < mu.length; j++) mu[j] /= k.rows();
-        return mu;
+        int present = 0;
+        for (int c : count) present += c > 0 ? 1 : 0;
+        double[] w = new double[targets.length];
+        for (int i = 0; i < w.length; i++) w[i] = (double) targets.length / ((double) present * count[targets[i]]);
+        return w;
     }
 
-    private static KernelMatrix centre(KernelMatrix k, double[] mu) {
-        KernelMatrix out = KernelMatrix.allocate(k.rows(), k.cols());
-        for (int i = 0; i < k.rows(); i++) {
-            for (int j = 0; j < k.cols(); j++) out.set(i, j, (float) (k.get(i, j) - mu[j]));
+    private static double[] checkWeights(double[] w, int n) {
+        if (w.length != n) throw new IllegalArgumentException("sample weights have " + w.length + " values for " + n + " examples");
+        for (int i = 0; i < n; i++) {
+            if (!(w[i] >= 0) || !Double.isFinite(w[i])) {
+                throw new IllegalArgumentException("sample weight " + w[i] + " at index " + i + " is not a finite number >= 0");
+            }
         }
-        return out;
+        return w.clone();
+    }
+
+    /** K - 1μᵀ with μ the column means of K over its rows. */
+    static class Centred {
+        final KernelOperator k;
+        final double[] mu;
+
+        Centred(KernelOperator k) {
+            this.k = k;
+            int n = k.rows();
+            float[] ones = new float[n];
+            Arrays.fill(ones, 1f / n);
+            float[] m = k.transposeTimes(ones, 1);
+            this.mu = new double[m.length];
+            for (int j = 0; j < m.length; j++) mu[j] = m[j];
+        }
+
+        float[] times(float[] w, int c) {
+            float[] z = k.times(w, c);
+            double[] muW = new double[c];
+            for (int j = 0; j < mu.length; j++) {
+                for (int q = 0; q < c; q++) muW[q] += mu[j] * w[j * c + q];
+            }
+            for (int i = 0; i < z.length; i++) z[i] -= (float) muW[i % c];
+            return z;
+        }
+
+        float[] transposeTimes(float[] g, int c) {
+            float[] out = k.transposeTimes(g, c);
+            double[] colSum = new double[c];
+            for (int i = 0; i < g.length; i++) colSum[i % c] += g[i];
+            for (int j = 0; j < mu.length; j++) {
+                for (int q = 0; q < c; q++) out[j * c + q] -= (float) (mu[j] * colSum[q]);
+            }
+            return out;
+        }
+    }
+
+    /** The dense kernel through KernelProducts (OpenBLAS, or cache-friendly Java loops without it). */
+    private record MatrixOperator(KernelMatrix k) implements KernelOperator {
+        @Override public int rows() { return k.rows(); }
+        @Override public int cols() { return k.cols(); }
+        @Override public float[] times(float[] x, int q) { return KernelProducts.times(k, x, q); }
+        @Override public float[] transposeTimes(float[] g, int q) { return KernelProducts.transposeTimes(k, g, q); }
+        @Override public boolean symmetric() { return false; }
+        @Override public float[] row(int i) { return k.row(i); }
+
+        @Override
+        public double[] diagonal() {
+            double[] d = new double[Math.min(k.rows(), k.cols())];
+            for (int i = 0; i < d.length; i++) d[i] = k.get(i, i);
+            return d;
+        }
     }
 
     /** Logits [rows x C] row-major for a kernel K(x, train) of shape [rows x N_train]. */
     public double[] logits(KernelMatrix kernel) {
+        return logits(new MatrixOperator(kernel));
+    }
+
+    /** Logits [rows x C] row-major through an operator of K(x, train) (matrix-free or dense). */
+    public double[] logits(KernelOperator kernel) {
         if (kernel.cols() != n) {
             throw new IllegalArgumentException("kernel has " + kernel.cols() + " columns, the surrogate was fitted on "
                     + n + " train examples");
         }
-        float[] z = KernelProducts.times(kernel, weights, c);
+        float[] z = kernel.times(weights, c);
         double[] out = new double[z.length];
         for (int i = 0; i < z.length; i++) {
             out[i] = z[i] + bias[i % c];
@@ -177,6 +261,10 @@ public final class KernelGlm {
     }
 
     public int[] predict(KernelMatrix kernel) {
+        return argmax(logits(kernel), c);
+    }
+
+    public int[] predict(KernelOperator kernel) {
         return argmax(logits(kernel), c);
     }
 
@@ -195,40 +283,19 @@ public final class KernelGlm {
         return out;
     }
 
-    /**
-     * Train kernels are symmetric up to float rounding. Then Kᵀ·G is computed as K·G, which is about twice as fast
-     * with OpenBLAS's sgemm for a thin right-hand side.
-     */
-    static boolean isSymmetric(KernelMatrix k) {
-        int n = k.rows();
-        double scale = 0;
-        for (int i = 0; i < n; i++) {
-            scale = Math.max(scale, Math.abs(k.get(i, i)));
-        }
-        double tol = 1e-5 * Math.max(scale, Float.MIN_NORMAL);
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < i; j++) {
-                if (Math.abs(k.get(i, j) - k.get(j, i)) > tol) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /** σ_max(K) by a few power iterations on KᵀK (only the order of magnitude matters here). */
-    static double largestSingularValue(KernelMatrix k, boolean symmetric) {
-        int n = k.rows();
+    /** σ_max(K') by a few power iterations on K'ᵀK' (only the order of magnitude matters here). */
+    static double largestSingularValue(Centred k) {
+        int n = k.k.cols();
         float[] v = new float[n];
-        java.util.Arrays.fill(v, (float) (1 / Math.sqrt(n)));
+        Arrays.fill(v, (float) (1 / Math.sqrt(n)));
         double sigma = 0;
         for (int it = 0; it < 12; it++) {
-            float[] kv = KernelProducts.times(k, v, 1);
+            float[] kv = k.times(v, 1);
             double nk = norm(kv);
             if (nk == 0 || !Double.isFinite(nk)) {
                 return Double.isFinite(nk) ? 0 : Double.MAX_VALUE;
             }
-            float[] w = symmetric ? KernelProducts.times(k, kv, 1) : KernelProducts.transposeTimes(k, kv, 1);
+            float[] w = k.transposeTimes(kv, 1);
             double nw = norm(w);
             sigma = Math.sqrt(nw); // ||KᵀK v|| -> σ² for the top singular vector
             for (int i = 0; i < n; i++) {
@@ -246,22 +313,27 @@ public final class KernelGlm {
         return Math.sqrt(s);
     }
 
-    /** s = mean diagonal, or the RMS entry when the diagonal is not positive (an odd, non-PSD kernel). */
-    static double kernelScale(KernelMatrix k) {
+    /**
+     * s = mean diagonal, or the RMS entry when the diagonal is not positive (an odd, non-PSD kernel; the RMS costs
+     * N/64 products, so it is only taken for kernels of at most 20,000 rows).
+     */
+    static double kernelScale(KernelOperator k) {
+        double[] diag = k.diagonal();
         double d = 0;
-        for (int i = 0; i < k.rows(); i++) {
-            d += k.get(i, i);
-        }
-        d /= Math.max(1, k.rows());
+        for (double x : diag) d += x;
+        d /= Math.max(1, diag.length);
         if (d > 0 && Double.isFinite(d)) {
             return d;
         }
+        int n = k.rows();
+        if (n > 20_000) throw new IllegalArgumentException("the train kernel's diagonal is not positive; cannot fit a surrogate");
         double ss = 0;
-        for (int i = 0; i < k.rows(); i++) {
-            for (int j = 0; j < k.cols(); j++) {
-                double v = k.get(i, j);
-                ss += v * v;
-            }
+        int block = 64;
+        for (int j0 = 0; j0 < k.cols(); j0 += block) {
+            int q = Math.min(block, k.cols() - j0);
+            float[] e = new float[k.cols() * q];
+            for (int t = 0; t < q; t++) e[(j0 + t) * q + t] = 1f;
+            for (float v : k.times(e, q)) ss += (double) v * v;
         }
         double rms = Math.sqrt(ss / Math.max(1.0, (double) k.rows() * k.cols()));
         if (!(rms > 0) || !Double.isFinite(rms)) {
@@ -274,24 +346,38 @@ public final class KernelGlm {
         return x * x;
     }
 
-    /** The objective and its gradient in θ = [W (row-major N x C), b (C)]. */
+    /** The objective and its gradient in θ = [W (row-major N x C), b (C)]; the data term is a weighted mean. */
     static final class Objective {
-        private final KernelMatrix k;
+        private final Centred k;
         private final int[] y;
+        private final double[] sampleWeights;
         private final int c;
         private final double lambda;
-        private final boolean symmetric;
 
         Objective(KernelMatrix k, int[] y, int c, double lambda, boolean symmetric) {
+            this(new Centred(new MatrixOperator(k)) {
+                @Override
+                float[] times(float[] w, int q) {
+                    return this.k.times(w, q);
+                }
+
+                @Override
+                float[] transposeTimes(float[] g, int q) {
+                    return this.k.transposeTimes(g, q);
+                }
+            }, y, null, c, lambda);
+        }
+
+        Objective(Centred k, int[] y, double[] sampleWeights, int c, double lambda) {
             this.k = k;
             this.y = y;
+            this.sampleWeights = sampleWeights;
             this.c = c;
             this.lambda = lambda;
-            this.symmetric = symmetric;
         }
 
         double value(double[] theta, double[] grad) {
-            int n = k.rows();
+            int n = k.k.rows();
             int nw = n * c;
             float[] w = new float[nw];
             double reg = 0;
@@ -299,12 +385,13 @@ public final class KernelGlm {
                 w[i] = (float) theta[i];
                 reg += theta[i] * theta[i];
             }
-            float[] z = KernelProducts.times(k, w, c);
+            float[] z = k.times(w, c);
             float[] g = new float[nw];
             double loss = 0;
             double[] gb = new double[c];
             double[] p = new double[c];
             for (int i = 0; i < n; i++) {
+                double si = sampleWeights == null ? 1.0 : sampleWeights[i];
                 double max = Double.NEGATIVE_INFINITY;
                 for (int q = 0; q < c; q++) {
                     p[q] = z[i * c + q] + theta[nw + q];
@@ -316,14 +403,14 @@ public final class KernelGlm {
                     sum += p[q];
                 }
                 double zy = z[i * c + y[i]] + theta[nw + y[i]];
-                loss += max + Math.log(sum) - zy;
+                loss += si * (max + Math.log(sum) - zy);
                 for (int q = 0; q < c; q++) {
-                    double d = (p[q] / sum - (q == y[i] ? 1 : 0)) / n;
+                    double d = si * (p[q] / sum - (q == y[i] ? 1 : 0)) / n;
                     g[i * c + q] = (float) d;
                     gb[q] += d;
                 }
             }
-            float[] kg = symmetric ? KernelProducts.times(k, g, c) : KernelProducts.transposeTimes(k, g, c);
+            float[] kg = k.transposeTimes(g, c);
             for (int i = 0; i < nw; i++) {
                 grad[i] = kg[i] + lambda * theta[i];
             }

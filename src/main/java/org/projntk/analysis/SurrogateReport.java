@@ -10,13 +10,16 @@ import java.util.List;
  * How faithful a kernel surrogate is to the network on the test set.
  *
  * <ul>
- *   <li>{@code kendallTau} (json {@code kendall_tau}): τ-b between the network's and the surrogate's softmax
- *       probability of the NETWORK's predicted class, one value per test example.</li>
+ *   <li>{@code kendallTau} (json {@code kendall_tau}): the paper's τ, {@link KendallTau#trueClassMasked}: τ-b between the
+ *       network's and the surrogate's softmax probability of the TRUE class, leaving out examples where either is
+ *       exactly 0 or 1 ({@code kendallTauMaskedCount} of them).</li>
+ *   <li>{@code kendallTauPredicted} ({@code kendall_tau_predicted}): τ-b between the two softmax probabilities of the
+ *       NETWORK's predicted class, one value per test example, unmasked.</li>
  *   <li>{@code kendallTauPredictedLogit} ({@code kendall_tau_predicted_logit}): the same with logits instead of
  *       probabilities.</li>
  *   <li>{@code kendallTauFlatLogits} ({@code kendall_tau_flat_logits}): τ-b over all T·C logits, flattened.</li>
  *   <li>{@code kendallTauTrueClassProbability} ({@code kendall_tau_true_class_probability}): τ-b over the softmax
- *       probability of the TRUE class.</li>
+ *       probability of the TRUE class, unmasked.</li>
  *   <li>{@code agreement}: fraction of test examples where both predict the same class.</li>
  * </ul>
  * Accuracies are against the true labels; {@code accuracyDifferential} = surrogate - network.
@@ -26,6 +29,8 @@ public record SurrogateReport(
         double surrogateTestAccuracy,
         double accuracyDifferential,
         double kendallTau,
+        int kendallTauMaskedCount,
+        double kendallTauPredicted,
         double kendallTauPredictedLogit,
         double kendallTauFlatLogits,
         double kendallTauTrueClassProbability,
@@ -82,8 +87,10 @@ public record SurrogateReport(
         List<ClassMetrics> surM = ClassMetrics.of(surPred, trueLabels, classes);
         double netAcc = ClassMetrics.accuracy(netPred, trueLabels);
         double surAcc = ClassMetrics.accuracy(surPred, trueLabels);
+        int masked = 0;
+        for (int i = 0; i < t; i++) masked += at[i] == 0 || at[i] == 1 || bt[i] == 0 || bt[i] == 1 ? 1 : 0;
         return new SurrogateReport(netAcc, surAcc, surAcc - netAcc,
-                KendallTau.tauB(a, b), KendallTau.tauB(al, bl), KendallTau.tauB(networkLogits, surrogateLogits),
+                KendallTau.trueClassMasked(netP, surP, trueLabels, classes), masked, KendallTau.tauB(a, b), KendallTau.tauB(al, bl), KendallTau.tauB(networkLogits, surrogateLogits),
                 KendallTau.tauB(at, bt), t == 0 ? Double.NaN : (double) agree / t, t, classes, netM, surM, fit);
     }
 
@@ -114,7 +121,11 @@ public record SurrogateReport(
         put(o, "surrogate_test_accuracy", surrogateTestAccuracy);
         put(o, "accuracy_differential", accuracyDifferential);
         put(o, "kendall_tau", kendallTau);
-        o.put("kendall_tau_definition", "tau-b between network and surrogate softmax probability of the network's predicted class, per test example");
+        o.put("kendall_tau_definition", "tau-b between network and surrogate softmax probability of the true class, "
+                + "examples where either is exactly 0 or 1 left out (pnnl/projection_ntk)");
+        o.put("kendall_tau_masked", kendallTauMaskedCount);
+        put(o, "kendall_tau_predicted", kendallTauPredicted);
+        o.put("kendall_tau_predicted_definition", "tau-b between network and surrogate softmax probability of the network's predicted class, per test example");
         put(o, "kendall_tau_predicted_logit", kendallTauPredictedLogit);
         put(o, "kendall_tau_flat_logits", kendallTauFlatLogits);
         put(o, "kendall_tau_true_class_probability", kendallTauTrueClassProbability);

@@ -9,10 +9,12 @@ import java.util.function.Consumer;
 
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
+import org.projntk.featurize.StoreProvenance;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelMatrix;
+import org.projntk.kernel.KernelOperator;
 import org.projntk.kernel.Normalization;
 import org.projntk.kernel.StoreOperands;
 import org.projntk.store.FeatureStore;
@@ -33,44 +35,53 @@ public final class Surrogates {
 
     /**
      * @param checkpoint null: the store's first complete checkpoint
-     * @param model      the network (path or builtin:NAME); null: the model recorded for the checkpoint
+     * @param model      another spec of the recorded network (its checksum must match); null: the recorded one
+     * @param targets    what the GLM is fitted to: the true train labels (the paper's protocol) or the network's predictions
+     * @param products   kernel products through the features (matrix-free), dense kernels, or whichever is cheaper
      */
-    public record Options(String checkpoint, String model, Normalization normalization, double lambda, String trainSplit,
-                          String testSplit) {
+    public record Options(String checkpoint, String model, Normalization normalization, double lambda,
+                          StoreSurrogate.Targets targets, StoreSurrogate.ClassWeight classWeight, int maxIterations,
+                          StoreSurrogate.Products products) {
         public Options {
             Objects.requireNonNull(normalization, "normalization");
-            Objects.requireNonNull(trainSplit, "trainSplit");
-            Objects.requireNonNull(testSplit, "testSplit");
+            Objects.requireNonNull(targets, "targets");
+            Objects.requireNonNull(classWeight, "classWeight");
+            Objects.requireNonNull(products, "products");
             if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
         }
 
-        /** Cosine-normalised kernels, {@link #DEFAULT_LAMBDA}, splits "train" and "test", the recorded model. */
+        /** The paper's protocol: cosine kernels, true labels, balanced class weights; {@link #DEFAULT_LAMBDA}, 300 iterations. */
         public static Options defaults() {
-            return new Options(null, null, Normalization.COSINE, DEFAULT_LAMBDA, "train", "test");
+            return new Options(null, null, Normalization.COSINE, DEFAULT_LAMBDA, StoreSurrogate.Targets.LABELS,
+                    StoreSurrogate.ClassWeight.BALANCED, 300, StoreSurrogate.Products.AUTO);
         }
 
         public Options withCheckpoint(String c) {
-            return new Options(c, model, normalization, lambda, trainSplit, testSplit);
+            return new Options(c, model, normalization, lambda, targets, classWeight, maxIterations, products);
         }
 
         public Options withModel(String m) {
-            return new Options(checkpoint, m, normalization, lambda, trainSplit, testSplit);
+            return new Options(checkpoint, m, normalization, lambda, targets, classWeight, maxIterations, products);
         }
 
         public Options withNormalization(Normalization n) {
-            return new Options(checkpoint, model, n, lambda, trainSplit, testSplit);
+            return new Options(checkpoint, model, n, lambda, targets, classWeight, maxIterations, products);
         }
 
         public Options withLambda(double l) {
-            return new Options(checkpoint, model, normalization, l, trainSplit, testSplit);
+            return new Options(checkpoint, model, normalization, l, targets, classWeight, maxIterations, products);
+        }
+
+        public Options withTargets(StoreSurrogate.Targets t) {
+            return new Options(checkpoint, model, normalization, lambda, t, classWeight, maxIterations, products);
         }
     }
 
     /**
-     * A fitted surrogate with what explanations need: the test-by-train kernel, both models' test logits
+     * A fitted surrogate with what explanations need: the test-by-train kernel (as products), both models' test logits
      * ([T x C] row-major), the true test labels and the datasets behind the splits.
      */
-    public record Fit(KernelGlm glm, KernelMatrix testKernel, double[] networkTestLogits, double[] surrogateTestLogits, int[] testLabels,
+    public record Fit(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits, int[] testLabels,
                       int classes, SurrogateReport report, Dataset trainData, Dataset testData, String checkpoint) {
         public int surrogatePrediction(int testIndex) {
             return argmax(surrogateTestLogits, testIndex * classes, classes);
@@ -81,50 +92,19 @@ public final class Surrogates {
         }
     }
 
-    /** Fits the surrogate; progress lines (timings) go to {@code log}. */
+    /**
+     * Fits the surrogate on the store's "train" split and evaluates it on "test" ({@link StoreSurrogate}): the model and
+     * inputs are rebuilt from the manifest's provenance and the checksum verified. Progress lines go to {@code log}.
+     */
     public static Fit fit(FeatureStore store, Options options, Consumer<String> log) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(log, "log");
         String checkpoint = StoreOperands.checkpoint(store, options.checkpoint());
-        String model = StoreOperands.model(store, checkpoint, options.model());
-        KernelKind kind = StoreOperands.traceKind(store);
-        Normalization norm = options.normalization();
-        List<FeatureMatrix> train = StoreOperands.operand(store, checkpoint, options.trainSplit());
-        List<FeatureMatrix> test = StoreOperands.operand(store, checkpoint, options.testSplit());
-        if (train.get(0).rows() > MAX_TRAIN_ROWS) {
-            throw new IllegalArgumentException("the kernel GLM holds the train kernel in memory; " + train.get(0).rows()
-                    + " train rows is too many (max " + MAX_TRAIN_ROWS + ")");
-        }
-        long t0 = System.nanoTime();
-        Gram.Options gramOptions = Gram.Options.of(kind, norm);
-        KernelMatrix trainKernel = KernelMatrix.allocate((int) train.get(0).rows(), (int) train.get(0).rows());
-        Gram.Result trainResult = Gram.compute(train, train, gramOptions, Gram.copyInto(trainKernel));
-        if (norm == Normalization.STD) gramOptions = gramOptions.withStdScale(trainResult.scale());
-        KernelMatrix testKernel = Gram.computeMatrix(test, train, gramOptions);
-        log.accept(String.format(Locale.ROOT, "surrogate: %s kernels (%s) train [%d x %d], test [%d x %d] in %.2f s",
-                kind.name().toLowerCase(Locale.ROOT), norm.name().toLowerCase(Locale.ROOT), trainKernel.rows(), trainKernel.cols(),
-                testKernel.rows(), testKernel.cols(), (System.nanoTime() - t0) / 1e9));
-
-        Dataset trainData = StoreOperands.dataset(store, options.trainSplit());
-        Dataset testData = StoreOperands.dataset(store, options.testSplit());
-        double[] networkTrain;
-        double[] networkTest;
-        int classes;
-        try (Model net = Model.open(model, 0, Device.CPU)) {
-            networkTrain = logits(net, trainData);
-            networkTest = logits(net, testData);
-            classes = networkTrain.length / (int) trainData.size();
-        }
-        int[] targets = KernelGlm.argmax(networkTrain, classes);
-        long t1 = System.nanoTime();
-        KernelGlm glm = KernelGlm.fit(trainKernel, targets, classes, KernelGlm.Options.defaults().withLambda(options.lambda()));
-        double[] surrogateTest = glm.logits(testKernel);
-        log.accept(String.format(Locale.ROOT, "surrogate: kernel GLM fitted to the network's train predictions in %.2f s (%s)",
-                (System.nanoTime() - t1) / 1e9, glm.fitInfo()));
-        int[] testLabels = DatasetImages.labels(testData);
-        SurrogateReport report = SurrogateReport.evaluate(networkTest, surrogateTest, testLabels, classes, glm.fitInfo());
-        return new Fit(glm, testKernel, networkTest, surrogateTest, testLabels, classes, report, trainData, testData, checkpoint);
+        StoreSurrogate.Fit f = StoreSurrogate.fit(store, checkpoint, new StoreSurrogate.Options(options.normalization(), options.lambda(),
+                options.targets(), options.classWeight(), options.model(), options.maxIterations(), options.products()), log);
+        return new Fit(f.glm(), f.testKernel(), f.networkTestLogits(), f.surrogateTestLogits(), f.testLabels(), f.classes(), f.report(),
+                StoreProvenance.dataset(store, checkpoint, "train"), StoreProvenance.dataset(store, checkpoint, "test"), checkpoint);
     }
 
     /** Network logits [N x C] row-major for every example of {@code data}, in batches of 256. */

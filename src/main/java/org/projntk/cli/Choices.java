@@ -71,6 +71,24 @@ final class Choices {
         }
     }
 
+    static final class SurrogateTargets extends Names {
+        SurrogateTargets() {
+            super(org.projntk.analysis.StoreSurrogate.Targets.class);
+        }
+    }
+
+    static final class ClassWeights extends Names {
+        ClassWeights() {
+            super(org.projntk.analysis.StoreSurrogate.ClassWeight.class);
+        }
+    }
+
+    static final class KernelProducts extends Names {
+        KernelProducts() {
+            super(org.projntk.analysis.StoreSurrogate.Products.class);
+        }
+    }
+
     static final class Tasks extends Names {
         Tasks() {
             super(DemoCommand.Task.class);

@@ -72,7 +72,16 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--images", paramLabel = "N", description = "Test examples in the similar-images grid.")
     int images = DEFAULTS.images();
 
+    @Option(names = "--full", description = "The paper-sized job: all 60,000 train and 10,000 test images featurized and in the "
+            + "surrogate (into demo-full-out unless --out is given); the sweep stays on a subset.")
+    boolean full;
+
     Demo.Options options() {
+        if (full) {
+            return new Demo.Options(given("--out") ? out : Path.of("demo-full-out"), trainExamples, epochs,
+                    given("--train-size") ? trainSize : 60_000, given("--test-size") ? testSize : 10_000, dim, sweepTrain, sweepTest,
+                    sweepDims, batch, seed, images);
+        }
         return new Demo.Options(out, trainExamples, epochs, trainSize, testSize, dim, sweepTrain, sweepTest, sweepDims, batch, seed, images);
     }
 

@@ -11,6 +11,7 @@ import org.projntk.store.FeatureStore;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -33,24 +34,13 @@ public final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.png", description = "Also draw the test image and its supporting train images.")
     Path png;
 
-    @Option(names = "--model", paramLabel = "PATH|builtin:NAME", description = "The network (default: the checkpoint's model).")
-    String model;
-
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
-
-    @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
-            description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
-    Normalization normalize;
-
-    @Option(names = "--lambda", defaultValue = "" + Surrogates.DEFAULT_LAMBDA, paramLabel = "X", description = "L2 penalty of the surrogate.")
-    double lambda;
+    @Mixin SurrogateOptions fitOptions;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Surrogates.Fit fit = Surrogates.fit(FeatureStore.open(store),
-                new Surrogates.Options(checkpoint, model, normalize, lambda, "train", "test"), line -> { });
+                fitOptions.options(), line -> { });
         ExampleExplanation e = ExampleExplanation.of(fit, testIndex, top);
         e.lines().forEach(out::println);
         if (png != null) {

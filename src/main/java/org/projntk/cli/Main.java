@@ -31,7 +31,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         description = "Projected neural tangent kernels of PyTorch models.",
         subcommands = {VersionCommand.class, TrainCommand.class, FeaturizeCommand.class, GramCommand.class, SimilarCommand.class,
                 SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, ScoreCommand.class, LdsCommand.class,
-                BenchCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
+                BenchCommand.class, BenchSurrogateCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
         footer = {"", "Datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test,",
                 "  npy:X.npy,Y.npy; each takes a row range, e.g. fashion-mnist:train[0:5000].",
                 "Models: a TorchScript file, or builtin:NAME with NAME one of tiny-mlp,",

@@ -10,6 +10,7 @@ import org.projntk.store.FeatureStore;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -23,18 +24,7 @@ public final class SurrogateCommand implements Callable<Integer> {
     @Option(names = "--store", required = true, paramLabel = "DIR", description = "Feature store with train and test splits.")
     Path store;
 
-    @Option(names = "--model", paramLabel = "PATH|builtin:NAME", description = "The network (default: the checkpoint's model).")
-    String model;
-
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
-
-    @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
-            description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
-    Normalization normalize;
-
-    @Option(names = "--lambda", defaultValue = "" + Surrogates.DEFAULT_LAMBDA, paramLabel = "X", description = "L2 penalty, relative to the kernel's scale.")
-    double lambda;
+    @Mixin SurrogateOptions fitOptions;
 
     @Option(names = "--json", description = "Print the report as one JSON object (and nothing else).")
     boolean json;
@@ -42,7 +32,7 @@ public final class SurrogateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Surrogates.Options options = new Surrogates.Options(checkpoint, model, normalize, lambda, "train", "test");
+        Surrogates.Options options = fitOptions.options();
         Surrogates.Fit fit = Surrogates.fit(FeatureStore.open(store), options, json ? line -> { } : out::println);
         if (json) {
             out.println(fit.report().toJson());

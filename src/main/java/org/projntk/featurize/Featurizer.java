@@ -16,6 +16,7 @@ import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
 import org.projntk.store.CheckpointWriter;
 import org.projntk.store.FeatureStore;
+import org.projntk.store.Manifest;
 import org.projntk.store.ProjectorInfo;
 import org.projntk.store.RowRange;
 import org.projntk.store.SplitInfo;
@@ -101,7 +102,9 @@ public final class Featurizer {
                     config.sjltS(), config.unscaled(), true, false, config.device());
             StoreSpec storeSpec = new StoreSpec(ProjectorInfo.of(baseSpec), config.kernel(), outputs, config.dtype(), splitInfos);
             FeatureStore store = FeatureStore.openOrCreate(config.out(), storeSpec);
-            CheckpointWriter writer = store.checkpoint(config.checkpoint(), config.model(), model.checksum(), parameters);
+            CheckpointWriter writer = store.checkpoint(config.checkpoint(), new Manifest.Checkpoint(config.model(), model.checksum(),
+                    Manifest.Checkpoint.RUNNING, null, config.modelSeed(), StoreProvenance.paramsKey(config.params()), parameters,
+                    normalization.toString()));
             long modelId = store.manifest().modelId(config.checkpoint());
             ProjectorSpec projectorSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), modelId,
                     config.sjltS(), config.unscaled(), true, false, config.device());

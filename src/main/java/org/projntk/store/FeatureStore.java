@@ -116,21 +116,41 @@ public final class FeatureStore {
      * Feature files and completion bitmaps are created at full size and the manifest is written before any row.
      */
     public CheckpointWriter checkpoint(String id, String model, String checksum) {
-        return checkpoint(id, model, checksum, null);
+        return checkpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING));
     }
 
     /** As {@link #checkpoint(String, String, String)}, recording the model's gradient length P (used by TRAK-compatible scores). */
     public CheckpointWriter checkpoint(String id, String model, String checksum, Long parameters) {
+        return checkpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING, null, null, null, parameters, null));
+    }
+
+    /**
+     * Registers a checkpoint with its provenance (model, seed, checksum, parameter selection, P, input normalisation),
+     * or joins an existing one (a resume or another shard) only if every recorded field is equal; otherwise throws
+     * {@link IncompatibleStoreException} naming each differing field. A new checkpoint takes the next model id.
+     */
+    public CheckpointWriter checkpoint(String id, Manifest.Checkpoint provenance) {
         checkName("checkpoint id", id);
-        Objects.requireNonNull(model, "model");
-        Objects.requireNonNull(checksum, "model checksum");
+        Objects.requireNonNull(provenance, "provenance");
+        Objects.requireNonNull(provenance.model(), "model");
+        Objects.requireNonNull(provenance.modelChecksum(), "model checksum");
+        String checksum = provenance.modelChecksum();
         locked(dir, () -> {
             Manifest m = readManifest(dir);
             Manifest.Checkpoint existing = m.checkpoints().get(id);
             if (existing != null) {
-                if (!existing.modelChecksum().equals(checksum)) {
-                    throw new IncompatibleStoreException("incompatible store " + dir + ": checkpoints." + id
-                            + ".model_checksum differs: store has " + existing.modelChecksum() + ", requested " + checksum);
+                List<String> diffs = new ArrayList<>();
+                String p = "checkpoints." + id + ".";
+                diff(diffs, p + "model_checksum", existing.modelChecksum(), checksum);
+                diff(diffs, p + "model", existing.model(), provenance.model());
+                if (existing.hasProvenance() || provenance.hasProvenance()) {
+                    diff(diffs, p + "model_seed", existing.modelSeed(), provenance.modelSeed());
+                    diff(diffs, p + "params", existing.params(), provenance.params());
+                    diff(diffs, p + "parameters", existing.parameters(), provenance.parameters());
+                    diff(diffs, p + "input_normalization", existing.inputNormalization(), provenance.inputNormalization());
+                }
+                if (!diffs.isEmpty()) {
+                    throw new IncompatibleStoreException("incompatible store " + dir + ": " + String.join("; ", diffs));
                 }
                 for (Manifest.FileEntry f : m.files()) if (f.checkpoint().equals(id)) requireFile(dir.resolve(f.path()));
                 for (Manifest.CompletionEntry c : m.completion()) if (c.checkpoint().equals(id)) requireFile(dir.resolve(c.path()));
@@ -160,8 +180,10 @@ public final class FeatureStore {
             }
             // each new checkpoint takes the next model id, so that its projection differs from the others' (TRAK)
             long modelId = m.projector().modelId() + m.checkpoints().size();
-            Manifest updated = m.withCheckpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING, modelId, parameters),
-                    files, done, outToLoss);
+            Manifest.Checkpoint registered = new Manifest.Checkpoint(provenance.model(), provenance.modelChecksum(),
+                    Manifest.Checkpoint.RUNNING, modelId, provenance.modelSeed(), provenance.params(), provenance.parameters(),
+                    provenance.inputNormalization());
+            Manifest updated = m.withCheckpoint(id, registered, files, done, outToLoss);
             writeManifest(dir, updated);
             manifest = updated;
             return null;

@@ -25,22 +25,43 @@ public record Manifest(
     public static final int VERSION = 1;
 
     /**
-     * A registered checkpoint. {@code modelId} enters its projection (R depends on (seed, model_id, p, k)), so every
-     * checkpoint of a store gets its own projection, as in TRAK; null in stores written before it was recorded, which
-     * used {@code projector.model_id} for every checkpoint. {@code parameters} is the gradient length P (null when
-     * not recorded).
+     * A checkpoint and everything that determines its features besides the store-wide projector, kernel and splits:
+     * the model spec (a path or builtin:NAME), its seed (built-ins are initialised from it), the checksum of its
+     * weights and buffers, the parameter selection ({@code --params} prefixes, "" for all) and the number P of selected
+     * parameters, and the input normalisation the datasets were opened with. {@code modelId} enters its projection
+     * (R depends on (seed, model_id, p, k)), so every checkpoint of a store gets its own projection, as in TRAK.
+     * Stores written before these were recorded have nulls there ({@code projector.model_id} for every checkpoint).
      */
     public record Checkpoint(
             @JsonProperty("model") String model,
             @JsonProperty("model_checksum") String modelChecksum,
             @JsonProperty("status") String status,
             @JsonProperty("model_id") Long modelId,
-            @JsonProperty("parameters") Long parameters) {
+            @JsonProperty("model_seed") Long modelSeed,
+            @JsonProperty("params") String params,
+            @JsonProperty("parameters") Long parameters,
+            @JsonProperty("input_normalization") String inputNormalization) {
         public static final String RUNNING = "running";
         public static final String COMPLETE = "complete";
 
         public Checkpoint(String model, String modelChecksum, String status) {
-            this(model, modelChecksum, status, null, null);
+            this(model, modelChecksum, status, null, null, null, null, null);
+        }
+
+        /** A checkpoint's provenance before registration (the store assigns its model id). */
+        public Checkpoint(String model, String modelChecksum, String status, Long modelSeed, String params, Long parameters,
+                          String inputNormalization) {
+            this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization);
+        }
+
+        public Checkpoint withStatus(String s) {
+            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization);
+        }
+
+        /** True when the provenance fields were recorded (stores written by this version on). */
+        @JsonIgnore
+        public boolean hasProvenance() {
+            return modelSeed != null && params != null && parameters != null && inputNormalization != null;
         }
     }
 
@@ -88,7 +109,7 @@ public record Manifest(
     Manifest withStatus(String id, String status) {
         LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
         Checkpoint c = cps.get(id);
-        cps.put(id, new Checkpoint(c.model(), c.modelChecksum(), status, c.modelId(), c.parameters()));
+        cps.put(id, c.withStatus(status));
         return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss);
     }
 

@@ -1,0 +1,232 @@
+package org.projntk.analysis;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.projntk.data.Batch;
+import org.projntk.data.Dataset;
+import org.projntk.featurize.StoreProvenance;
+import org.projntk.kernel.FeatureKernelOperator;
+import org.projntk.kernel.FeatureMatrix;
+import org.projntk.kernel.Gram;
+import org.projntk.kernel.KernelKind;
+import org.projntk.kernel.KernelOperator;
+import org.projntk.kernel.Normalization;
+import org.projntk.store.FeatureStore;
+import org.projntk.store.Manifest;
+import org.projntk.store.StoredMatrix;
+import org.projntk.torch.Device;
+import org.projntk.torch.Model;
+
+/**
+ * The kernel surrogate of a feature store, end to end: the train and test kernels as matrix-free operators over the
+ * stored features (memory: the mapped features plus O(N·C)), the network rebuilt from the manifest (seed, parameter
+ * selection, checksum verified) and run on the inputs as featurized, the kernel GLM fitted to the chosen targets with the
+ * chosen class weights, and the report.
+ */
+public final class StoreSurrogate {
+    private StoreSurrogate() {}
+
+    /** What the GLM is fitted to. */
+    public enum Targets {
+        /** the true train labels, as the paper does */
+        LABELS,
+        /** the network's predicted train classes */
+        NETWORK;
+
+        public static Targets parse(String s) {
+            return switch (s.strip().toLowerCase(Locale.ROOT)) {
+                case "labels" -> LABELS;
+                case "network" -> NETWORK;
+                default -> throw new IllegalArgumentException("unknown targets '" + s + "' (expected labels or network)");
+            };
+        }
+    }
+
+    /** Per-example weights of the GLM's data term. */
+    public enum ClassWeight {
+        /** every class carries the same total weight (scikit-learn's class_weight="balanced"), as the paper does */
+        BALANCED,
+        NONE;
+
+        public static ClassWeight parse(String s) {
+            return switch (s.strip().toLowerCase(Locale.ROOT)) {
+                case "balanced" -> BALANCED;
+                case "none" -> NONE;
+                default -> throw new IllegalArgumentException("unknown class weight '" + s + "' (expected balanced or none)");
+            };
+        }
+    }
+
+    /** How kernel products are computed. */
+    public enum Products {
+        /** through the features: no N x N memory, 4·N·K·C_f·C flops per product */
+        FEATURES,
+        /** through dense train and test kernels built once: N² floats, 2·N²·C flops per product */
+        DENSE,
+        /**
+         * dense only where it is cheaper and small: a per-product flop ratio N / (2·K·C_f) below 1 (trNTK with
+         * N < 2·K·C) and a train kernel of at most 2 GiB; features otherwise
+         */
+        AUTO;
+
+        public static Products parse(String s) {
+            return switch (s.strip().toLowerCase(Locale.ROOT)) {
+                case "features", "matrix-free" -> FEATURES;
+                case "dense" -> DENSE;
+                case "auto" -> AUTO;
+                default -> throw new IllegalArgumentException("unknown products '" + s + "' (expected auto, features or dense)");
+            };
+        }
+    }
+
+    /**
+     * @param modelOverride another spec of the same model (it must match the recorded checksum), or null
+     */
+    public record Options(Normalization normalization, double lambda, Targets targets, ClassWeight classWeight,
+                          String modelOverride, int maxIterations, Products products) {
+        public Options {
+            Objects.requireNonNull(normalization, "normalization");
+            Objects.requireNonNull(targets, "targets");
+            Objects.requireNonNull(classWeight, "classWeight");
+            if (maxIterations < 1) throw new IllegalArgumentException("maxIterations must be >= 1, got " + maxIterations);
+            Objects.requireNonNull(products, "products");
+        }
+
+        public Options(Normalization normalization, double lambda, Targets targets, ClassWeight classWeight,
+                       String modelOverride, int maxIterations) {
+            this(normalization, lambda, targets, classWeight, modelOverride, maxIterations, Products.AUTO);
+        }
+
+        /** Cosine kernel, λ = 1e-8 (relative), the paper's targets (labels) and weights (balanced), 300 iterations. */
+        public static Options defaults() {
+            return new Options(Normalization.COSINE, 1e-8, Targets.LABELS, ClassWeight.BALANCED, null, 300);
+        }
+    }
+
+    /** A fitted surrogate with what the report and explanations need. */
+    public record Fit(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits,
+                      int[] testLabels, int classes, SurrogateReport report) {}
+
+    /** Fits on the store's "train" split and evaluates on its "test" split. {@code log} may be null. */
+    public static Fit fit(FeatureStore store, String checkpoint, Options opt, Consumer<String> log) {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(opt, "options");
+        Consumer<String> say = log == null ? s -> {} : log;
+        KernelKind kind = traceKind(store);
+        List<FeatureMatrix> train = operand(store, checkpoint, "train");
+        List<FeatureMatrix> test = operand(store, checkpoint, "test");
+        long t0 = System.nanoTime();
+        FeatureKernelOperator trainFree = KernelOperator.features(train, train, kind, opt.normalization(), null);
+        FeatureKernelOperator testFree = KernelOperator.features(test, train, kind, opt.normalization(), trainFree.stdScale());
+        long n = train.get(0).rows();
+        boolean dense = switch (opt.products()) {
+            case DENSE -> true;
+            case FEATURES -> false;
+            case AUTO -> n < 2L * train.get(0).dim() * train.size() && n * n * Float.BYTES <= (2L << 30);
+        };
+        KernelOperator trainKernel = trainFree;
+        KernelOperator testKernel = testFree;
+        if (dense) {
+            Gram.Options g = Gram.Options.of(kind, opt.normalization());
+            if (opt.normalization() == Normalization.STD) g = g.withStdScale(trainFree.stdScale());
+            trainKernel = KernelOperator.dense(Gram.computeMatrix(train, train, g));
+            testKernel = KernelOperator.dense(Gram.computeMatrix(test, train, g));
+        }
+        say.accept(String.format(Locale.ROOT, "surrogate: %s %s kernels (%s) train [%d x %d], test [%d x %d] through %d x K=%d features, set up in %.2f s",
+                dense ? "dense" : "matrix-free", kind.name().toLowerCase(Locale.ROOT), opt.normalization().name().toLowerCase(Locale.ROOT),
+                trainKernel.rows(), trainKernel.cols(), testKernel.rows(), testKernel.cols(), train.size(), train.get(0).dim(),
+                (System.nanoTime() - t0) / 1e9));
+
+        Dataset trainData = StoreProvenance.dataset(store, checkpoint, "train");
+        Dataset testData = StoreProvenance.dataset(store, checkpoint, "test");
+        double[] networkTrain;
+        double[] networkTest;
+        int classes;
+        try (Model net = StoreProvenance.openModel(store, checkpoint, opt.modelOverride(), Device.CPU)) {
+            networkTrain = logits(net, trainData);
+            networkTest = logits(net, testData);
+            classes = networkTrain.length / (int) trainData.size();
+        }
+        int[] trainLabels = labels(trainData);
+        int[] targets = opt.targets() == Targets.LABELS ? trainLabels : KernelGlm.argmax(networkTrain, classes);
+        double[] weights = opt.classWeight() == ClassWeight.BALANCED ? KernelGlm.balancedWeights(targets, classes) : null;
+        long t1 = System.nanoTime();
+        KernelGlm glm = KernelGlm.fit(trainKernel, targets, weights, classes,
+                KernelGlm.Options.defaults().withLambda(opt.lambda()).withMaxIterations(opt.maxIterations()));
+        double[] surrogateTest = glm.logits(testKernel);
+        say.accept(String.format(Locale.ROOT, "surrogate: kernel GLM fitted to the %s (class weights %s) in %.2f s (%s)",
+                opt.targets() == Targets.LABELS ? "true train labels" : "network's train predictions",
+                opt.classWeight().name().toLowerCase(Locale.ROOT), (System.nanoTime() - t1) / 1e9, glm.fitInfo()));
+        int[] testLabels = labels(testData);
+        SurrogateReport report = SurrogateReport.evaluate(networkTest, surrogateTest, testLabels, classes, glm.fitInfo());
+        return new Fit(glm, testKernel, networkTest, surrogateTest, testLabels, classes, report);
+    }
+
+    /** The kernel implied by the store's kernel kind (eNTK stores give the trace kernel, as trNTK). */
+    public static KernelKind traceKind(FeatureStore store) {
+        KernelKind kind = KernelKind.parse(store.manifest().kernel());
+        return kind == KernelKind.ENTK ? KernelKind.TRNTK : kind;
+    }
+
+    /** A complete split of a checkpoint as kernel operands: one memory-mapped matrix per output (class). */
+    public static List<FeatureMatrix> operand(FeatureStore store, String checkpoint, String split) {
+        Manifest m = store.manifest();
+        if (!m.splits().containsKey(split)) {
+            throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "'; it has " + m.splits().keySet());
+        }
+        long done = store.doneRows(checkpoint, split);
+        long rows = m.splits().get(split).rows();
+        if (done != rows) {
+            throw new IllegalStateException("split " + split + " of checkpoint " + checkpoint + " is incomplete: " + done + "/" + rows + " rows done");
+        }
+        List<FeatureMatrix> out = new ArrayList<>();
+        for (int c = 0; c < m.outputs(); c++) {
+            StoredMatrix matrix = store.features(checkpoint, split, m.outputs() == 1 ? null : c);
+            out.add(new FeatureMatrix() {
+                @Override
+                public long rows() {
+                    return matrix.rows();
+                }
+
+                @Override
+                public int dim() {
+                    return matrix.dim();
+                }
+
+                @Override
+                public MemorySegment rows(long start, int count) {
+                    return matrix.rows(start, count);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** Network logits [N x C] row-major for every example of data. */
+    public static double[] logits(Model model, Dataset data) {
+        List<float[]> rows = new ArrayList<>();
+        int batchSize = 256;
+        for (long first = 0; first < data.size(); first += batchSize) {
+            int count = (int) Math.min(batchSize, data.size() - first);
+            try (Arena arena = Arena.ofConfined()) {
+                Batch batch = data.batch(first, count, arena);
+                for (float[] row : model.forward(batch.inputs(), batch.shape())) rows.add(row);
+            }
+        }
+        int classes = rows.get(0).length;
+        double[] out = new double[rows.size() * classes];
+        for (int i = 0; i < rows.size(); i++) for (int c = 0; c < classes; c++) out[i * classes + c] = rows.get(i)[c];
+        return out;
+    }
+
+    static int[] labels(Dataset data) {
+        int[] out = new int[(int) data.size()];
+        for (int i = 0; i < out.length; i++) out[i] = (int) data.label(i);
+        return out;
+    }
+}

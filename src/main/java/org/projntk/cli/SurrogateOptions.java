@@ -1,0 +1,43 @@
+package org.projntk.cli;
+
+import org.projntk.analysis.StoreSurrogate;
+import org.projntk.analysis.Surrogates;
+import org.projntk.kernel.Normalization;
+
+import picocli.CommandLine.Option;
+
+/** The surrogate-fit options shared by `surrogate` and `explain` (a picocli mixin). */
+final class SurrogateOptions {
+    @Option(names = "--model", paramLabel = "PATH|builtin:NAME",
+            description = "Another spec of the recorded network (its checksum must match; default: the one in the manifest).")
+    String model;
+
+    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
+    String checkpoint;
+
+    @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
+            description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
+    Normalization normalize;
+
+    @Option(names = "--lambda", defaultValue = "" + Surrogates.DEFAULT_LAMBDA, paramLabel = "X", description = "L2 penalty, relative to the kernel's scale.")
+    double lambda;
+
+    @Option(names = "--targets", defaultValue = "labels", completionCandidates = Choices.SurrogateTargets.class,
+            description = "What the kernel GLM is fitted to: ${COMPLETION-CANDIDATES} (labels: the true train labels, as in the paper).")
+    StoreSurrogate.Targets targets;
+
+    @Option(names = "--class-weight", defaultValue = "balanced", completionCandidates = Choices.ClassWeights.class,
+            description = "Class weights of the fit: ${COMPLETION-CANDIDATES}.")
+    StoreSurrogate.ClassWeight classWeight;
+
+    @Option(names = "--max-iterations", defaultValue = "300", paramLabel = "N", description = "L-BFGS iterations at most.")
+    int maxIterations;
+
+    @Option(names = "--products", defaultValue = "auto", completionCandidates = Choices.KernelProducts.class,
+            description = "Kernel products: ${COMPLETION-CANDIDATES} (features: matrix-free; auto: dense when cheaper and small).")
+    StoreSurrogate.Products products;
+
+    Surrogates.Options options() {
+        return new Surrogates.Options(checkpoint, model, normalize, lambda, targets, classWeight, maxIterations, products);
+    }
+}

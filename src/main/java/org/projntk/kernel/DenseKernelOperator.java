@@ -1,0 +1,86 @@
+package org.projntk.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import org.projntk.internal.Blas;
+
+/** K·X through an in-memory kernel: O(N·M·q) per product and N·M floats of memory. The reference for the matrix-free one. */
+final class DenseKernelOperator implements KernelOperator {
+    private final KernelMatrix k;
+    private final boolean symmetric;
+
+    DenseKernelOperator(KernelMatrix k) {
+        this.k = Objects.requireNonNull(k, "kernel");
+        this.symmetric = k.isSquare() && isSymmetric(k);
+    }
+
+    @Override
+    public int rows() {
+        return k.rows();
+    }
+
+    @Override
+    public int cols() {
+        return k.cols();
+    }
+
+    @Override
+    public boolean symmetric() {
+        return symmetric;
+    }
+
+    @Override
+    public float[] times(float[] x, int q) {
+        return product(false, x, q);
+    }
+
+    @Override
+    public float[] transposeTimes(float[] g, int q) {
+        return product(true, g, q);
+    }
+
+    @Override
+    public double[] diagonal() {
+        if (!k.isSquare()) throw new IllegalStateException("the diagonal of a " + k.rows() + " x " + k.cols() + " kernel");
+        double[] d = new double[k.rows()];
+        for (int i = 0; i < d.length; i++) d[i] = k.get(i, i);
+        return d;
+    }
+
+    @Override
+    public float[] row(int i) {
+        return k.row(i);
+    }
+
+    private float[] product(boolean transpose, float[] x, int q) {
+        int inner = transpose ? k.rows() : k.cols();
+        int outer = transpose ? k.cols() : k.rows();
+        if (q < 1 || x.length != (long) inner * q) {
+            throw new IllegalArgumentException("kernel product: operand has " + x.length + " values, expected " + inner + " x " + q);
+        }
+        float[] z = new float[outer * q];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment xs = a.allocate((long) x.length * Float.BYTES, 64);
+            MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+            MemorySegment zs = a.allocate((long) z.length * Float.BYTES, 64);
+            Blas.sgemm(transpose, false, outer, q, inner, 1f, k.data(), k.cols(), xs, q, 0f, zs, q);
+            MemorySegment.copy(zs, ValueLayout.JAVA_FLOAT, 0, z, 0, z.length);
+        }
+        return z;
+    }
+
+    private static boolean isSymmetric(KernelMatrix k) {
+        int n = k.rows();
+        double scale = 0;
+        for (int i = 0; i < n; i++) scale = Math.max(scale, Math.abs(k.get(i, i)));
+        double tol = 1e-5 * Math.max(scale, Float.MIN_NORMAL);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                if (Math.abs(k.get(i, j) - k.get(j, i)) > tol) return false;
+            }
+        }
+        return true;
+    }
+}

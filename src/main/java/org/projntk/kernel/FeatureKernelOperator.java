@@ -1,0 +1,199 @@
+package org.projntk.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Objects;
+import org.projntk.internal.Blas;
+
+/**
+ * K·X through the features: with row features A_c [N x K] and column features B_c [M x K],
+ * <ul>
+ *   <li>pNTK and trNTK: K·X = D_r Σ_c A_c (B_cᵀ (D_c X)), an [N x M] kernel;</li>
+ *   <li>eNTK: the [N·C x M·C] block kernel, (K·X)[(i,c)] = D_r A_c[i] · Σ_c' B_c'ᵀ (D_c X)[(·,c')];</li>
+ * </ul>
+ * with D the cosine scaling 1/√K_ii (0 where K_ii = 0, as in {@link Gram}) or the identity, and for STD a division by the
+ * kernel's entry std. A product costs two streamed passes over the features, O((N + M)·K·C·q) flops, and holds only
+ * C·K·q floats besides its operand and result. Features are read in row blocks, straight from memory-mapped stores.
+ */
+public final class FeatureKernelOperator implements KernelOperator {
+    private static final int BLOCK_ROWS = 4096;
+
+    private final List<FeatureMatrix> rowsOp;
+    private final List<FeatureMatrix> colsOp;
+    private final KernelKind kind;
+    private final Normalization norm;
+    private final int classes;
+    private final int dim;
+    private final int per;
+    private final long n;
+    private final long m;
+    private final float[] rowScale; // null: 1
+    private final float[] colScale;
+    private final double stdScale;
+    private final double[] rowSelf; // raw self-kernel of the row operand, when computed
+
+    FeatureKernelOperator(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind, Normalization norm,
+                          Double stdScale) {
+        Objects.requireNonNull(norm, "norm");
+        Gram.Shape s = Gram.validate(rowsOp, colsOp, kind);
+        this.rowsOp = List.copyOf(rowsOp);
+        this.colsOp = List.copyOf(colsOp);
+        this.kind = kind;
+        this.norm = norm;
+        this.classes = s.classes();
+        this.dim = s.dim();
+        this.per = kind == KernelKind.ENTK ? classes : 1;
+        this.n = s.rows() * per;
+        this.m = s.cols() * per;
+        if (n > Integer.MAX_VALUE / 64 || m > Integer.MAX_VALUE / 64) {
+            throw new IllegalArgumentException("kernel of " + n + " x " + m + " rows is too large for in-memory operands");
+        }
+        boolean same = rowsOp.equals(colsOp);
+        double[] rd = null;
+        if (norm == Normalization.COSINE || same) rd = Gram.selfKernel(rowsOp, kind);
+        this.rowSelf = same ? rd : null;
+        if (norm == Normalization.COSINE) {
+            this.rowScale = inverseSqrt(rd);
+            this.colScale = same ? rowScale : inverseSqrt(Gram.selfKernel(colsOp, kind));
+        } else {
+            this.rowScale = null;
+            this.colScale = null;
+        }
+        if (norm == Normalization.STD) {
+            double sd = stdScale != null ? stdScale
+                    : Gram.entryMeanStd(rowsOp, colsOp, Gram.Options.of(kind, Normalization.NONE))[1];
+            if (!(sd > 0) || !Double.isFinite(sd)) {
+                throw new IllegalArgumentException("STD normalisation: the kernel entries have zero or non-finite spread (" + sd + ")");
+            }
+            this.stdScale = sd;
+        } else {
+            this.stdScale = 1.0;
+        }
+    }
+
+    /** The divisor applied for STD normalisation (1 otherwise): pass it to the test operator. */
+    public double stdScale() {
+        return stdScale;
+    }
+
+    public KernelKind kind() {
+        return kind;
+    }
+
+    public Normalization normalization() {
+        return norm;
+    }
+
+    @Override
+    public int rows() {
+        return (int) n;
+    }
+
+    @Override
+    public int cols() {
+        return (int) m;
+    }
+
+    @Override
+    public boolean symmetric() {
+        return rowSelf != null;
+    }
+
+    @Override
+    public double[] diagonal() {
+        if (rowSelf == null) throw new IllegalStateException("the diagonal needs the same operand on both sides");
+        double[] d = new double[rowSelf.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = norm == Normalization.COSINE ? (rowSelf[i] > 0 ? 1.0 : 0.0) : rowSelf[i] / stdScale;
+        }
+        return d;
+    }
+
+    @Override
+    public float[] times(float[] x, int q) {
+        return product(rowsOp, colsOp, rowScale, colScale, n, m, x, q);
+    }
+
+    @Override
+    public float[] transposeTimes(float[] g, int q) {
+        if (symmetric()) return times(g, q);
+        return product(colsOp, rowsOp, colScale, rowScale, m, n, g, q);
+    }
+
+    /** out [outRows x q] = D_out Σ left_c (right_cᵀ (D_in x)) / std, in the eNTK or summed layout. */
+    private float[] product(List<FeatureMatrix> left, List<FeatureMatrix> right, float[] outScale, float[] inScale,
+                            long outRows, long inRows, float[] x, int q) {
+        Objects.requireNonNull(x, "operand");
+        if (q < 1 || x.length != inRows * q) {
+            throw new IllegalArgumentException("kernel product: operand has " + x.length + " values, expected " + inRows + " x " + q);
+        }
+        boolean entk = kind == KernelKind.ENTK;
+        long leftRows = outRows / per;
+        long rightRows = inRows / per;
+        int ld = per * q; // floats between consecutive examples in x and out
+        float[] out = new float[(int) (outRows * q)];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
+            MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
+            if (inScale != null) scaleRows(xs, inScale, q);
+            // pass 1: T_c = right_cᵀ X_c (eNTK: one T = Σ_c right_cᵀ X_c)
+            int tCount = entk ? 1 : classes;
+            long tFloats = (long) dim * q;
+            MemorySegment t = arena.allocate(tCount * tFloats * Float.BYTES, 64);
+            for (int c = 0; c < classes; c++) {
+                MemorySegment tc = t.asSlice((entk ? 0 : c) * tFloats * Float.BYTES, tFloats * Float.BYTES);
+                boolean first = entk ? c == 0 : true;
+                for (long r0 = 0; r0 < rightRows; r0 += BLOCK_ROWS) {
+                    int rows = (int) Math.min(BLOCK_ROWS, rightRows - r0);
+                    MemorySegment feats = right.get(c).rows(r0, rows);
+                    long xOff = (r0 * per + (entk ? c : 0)) * q;
+                    MemorySegment xb = xs.asSlice(xOff * Float.BYTES, (((long) rows - 1) * ld + q) * Float.BYTES);
+                    Blas.sgemm(true, false, dim, q, rows, 1f, feats, dim, xb, ld, first && r0 == 0 ? 0f : 1f, tc, q);
+                }
+            }
+            // pass 2: out = Σ_c left_c T_c (eNTK: out[(i,c)] = left_c[i] T)
+            MemorySegment os = arena.allocate((long) out.length * Float.BYTES, 64);
+            for (int c = 0; c < classes; c++) {
+                MemorySegment tc = t.asSlice((entk ? 0 : c) * tFloats * Float.BYTES, tFloats * Float.BYTES);
+                for (long r0 = 0; r0 < leftRows; r0 += BLOCK_ROWS) {
+                    int rows = (int) Math.min(BLOCK_ROWS, leftRows - r0);
+                    MemorySegment feats = left.get(c).rows(r0, rows);
+                    long oOff = (r0 * per + (entk ? c : 0)) * q;
+                    MemorySegment ob = os.asSlice(oOff * Float.BYTES, (((long) rows - 1) * ld + q) * Float.BYTES);
+                    Blas.sgemm(false, false, rows, q, dim, 1f, feats, dim, tc, q, entk || c == 0 ? 0f : 1f, ob, ld);
+                }
+            }
+            if (outScale != null) scaleRows(os, outScale, q);
+            MemorySegment.copy(os, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+        }
+        if (stdScale != 1.0) {
+            float inv = (float) (1.0 / stdScale);
+            for (int i = 0; i < out.length; i++) out[i] *= inv;
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (!Float.isFinite(out[i])) {
+                throw new IllegalArgumentException("non-finite kernel product in row " + (i / q)
+                        + ": the features or the operand contain NaN or Inf, or overflow float32");
+            }
+        }
+        return out;
+    }
+
+    private static void scaleRows(MemorySegment s, float[] scale, int q) {
+        for (int i = 0; i < scale.length; i++) {
+            float f = scale[i];
+            for (int j = 0; j < q; j++) {
+                long idx = (long) i * q + j;
+                s.setAtIndex(ValueLayout.JAVA_FLOAT, idx, s.getAtIndex(ValueLayout.JAVA_FLOAT, idx) * f);
+            }
+        }
+    }
+
+    private static float[] inverseSqrt(double[] d) {
+        float[] out = new float[d.length];
+        for (int i = 0; i < d.length; i++) out[i] = d[i] > 0 ? (float) (1.0 / Math.sqrt(d[i])) : 0f;
+        return out;
+    }
+}
