@@ -1,13 +1,9 @@
 package org.projntk.analysis;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
-import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
 import org.projntk.featurize.StoreProvenance;
 import org.projntk.kernel.FeatureKernelOperator;
@@ -15,10 +11,9 @@ import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelOperator;
+import org.projntk.kernel.StoreOperands;
 import org.projntk.kernel.Normalization;
 import org.projntk.store.FeatureStore;
-import org.projntk.store.Manifest;
-import org.projntk.store.StoredMatrix;
 import org.projntk.torch.Device;
 import org.projntk.torch.Model;
 
@@ -117,9 +112,9 @@ public final class StoreSurrogate {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(opt, "options");
         Consumer<String> say = log == null ? s -> {} : log;
-        KernelKind kind = traceKind(store);
-        List<FeatureMatrix> train = operand(store, checkpoint, "train");
-        List<FeatureMatrix> test = operand(store, checkpoint, "test");
+        KernelKind kind = StoreOperands.traceKind(store);
+        List<FeatureMatrix> train = StoreOperands.operand(store, checkpoint, "train");
+        List<FeatureMatrix> test = StoreOperands.operand(store, checkpoint, "test");
         long t0 = System.nanoTime();
         FeatureKernelOperator trainFree = KernelOperator.features(train, train, kind, opt.normalization(), null);
         FeatureKernelOperator testFree = KernelOperator.features(test, train, kind, opt.normalization(), trainFree.stdScale());
@@ -148,11 +143,11 @@ public final class StoreSurrogate {
         double[] networkTest;
         int classes;
         try (Model net = StoreProvenance.openModel(store, checkpoint, opt.modelOverride(), Device.CPU)) {
-            networkTrain = logits(net, trainData);
-            networkTest = logits(net, testData);
+            networkTrain = Surrogates.logits(net, trainData);
+            networkTest = Surrogates.logits(net, testData);
             classes = networkTrain.length / (int) trainData.size();
         }
-        int[] trainLabels = labels(trainData);
+        int[] trainLabels = DatasetImages.labels(trainData);
         int[] targets = opt.targets() == Targets.LABELS ? trainLabels : KernelGlm.argmax(networkTrain, classes);
         double[] weights = opt.classWeight() == ClassWeight.BALANCED ? KernelGlm.balancedWeights(targets, classes) : null;
         long t1 = System.nanoTime();
@@ -162,71 +157,8 @@ public final class StoreSurrogate {
         say.accept(String.format(Locale.ROOT, "surrogate: kernel GLM fitted to the %s (class weights %s) in %.2f s (%s)",
                 opt.targets() == Targets.LABELS ? "true train labels" : "network's train predictions",
                 opt.classWeight().name().toLowerCase(Locale.ROOT), (System.nanoTime() - t1) / 1e9, glm.fitInfo()));
-        int[] testLabels = labels(testData);
+        int[] testLabels = DatasetImages.labels(testData);
         SurrogateReport report = SurrogateReport.evaluate(networkTest, surrogateTest, testLabels, classes, glm.fitInfo());
         return new Fit(glm, testKernel, networkTest, surrogateTest, testLabels, classes, report);
-    }
-
-    /** The kernel implied by the store's kernel kind (eNTK stores give the trace kernel, as trNTK). */
-    public static KernelKind traceKind(FeatureStore store) {
-        KernelKind kind = KernelKind.parse(store.manifest().kernel());
-        return kind == KernelKind.ENTK ? KernelKind.TRNTK : kind;
-    }
-
-    /** A complete split of a checkpoint as kernel operands: one memory-mapped matrix per output (class). */
-    public static List<FeatureMatrix> operand(FeatureStore store, String checkpoint, String split) {
-        Manifest m = store.manifest();
-        if (!m.splits().containsKey(split)) {
-            throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "'; it has " + m.splits().keySet());
-        }
-        long done = store.doneRows(checkpoint, split);
-        long rows = m.splits().get(split).rows();
-        if (done != rows) {
-            throw new IllegalStateException("split " + split + " of checkpoint " + checkpoint + " is incomplete: " + done + "/" + rows + " rows done");
-        }
-        List<FeatureMatrix> out = new ArrayList<>();
-        for (int c = 0; c < m.outputs(); c++) {
-            StoredMatrix matrix = store.features(checkpoint, split, m.outputs() == 1 ? null : c);
-            out.add(new FeatureMatrix() {
-                @Override
-                public long rows() {
-                    return matrix.rows();
-                }
-
-                @Override
-                public int dim() {
-                    return matrix.dim();
-                }
-
-                @Override
-                public MemorySegment rows(long start, int count) {
-                    return matrix.rows(start, count);
-                }
-            });
-        }
-        return out;
-    }
-
-    /** Network logits [N x C] row-major for every example of data. */
-    public static double[] logits(Model model, Dataset data) {
-        List<float[]> rows = new ArrayList<>();
-        int batchSize = 256;
-        for (long first = 0; first < data.size(); first += batchSize) {
-            int count = (int) Math.min(batchSize, data.size() - first);
-            try (Arena arena = Arena.ofConfined()) {
-                Batch batch = data.batch(first, count, arena);
-                for (float[] row : model.forward(batch.inputs(), batch.shape())) rows.add(row);
-            }
-        }
-        int classes = rows.get(0).length;
-        double[] out = new double[rows.size() * classes];
-        for (int i = 0; i < rows.size(); i++) for (int c = 0; c < classes; c++) out[i * classes + c] = rows.get(i)[c];
-        return out;
-    }
-
-    static int[] labels(Dataset data) {
-        int[] out = new int[(int) data.size()];
-        for (int i = 0; i < out.length; i++) out[i] = (int) data.label(i);
-        return out;
     }
 }

@@ -115,7 +115,7 @@ public final class Surrogates {
             int count = (int) Math.min(batchSize, data.size() - first);
             try (Arena arena = Arena.ofConfined()) {
                 Batch batch = data.batch(first, count, arena);
-                for (float[] row : model.forward(batch.inputs(), batch.shape())) rows.add(row);
+                for (float[] row : model.forward(batch.modelInputs())) rows.add(row);
             }
         }
         if (rows.isEmpty()) throw new IllegalArgumentException("no examples to evaluate");

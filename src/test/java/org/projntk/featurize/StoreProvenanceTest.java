@@ -88,8 +88,8 @@ class StoreProvenanceTest {
         double[] expected;
         double[] wrong;
         try (Model seed5 = Model.open("builtin:cnn-fmnist", 5, Device.CPU)) {
-            expected = StoreSurrogate.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.NONE));
-            wrong = StoreSurrogate.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.DEFAULT));
+            expected = org.projntk.analysis.Surrogates.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.NONE));
+            wrong = org.projntk.analysis.Surrogates.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.DEFAULT));
         }
         assertArrayEquals(expected, fit.networkTestLogits(), 0.0);
         assertFalse(java.util.Arrays.equals(wrong, fit.networkTestLogits()));
