@@ -103,7 +103,8 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "spark", description = "projntk jobs on Apache Spark (needs the Spark module: bin/projntk-spark, docs/spark.md).")
+    @Command(name = "spark", mixinStandardHelpOptions = true,
+            description = "projntk jobs on Apache Spark (needs the Spark module: bin/projntk-spark, docs/spark.md).")
     static final class SparkMissing implements Callable<Integer> {
         @CommandLine.Unmatched List<String> arguments;
 

@@ -84,8 +84,8 @@ class CommandLineTest {
     @Test
     void everyCommandHasHelp() {
         CommandLine model = Main.commandLine();
-        assertEquals(List.of("version", "train", "featurize", "gram", "similar", "surrogate", "explain", "sweep", "bench", "demo",
-                "generate-completion", "help"), List.copyOf(model.getSubcommands().keySet()));
+        assertEquals(List.of("version", "train", "featurize", "gram", "similar", "surrogate", "explain", "sweep", "score", "lds", "bench",
+                "bench-surrogate", "demo", "generate-completion", "help", "spark"), List.copyOf(model.getSubcommands().keySet()));
         for (String name : model.getSubcommands().keySet()) {
             if (name.equals("help")) continue;
             Run r = ok(name, "--help");
@@ -156,6 +156,11 @@ class CommandLineTest {
         assertEquals(1, r.code(), r.err());
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().startsWith("projntk gram: ") && r.err().contains(missing.toString()), r.err());
+        // the core's class path has no Spark module: `spark` says in one line where it lives
+        Run spark = run("spark", "featurize", "--master", "local[2]", "--out", "x");
+        assertEquals(1, spark.code(), spark.err());
+        assertEquals(1, spark.errLines().size(), spark.err());
+        assertTrue(spark.err().contains("bin/projntk-spark"), spark.err());
     }
 
     @Test
