@@ -2,7 +2,7 @@
  * projntk: projected neural tangent kernels of PyTorch models.
  *
  * <p>The public API is the exported packages, one per stage of the data flow (torch → project → store → kernel →
- * analysis). {@code internal} (native loading, status handling) and {@code bindings} (generated FFM code) are not
+ * analysis, attribution). {@code internal} (native loading, status handling) and {@code bindings} (generated FFM code) are not
  * exported; {@code cli} is the command line's implementation (run it with {@code -m org.projntk/org.projntk.cli.Main}).
  * Native calls need {@code --enable-native-access=org.projntk}.
  */
@@ -20,9 +20,11 @@ module org.projntk {
     exports org.projntk.featurize;
     exports org.projntk.kernel;
     exports org.projntk.analysis;
+    exports org.projntk.attribution;
 
     // reflection: Jackson reads and writes the manifest and report records, picocli fills the command classes
     opens org.projntk.store to com.fasterxml.jackson.databind;
     opens org.projntk.analysis to com.fasterxml.jackson.databind;
+    opens org.projntk.attribution to com.fasterxml.jackson.databind;
     opens org.projntk.cli to info.picocli, com.fasterxml.jackson.databind;
 }
