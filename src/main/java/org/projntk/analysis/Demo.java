@@ -101,13 +101,15 @@ public final class Demo {
 
         banner(log, "5/5 summary");
         log.accept(String.format(Locale.ROOT, "network test accuracy (full test set): %.4f", networkAccuracy));
-        log.accept("kernel       network_acc  surrogate_acc  differential  kendall_tau");
+        log.accept("kernel       network_acc  surrogate_acc  differential  kendall_tau  kendall_tau_predicted");
         for (var e : surrogates.entrySet()) {
             SurrogateReport r = e.getValue();
-            log.accept(String.format(Locale.ROOT, "%-12s %11.4f  %13.4f  %+12.4f  %11.4f", e.getKey(), r.networkTestAccuracy(),
-                    r.surrogateTestAccuracy(), r.accuracyDifferential(), r.kendallTau()));
+            log.accept(String.format(Locale.ROOT, "%-12s %11.4f  %13.4f  %+12.4f  %11.4f  %21.4f", e.getKey(), r.networkTestAccuracy(),
+                    r.surrogateTestAccuracy(), r.accuracyDifferential(), r.kendallTau(), r.kendallTauPredicted()));
         }
-        log.accept("(accuracies on the featurized test rows; tau: network vs surrogate probability of the network's predicted class)");
+        log.accept("(surrogates fitted to the true train labels with balanced class weights, as in the paper; accuracies on the"
+                + " featurized test rows; kendall_tau: the paper's, on the true class's probability, saturated rows masked;"
+                + " kendall_tau_predicted: on the network's predicted class)");
         ResidualSweep.describe(sweep).forEach(log);
         log.accept("outputs: " + o.out().resolve("similar/similar.png") + ", " + o.out().resolve("similar/similar.csv") + ", "
                 + o.out().resolve("sweep/sweep.png") + ", " + o.out().resolve("sweep/sweep.csv"));
