@@ -209,6 +209,22 @@ class CommandLineTest {
     }
 
     @Test
+    void trainSaveEveryWritesIntermediateCheckpoints() throws Exception {
+        assumeData();
+        Path model = dir.resolve("every/m.pt");
+        Run r = ok("train", "--model", "builtin:linear-fmnist", "--data", "fashion-mnist:train[0:32]", "--epochs", "3", "--save-every", "2",
+                "--out", model.toString(), "--batch", "16");
+        Path epoch2 = dir.resolve("every/m-ep2.pt");
+        assertTrue(Files.size(epoch2) > 0 && Files.size(model) > 0, r.out());
+        assertFalse(Files.exists(dir.resolve("every/m-ep1.pt")), "only every second epoch");
+        assertFalse(Files.exists(dir.resolve("every/m-ep3.pt")), "the last epoch is the final model");
+        try (var a = org.projntk.torch.Model.load(epoch2, org.projntk.torch.Device.CPU);
+             var b = org.projntk.torch.Model.load(model, org.projntk.torch.Device.CPU)) {
+            assertNotEquals(a.checksum(), b.checksum(), "epoch 3 changed the weights after the epoch-2 checkpoint");
+        }
+    }
+
+    @Test
     void gramMatchesAnFp64ReferenceOnTheCpuWithEitherPrecision() {
         assumeData();
         double[][] reference = cosineTrntk("train", "test");
