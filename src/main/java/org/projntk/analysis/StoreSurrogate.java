@@ -105,7 +105,7 @@ public final class StoreSurrogate {
 
     /** A fitted surrogate with what the report and explanations need. */
     public record Fit(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits,
-                      int[] testLabels, int classes, SurrogateReport report) {}
+                      int[] testLabels, int classes, SurrogateReport report, Dataset trainData, Dataset testData) {}
 
     /** Fits on the store's "train" split and evaluates on its "test" split. {@code log} may be null. */
     public static Fit fit(FeatureStore store, String checkpoint, Options opt, Consumer<String> log) {
@@ -159,6 +159,6 @@ public final class StoreSurrogate {
                 opt.classWeight().name().toLowerCase(Locale.ROOT), (System.nanoTime() - t1) / 1e9, glm.fitInfo()));
         int[] testLabels = DatasetImages.labels(testData);
         SurrogateReport report = SurrogateReport.evaluate(networkTest, surrogateTest, testLabels, classes, glm.fitInfo());
-        return new Fit(glm, testKernel, networkTest, surrogateTest, testLabels, classes, report);
+        return new Fit(glm, testKernel, networkTest, surrogateTest, testLabels, classes, report, trainData, testData);
     }
 }

@@ -9,7 +9,6 @@ import java.util.function.Consumer;
 
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
-import org.projntk.featurize.StoreProvenance;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
@@ -22,16 +21,15 @@ import org.projntk.torch.Device;
 import org.projntk.torch.Model;
 
 /**
- * A kernel surrogate of a network, from a feature store: a {@link KernelGlm} on the train-by-train kernel, fitted to
- * the network's own train predictions, and compared with the network on the test split ({@link SurrogateReport}).
- * The train kernel is held in memory, so the train split is limited to {@link #MAX_TRAIN_ROWS} rows.
+ * A kernel surrogate of a network, from a feature store: a {@link KernelGlm} on the train-by-train kernel (see
+ * {@link StoreSurrogate} for the targets, class weights and kernel products), compared with the network on the test
+ * split ({@link SurrogateReport}).
  */
 public final class Surrogates {
     private Surrogates() {}
 
     /** Relative L2 penalty of the kernel GLM; weaker than KernelGlm's default so the surrogate can follow the network. */
     public static final double DEFAULT_LAMBDA = 1e-8;
-    public static final int MAX_TRAIN_ROWS = 20_000;
 
     /**
      * @param checkpoint null: the store's first complete checkpoint
@@ -104,7 +102,7 @@ public final class Surrogates {
         StoreSurrogate.Fit f = StoreSurrogate.fit(store, checkpoint, new StoreSurrogate.Options(options.normalization(), options.lambda(),
                 options.targets(), options.classWeight(), options.model(), options.maxIterations(), options.products()), log);
         return new Fit(f.glm(), f.testKernel(), f.networkTestLogits(), f.surrogateTestLogits(), f.testLabels(), f.classes(), f.report(),
-                StoreProvenance.dataset(store, checkpoint, "train"), StoreProvenance.dataset(store, checkpoint, "test"), checkpoint);
+                f.trainData(), f.testData(), checkpoint);
     }
 
     /** Network logits [N x C] row-major for every example of {@code data}, in batches of 256. */

@@ -60,12 +60,6 @@ public final class NativeHandle implements AutoCloseable {
         if (toFree != null) free.applyAsInt(toFree);
     }
 
-    /** The raw address without call protection; prefer {@link #use}. */
-    public synchronized MemorySegment get() {
-        if (closed) throw new IllegalStateException(kind + " is closed");
-        return address;
-    }
-
     public synchronized boolean isClosed() {
         return closed;
     }

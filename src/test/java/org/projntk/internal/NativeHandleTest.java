@@ -17,19 +17,19 @@ import org.projntk.torch.Trainer;
 /** close() is idempotent (the native free runs exactly once) and any use after close is an IllegalStateException. */
 class NativeHandleTest {
     @Test
-    void freeRunsOnceAndGetFailsAfterClose() {
+    void freeRunsOnceAndUseFailsAfterClose() {
         List<Long> freed = new ArrayList<>();
         NativeHandle h = new NativeHandle("thing", MemorySegment.ofAddress(0x1234), s -> {
             freed.add(s.address());
             return 0;
         });
         assertFalse(h.isClosed());
-        assertEquals(0x1234, h.get().address());
+        assertEquals(0x1234, h.use(MemorySegment::address));
         h.close();
         h.close();
         assertTrue(h.isClosed());
         assertEquals(List.of(0x1234L), freed);
-        IllegalStateException e = assertThrows(IllegalStateException.class, h::get);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> h.use(MemorySegment::address));
         assertTrue(e.getMessage().contains("thing") && e.getMessage().contains("closed"), e.getMessage());
     }
 
