@@ -2,6 +2,8 @@ package org.projntk.analysis;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.projntk.attribution.Cholesky;
+import org.projntk.kernel.FeatureKernelOperator;
 import org.projntk.kernel.KernelMatrix;
 import org.projntk.kernel.KernelOperator;
 
@@ -55,8 +57,15 @@ public final class KernelGlm {
     }
 
     /** How the fit went. */
+    /** {@code searchSpace}: where L-BFGS ran, "kernel rows (N=…)" or "feature factor (D=…)" (see {@link #fit}). */
     public record FitInfo(int iterations, int evaluations, double objective, double gradientInfNorm,
-                          double effectiveLambda, boolean converged, double trainAccuracy, double seconds) {}
+                          double effectiveLambda, boolean converged, double trainAccuracy, double seconds, String searchSpace) {}
+
+    /**
+     * Largest factor width D fitted in the factor's column space: its D x D Gram matrix costs N·D² flops and its
+     * Cholesky factorisation D³/3 in Java, which only pay off against two passes saved per product for moderate D.
+     */
+    static final int MAX_FACTOR_COLUMNS = 4096;
 
     private KernelGlm(float[] weights, double[] bias, int n, int c, FitInfo info) {
         this.weights = weights;
@@ -101,6 +110,12 @@ public final class KernelGlm {
      * Fits through any {@link KernelOperator} of the train kernel (matrix-free or dense): the same objective and the
      * same optimum either way.
      *
+     * <p>A matrix-free kernel K = F Fᵀ whose factor is narrow (D ≤ N/2 columns, at most {@link #MAX_FACTOR_COLUMNS}) is
+     * fitted in F's column space: the optimum W = −K'ᵀG/λ lies in range(F), so with M = FᵀF = L Lᵀ and the orthonormal
+     * basis Q = F L⁻ᵀ, W = Q Z. Then K'W = F_c L Z and ∇_Z = Lᵀ F_cᵀ G + λZ, and ||W|| = ||Z||: the same objective on an
+     * isometric copy of W's search space, so L-BFGS takes the same steps, but each product is one pass over the
+     * features instead of two. A factor whose Gram matrix is singular falls back to kernel rows.
+     *
      * @param sampleWeights per-example weights of the data term (e.g. {@link #balancedWeights}), or null for 1
      */
     public static KernelGlm fit(KernelOperator trainKernel, int[] targets, double[] sampleWeights, int classes, Options opt) {
@@ -129,26 +144,25 @@ public final class KernelGlm {
         // Kernel rows are strongly correlated (a cosine kernel is close to 1 everywhere), which makes the problem
         // ill-conditioned. Centring each column over the train rows leaves the optimum unchanged (the bias is not
         // penalised and absorbs the shift: b' = b - μᵀW) but makes L-BFGS converge in far fewer iterations.
-        // K' = K - 1μᵀ is applied through the operator: K'W = KW - 1(μᵀW), K'ᵀG = KᵀG - μ(1ᵀG).
-        Centred centred = new Centred(trainKernel);
-        Objective obj = new Objective(centred, targets, weights, classes, lambdaEff);
+        Space space = searchSpace(trainKernel);
+        Objective obj = new Objective(space, targets, weights, classes, lambdaEff);
         // The softmax loss has Hessian <= I/2 per example, so the objective is L-smooth with
         // L <= σ_max(K)²/(2N) + λ_eff (+1/2 for the bias): 1/L is a safe first step.
-        double sigma = largestSingularValue(centred);
+        double sigma = largestSingularValue(space);
         double wmax = 1;
         if (weights != null) for (double w : weights) wmax = Math.max(wmax, w);
         double lip = wmax * sigma * sigma / (2.0 * n) + lambdaEff + 0.5 * wmax;
-        double[] theta = new double[n * classes + classes];
+        int np = space.size() * classes;
+        double[] theta = new double[np + classes];
         Lbfgs.Result r = Lbfgs.minimize(obj::value, theta, opt.maxIterations(), opt.tolerance(), opt.history(), 1.0 / lip);
-        float[] w = new float[n * classes];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) r.x()[i];
+        float[] p = new float[np];
+        for (int i = 0; i < np; i++) {
+            p[i] = (float) r.x()[i];
         }
-        double[] b = Arrays.copyOfRange(r.x(), n * classes, n * classes + classes);
-        double[] mu = centred.mu;
-        for (int j = 0; j < n; j++) {
-            for (int q = 0; q < classes; q++) b[q] -= mu[j] * w[j * classes + q];
-        }
+        float[] w = space.weights(p, classes);
+        double[] b = Arrays.copyOfRange(r.x(), np, np + classes);
+        double[] meanLogits = space.meanLogits(p, classes);
+        for (int q = 0; q < classes; q++) b[q] -= meanLogits[q];
         KernelGlm tmp = new KernelGlm(w, b, n, classes, null);
         int[] pred = argmax(tmp.logits(trainKernel), classes);
         int ok = 0;
@@ -157,7 +171,7 @@ public final class KernelGlm {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         FitInfo fi = new FitInfo(r.iterations(), r.evaluations(), r.fx(), r.gradInfNorm(), lambdaEff, r.converged(),
-                (double) ok / n, secs);
+                (double) ok / n, secs, space.describe());
         return new KernelGlm(w, b, n, classes, fi);
     }
 
@@ -188,8 +202,45 @@ public final class KernelGlm {
         return w.clone();
     }
 
-    /** K - 1μᵀ with μ the column means of K over its rows. */
-    static class Centred {
+    /** The factored search space when it pays off (see {@link #fit(KernelOperator, int[], double[], int, Options)}). */
+    static Space searchSpace(KernelOperator k) {
+        if (k instanceof FeatureKernelOperator f && f.symmetric()) {
+            int d = f.factorColumns();
+            if (2L * d <= f.rows() && d <= MAX_FACTOR_COLUMNS) {
+                try {
+                    return new Factored(f, Cholesky.factor(f.factorGram(), d));
+                } catch (Cholesky.NotPositiveDefiniteException singular) {
+                    // rank-deficient features: range(F) has no basis of this width, search over kernel rows instead
+                }
+            }
+        }
+        return new Centred(k);
+    }
+
+    /**
+     * Where L-BFGS searches: a parameter matrix P [size x C] that determines W, with the logits K'W of the column-centred
+     * kernel K' = K - 1μᵀ and the gradient's pull-back ∂<G, K'W>/∂P.
+     */
+    abstract static class Space {
+        abstract int size();
+
+        /** K'W [N x c]. */
+        abstract float[] times(float[] p, int c);
+
+        /** ∂<G, K'W>/∂P [size x c]. */
+        abstract float[] transposeTimes(float[] g, int c);
+
+        /** W [N x c]. */
+        abstract float[] weights(float[] p, int c);
+
+        /** μᵀW [c]: what the bias absorbs when the centring is undone. */
+        abstract double[] meanLogits(float[] p, int c);
+
+        abstract String describe();
+    }
+
+    /** P = W: K'W = KW - 1(μᵀW), K'ᵀG = KᵀG - μ(1ᵀG), through the operator. */
+    static class Centred extends Space {
         final KernelOperator k;
         final double[] mu;
 
@@ -203,16 +254,20 @@ public final class KernelGlm {
             for (int j = 0; j < m.length; j++) mu[j] = m[j];
         }
 
+        @Override
+        int size() {
+            return k.cols();
+        }
+
+        @Override
         float[] times(float[] w, int c) {
             float[] z = k.times(w, c);
-            double[] muW = new double[c];
-            for (int j = 0; j < mu.length; j++) {
-                for (int q = 0; q < c; q++) muW[q] += mu[j] * w[j * c + q];
-            }
+            double[] muW = meanLogits(w, c);
             for (int i = 0; i < z.length; i++) z[i] -= (float) muW[i % c];
             return z;
         }
 
+        @Override
         float[] transposeTimes(float[] g, int c) {
             float[] out = k.transposeTimes(g, c);
             double[] colSum = new double[c];
@@ -220,6 +275,109 @@ public final class KernelGlm {
             for (int j = 0; j < mu.length; j++) {
                 for (int q = 0; q < c; q++) out[j * c + q] -= (float) (mu[j] * colSum[q]);
             }
+            return out;
+        }
+
+        @Override
+        float[] weights(float[] p, int c) {
+            return p;
+        }
+
+        @Override
+        double[] meanLogits(float[] w, int c) {
+            double[] muW = new double[c];
+            for (int j = 0; j < mu.length; j++) {
+                for (int q = 0; q < c; q++) muW[q] += mu[j] * w[j * c + q];
+            }
+            return muW;
+        }
+
+        @Override
+        String describe() {
+            return "kernel rows (N=" + k.cols() + ")";
+        }
+    }
+
+    /**
+     * P = Z with W = Q Z, Q = F L⁻ᵀ an orthonormal basis of range(F), M = FᵀF = L Lᵀ. With F_c = F - 1f̄ᵀ (f̄ the mean
+     * row of F, so that K' = F_c Fᵀ): K'W = F_c L Z, ∂/∂Z = Lᵀ F_cᵀ G, μᵀW = f̄ᵀ L Z.
+     */
+    static final class Factored extends Space {
+        private final FeatureKernelOperator f;
+        private final Cholesky chol;
+        private final double[] meanRow;
+
+        Factored(FeatureKernelOperator f, Cholesky chol) {
+            this.f = f;
+            this.chol = chol;
+            int n = f.rows();
+            float[] ones = new float[n];
+            Arrays.fill(ones, 1f / n);
+            float[] m = f.factorTransposeTimes(ones, 1);
+            this.meanRow = new double[m.length];
+            for (int j = 0; j < m.length; j++) meanRow[j] = m[j];
+        }
+
+        @Override
+        int size() {
+            return chol.size();
+        }
+
+        @Override
+        float[] times(float[] z, int c) {
+            double[] lz = chol.lowerTimes(toDouble(z), c);
+            float[] out = f.factorTimes(toFloat(lz), c);
+            double[] mean = meanRowTimes(lz, c);
+            for (int i = 0; i < out.length; i++) out[i] -= (float) mean[i % c];
+            return out;
+        }
+
+        @Override
+        float[] transposeTimes(float[] g, int c) {
+            float[] h = f.factorTransposeTimes(g, c);
+            double[] colSum = new double[c];
+            for (int i = 0; i < g.length; i++) colSum[i % c] += g[i];
+            double[] centred = new double[h.length];
+            for (int j = 0; j < meanRow.length; j++) {
+                for (int q = 0; q < c; q++) centred[j * c + q] = h[j * c + q] - meanRow[j] * colSum[q];
+            }
+            return toFloat(chol.lowerTransposeTimes(centred, c));
+        }
+
+        @Override
+        float[] weights(float[] z, int c) {
+            double[] x = toDouble(z);
+            chol.solveLowerTranspose(x, c);
+            return f.factorTimes(toFloat(x), c);
+        }
+
+        @Override
+        double[] meanLogits(float[] z, int c) {
+            return meanRowTimes(chol.lowerTimes(toDouble(z), c), c);
+        }
+
+        @Override
+        String describe() {
+            return "feature factor (D=" + chol.size() + ", N=" + f.rows() + ")";
+        }
+
+        private double[] meanRowTimes(double[] v, int c) {
+            double[] out = new double[c];
+            for (int j = 0; j < meanRow.length; j++) {
+                for (int q = 0; q < c; q++) out[q] += meanRow[j] * v[j * c + q];
+            }
+            return out;
+        }
+
+        private static double[] toDouble(float[] x) {
+            double[] out = new double[x.length];
+            for (int i = 0; i < x.length; i++) out[i] = x[i];
+            return out;
+        }
+
+        private static float[] toFloat(double[] x) {
+            float[] out = new float[x.length];
+            for (int i = 0; i < x.length; i++) out[i] = (float) x[i];
             return out;
         }
     }
@@ -284,8 +442,8 @@ public final class KernelGlm {
     }
 
     /** σ_max(K') by a few power iterations on K'ᵀK' (only the order of magnitude matters here). */
-    static double largestSingularValue(Centred k) {
-        int n = k.k.cols();
+    static double largestSingularValue(Space k) {
+        int n = k.size();
         float[] v = new float[n];
         Arrays.fill(v, (float) (1 / Math.sqrt(n)));
         double sigma = 0;
@@ -348,7 +506,7 @@ public final class KernelGlm {
 
     /** The objective and its gradient in θ = [W (row-major N x C), b (C)]; the data term is a weighted mean. */
     static final class Objective {
-        private final Centred k;
+        private final Space k;
         private final int[] y;
         private final double[] sampleWeights;
         private final int c;
@@ -368,7 +526,7 @@ public final class KernelGlm {
             }, y, null, c, lambda);
         }
 
-        Objective(Centred k, int[] y, double[] sampleWeights, int c, double lambda) {
+        Objective(Space k, int[] y, double[] sampleWeights, int c, double lambda) {
             this.k = k;
             this.y = y;
             this.sampleWeights = sampleWeights;
@@ -377,8 +535,8 @@ public final class KernelGlm {
         }
 
         double value(double[] theta, double[] grad) {
-            int n = k.k.rows();
-            int nw = n * c;
+            int n = y.length;
+            int nw = k.size() * c;
             float[] w = new float[nw];
             double reg = 0;
             for (int i = 0; i < nw; i++) {
@@ -386,7 +544,7 @@ public final class KernelGlm {
                 reg += theta[i] * theta[i];
             }
             float[] z = k.times(w, c);
-            float[] g = new float[nw];
+            float[] g = new float[n * c];
             double loss = 0;
             double[] gb = new double[c];
             double[] p = new double[c];

@@ -1,6 +1,11 @@
 package org.projntk.analysis;
 
-/** A small deterministic L-BFGS with a backtracking (Armijo) line search. */
+/**
+ * A small deterministic L-BFGS with a backtracking line search: a step is accepted by Armijo's sufficient decrease, or,
+ * once the decrease is below the objective's rounding noise (float32 kernel products), by Hager and Zhang's approximate
+ * Wolfe conditions on the directional derivative, which stays informative there. Without the second rule the search
+ * stalls at the noise floor of f, well before the gradient reaches it.
+ */
 final class Lbfgs {
     private Lbfgs() {}
 
@@ -35,6 +40,7 @@ final class Lbfgs {
         boolean stalled = false;
         double lastRel = Double.POSITIVE_INFINITY; // relative decrease of the last accepted step
         int flat = 0;
+        double bestGradNorm = infNorm(g);
         int it = 0;
         while (!converged && it < maxIter) {
             it++;
@@ -75,7 +81,7 @@ final class Lbfgs {
                 }
                 fn = f.value(xn, gn);
                 evals++;
-                if (Double.isFinite(fn) && fn <= fx + 1e-4 * step * gd) {
+                if (Double.isFinite(fn) && (fn <= fx + ARMIJO * step * gd || approximateWolfe(fx, fn, gd, dot(gn, dir)))) {
                     accepted = true;
                     break;
                 }
@@ -112,14 +118,25 @@ final class Lbfgs {
             lastRel = (fx - fn) / Math.max(1.0, Math.abs(fn));
             fx = fn;
             converged = infNorm(g) <= tol * g0;
-            // three steps in a row below the float32 noise of the objective: nothing more to gain
-            flat = lastRel < 1e-10 ? flat + 1 : 0;
-            if (flat >= 3) {
+            // five steps in a row below the float32 noise of the objective that do not shrink the gradient either
+            double gNorm = infNorm(g);
+            flat = lastRel < 1e-10 && gNorm >= bestGradNorm ? flat + 1 : 0;
+            bestGradNorm = Math.min(bestGradNorm, gNorm);
+            if (flat >= 5) {
                 stalled = true;
                 break;
             }
         }
         return new Result(x, fx, infNorm(g), it, evals, converged || stalled);
+    }
+
+    private static final double ARMIJO = 1e-4;
+    /** Relative change of f treated as rounding noise (its terms come from float32 products). */
+    private static final double NOISE = 1e-6;
+
+    /** f(α) ≤ f(0) + ε|f(0)| and σφ'(0) ≤ φ'(α) ≤ (2δ - 1)φ'(0), with δ = Armijo's constant and σ = 0.9. */
+    private static boolean approximateWolfe(double f0, double fa, double slope0, double slopeA) {
+        return fa <= f0 + NOISE * Math.abs(f0) && slopeA >= 0.9 * slope0 && slopeA <= (2 * ARMIJO - 1) * slope0;
     }
 
     static double dot(double[] a, double[] b) {

@@ -81,6 +81,53 @@ public final class Cholesky {
         }
     }
 
+    /** L·X [n x cols] for X [n x cols] row-major. */
+    public double[] lowerTimes(double[] x, int cols) {
+        checkColumns(x, cols);
+        double[] out = new double[x.length];
+        for (int i = 0; i < n; i++) {
+            int ri = i * n;
+            for (int k = 0; k <= i; k++) {
+                double lik = l[ri + k];
+                for (int q = 0; q < cols; q++) out[i * cols + q] += lik * x[k * cols + q];
+            }
+        }
+        return out;
+    }
+
+    /** Lᵀ·X [n x cols] for X [n x cols] row-major. */
+    public double[] lowerTransposeTimes(double[] x, int cols) {
+        checkColumns(x, cols);
+        double[] out = new double[x.length];
+        for (int i = 0; i < n; i++) {
+            int ri = i * n;
+            for (int k = i; k < n; k++) {
+                double lki = lt[ri + k];
+                for (int q = 0; q < cols; q++) out[i * cols + q] += lki * x[k * cols + q];
+            }
+        }
+        return out;
+    }
+
+    /** Replaces X [n x cols] row-major by the solution Y of Lᵀ Y = X. */
+    public void solveLowerTranspose(double[] x, int cols) {
+        checkColumns(x, cols);
+        for (int i = n - 1; i >= 0; i--) {
+            int ri = i * n;
+            for (int q = 0; q < cols; q++) {
+                double s = x[i * cols + q];
+                for (int k = i + 1; k < n; k++) s -= lt[ri + k] * x[k * cols + q];
+                x[i * cols + q] = s / lt[ri + i];
+            }
+        }
+    }
+
+    private void checkColumns(double[] x, int cols) {
+        if (cols < 1 || x.length != (long) n * cols) {
+            throw new IllegalArgumentException("expected " + n + " x " + cols + " entries, got " + x.length);
+        }
+    }
+
     /** A⁻¹ by solving against the identity (only for TRAK's normalisation by mean |A⁻¹|). */
     public double[] inverse() {
         double[] inv = new double[n * n];

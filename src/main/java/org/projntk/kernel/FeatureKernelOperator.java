@@ -125,56 +125,164 @@ public final class FeatureKernelOperator implements KernelOperator {
     /** out [outRows x q] = D_out Σ left_c (right_cᵀ (D_in x)) / std, in the eNTK or summed layout. */
     private float[] product(List<FeatureMatrix> left, List<FeatureMatrix> right, float[] outScale, float[] inScale,
                             long outRows, long inRows, float[] x, int q) {
-        Objects.requireNonNull(x, "operand");
-        if (q < 1 || x.length != inRows * q) {
-            throw new IllegalArgumentException("kernel product: operand has " + x.length + " values, expected " + inRows + " x " + q);
-        }
-        boolean entk = kind == KernelKind.ENTK;
-        long leftRows = outRows / per;
-        long rightRows = inRows / per;
-        int ld = per * q; // floats between consecutive examples in x and out
-        float[] out = new float[(int) (outRows * q)];
+        checkOperand(x, inRows, q);
+        float[] out;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment xs = arena.allocate((long) x.length * Float.BYTES, 64);
-            MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
-            if (inScale != null) scaleRows(xs, inScale, q);
-            // pass 1: T_c = right_cᵀ X_c (eNTK: one T = Σ_c right_cᵀ X_c)
-            int tCount = entk ? 1 : classes;
-            long tFloats = (long) dim * q;
-            MemorySegment t = arena.allocate(tCount * tFloats * Float.BYTES, 64);
-            for (int c = 0; c < classes; c++) {
-                MemorySegment tc = t.asSlice((entk ? 0 : c) * tFloats * Float.BYTES, tFloats * Float.BYTES);
-                boolean first = entk ? c == 0 : true;
-                for (long r0 = 0; r0 < rightRows; r0 += BLOCK_ROWS) {
-                    int rows = (int) Math.min(BLOCK_ROWS, rightRows - r0);
-                    MemorySegment feats = right.get(c).rows(r0, rows);
-                    long xOff = (r0 * per + (entk ? c : 0)) * q;
-                    MemorySegment xb = xs.asSlice(xOff * Float.BYTES, (((long) rows - 1) * ld + q) * Float.BYTES);
-                    Blas.sgemm(true, false, dim, q, rows, 1f, feats, dim, xb, ld, first && r0 == 0 ? 0f : 1f, tc, q);
-                }
-            }
-            // pass 2: out = Σ_c left_c T_c (eNTK: out[(i,c)] = left_c[i] T)
-            MemorySegment os = arena.allocate((long) out.length * Float.BYTES, 64);
-            for (int c = 0; c < classes; c++) {
-                MemorySegment tc = t.asSlice((entk ? 0 : c) * tFloats * Float.BYTES, tFloats * Float.BYTES);
-                for (long r0 = 0; r0 < leftRows; r0 += BLOCK_ROWS) {
-                    int rows = (int) Math.min(BLOCK_ROWS, leftRows - r0);
-                    MemorySegment feats = left.get(c).rows(r0, rows);
-                    long oOff = (r0 * per + (entk ? c : 0)) * q;
-                    MemorySegment ob = os.asSlice(oOff * Float.BYTES, (((long) rows - 1) * ld + q) * Float.BYTES);
-                    Blas.sgemm(false, false, rows, q, dim, 1f, feats, dim, tc, q, entk || c == 0 ? 0f : 1f, ob, ld);
-                }
-            }
-            if (outScale != null) scaleRows(os, outScale, q);
-            MemorySegment.copy(os, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+            MemorySegment xs = copyScaled(arena, x, inScale, q);
+            MemorySegment t = arena.allocate((long) (kind == KernelKind.ENTK ? 1 : classes) * dim * q * Float.BYTES, 64);
+            transposePass(right, inRows / per, xs, q, t);
+            MemorySegment os = arena.allocate(outRows * q * Float.BYTES, 64);
+            timesPass(left, outRows / per, t, q, os);
+            out = copyScaled(os, outScale, q, 1.0 / stdScale);
         }
-        if (stdScale != 1.0) {
-            float inv = (float) (1.0 / stdScale);
-            for (int i = 0; i < out.length; i++) out[i] *= inv;
+        return checkFinite(out, q, "kernel product");
+    }
+
+    /** t = right_cᵀ x_c stacked over c [C·dim x q] (eNTK: one Σ_c right_cᵀ x_c [dim x q]); x holds per·rightRows rows. */
+    private void transposePass(List<FeatureMatrix> right, long rightRows, MemorySegment xs, int q, MemorySegment t) {
+        boolean entk = kind == KernelKind.ENTK;
+        int ld = per * q; // floats between consecutive examples in x
+        long tFloats = (long) dim * q;
+        for (int c = 0; c < classes; c++) {
+            MemorySegment tc = t.asSlice((entk ? 0 : c) * tFloats * Float.BYTES, tFloats * Float.BYTES);
+            boolean first = !entk || c == 0;
+            for (long r0 = 0; r0 < rightRows; r0 += BLOCK_ROWS) {
+                int rows = (int) Math.min(BLOCK_ROWS, rightRows - r0);
+                MemorySegment feats = right.get(c).rows(r0, rows);
+                long xOff = (r0 * per + (entk ? c : 0)) * q;
+                MemorySegment xb = xs.asSlice(xOff * Float.BYTES, (((long) rows - 1) * ld + q) * Float.BYTES);
+                Blas.sgemm(true, false, dim, q, rows, 1f, feats, dim, xb, ld, first && r0 == 0 ? 0f : 1f, tc, q);
+            }
         }
+    }
+
+    /** out = Σ_c left_c t_c (eNTK: out[(i,c)] = left_c[i] t), with t as {@link #transposePass} leaves it. */
+    private void timesPass(List<FeatureMatrix> left, long leftRows, MemorySegment t, int q, MemorySegment os) {
+        boolean entk = kind == KernelKind.ENTK;
+        int ld = per * q;
+        long tFloats = (long) dim * q;
+        for (int c = 0; c < classes; c++) {
+            MemorySegment tc = t.asSlice((entk ? 0 : c) * tFloats * Float.BYTES, tFloats * Float.BYTES);
+            for (long r0 = 0; r0 < leftRows; r0 += BLOCK_ROWS) {
+                int rows = (int) Math.min(BLOCK_ROWS, leftRows - r0);
+                MemorySegment feats = left.get(c).rows(r0, rows);
+                long oOff = (r0 * per + (entk ? c : 0)) * q;
+                MemorySegment ob = os.asSlice(oOff * Float.BYTES, (((long) rows - 1) * ld + q) * Float.BYTES);
+                Blas.sgemm(false, false, rows, q, dim, 1f, feats, dim, tc, q, entk || c == 0 ? 0f : 1f, ob, ld);
+            }
+        }
+    }
+
+    // ---- The factor F of a symmetric operator, K = F Fᵀ: F = D [A_1 … A_C] / √std for pNTK and trNTK (D = K·C_f
+    // columns), and for eNTK the rows (i, c) = D_(i,c) A_c[i] / √std (D = K columns). Fitting in F's column space costs
+    // one pass over the features per product instead of two.
+
+    /** Columns of the factor F with K = F Fᵀ: K for pNTK and eNTK, K·C for trNTK. */
+    public int factorColumns() {
+        requireSymmetric();
+        return kind == KernelKind.ENTK ? dim : dim * classes;
+    }
+
+    /** F·V [rows x q] for V [factorColumns x q], one pass over the features. */
+    public float[] factorTimes(float[] v, int q) {
+        requireSymmetric();
+        checkOperand(v, factorColumns(), q);
+        float[] out;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment t = copyScaled(arena, v, null, q);
+            MemorySegment os = arena.allocate(n * q * Float.BYTES, 64);
+            timesPass(rowsOp, n / per, t, q, os);
+            out = copyScaled(os, rowScale, q, 1.0 / Math.sqrt(stdScale));
+        }
+        return checkFinite(out, q, "factor product");
+    }
+
+    /** Fᵀ·G [factorColumns x q] for G [rows x q], one pass over the features. */
+    public float[] factorTransposeTimes(float[] g, int q) {
+        requireSymmetric();
+        checkOperand(g, n, q);
+        float[] out;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xs = copyScaled(arena, g, rowScale, q);
+            MemorySegment t = arena.allocate((long) factorColumns() * q * Float.BYTES, 64);
+            transposePass(rowsOp, n / per, xs, q, t);
+            out = copyScaled(t, null, q, 1.0 / Math.sqrt(stdScale));
+        }
+        return checkFinite(out, q, "factor product");
+    }
+
+    /** FᵀF [factorColumns x factorColumns] row-major, accumulated in float64 over row blocks of float32 products. */
+    public double[] factorGram() {
+        requireSymmetric();
+        int d = factorColumns();
+        long examples = n / per;
+        int blockExamples = (int) Math.max(1, Math.min(examples, (32L << 20) / ((long) d * per * Float.BYTES)));
+        int blockRows = blockExamples * per;
+        double[] gram = new double[d * d];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate((long) blockRows * d * Float.BYTES, 64);
+            MemorySegment partial = arena.allocate((long) d * d * Float.BYTES, 64);
+            for (long e0 = 0; e0 < examples; e0 += blockExamples) {
+                int count = (int) Math.min(blockExamples, examples - e0);
+                for (int c = 0; c < classes; c++) {
+                    MemorySegment feats = rowsOp.get(c).rows(e0, count);
+                    for (int i = 0; i < count; i++) {
+                        long row = kind == KernelKind.ENTK ? (long) i * per + c : i;
+                        long col = kind == KernelKind.ENTK ? 0 : (long) c * dim;
+                        long scaleIndex = (e0 + i) * per + (kind == KernelKind.ENTK ? c : 0);
+                        float f = rowScale == null ? 1f : rowScale[(int) scaleIndex];
+                        for (int k = 0; k < dim; k++) {
+                            float v = feats.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * dim + k) * f;
+                            block.setAtIndex(ValueLayout.JAVA_FLOAT, (row * d) + col + k, v);
+                        }
+                    }
+                }
+                int rows = count * per;
+                Blas.sgemm(true, false, d, d, rows, 1f, block, d, block, d, 0f, partial, d);
+                for (int i = 0; i < gram.length; i++) gram[i] += partial.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            }
+        }
+        double inv = 1.0 / stdScale;
+        for (int i = 0; i < gram.length; i++) {
+            if (!Double.isFinite(gram[i])) throw new IllegalArgumentException("non-finite factor Gram entry: the features contain NaN or Inf");
+            gram[i] *= inv;
+        }
+        return gram;
+    }
+
+    private void requireSymmetric() {
+        if (!symmetric()) throw new IllegalStateException("the factor K = F Fᵀ needs the same operand on both sides");
+    }
+
+    private static void checkOperand(float[] x, long rows, int q) {
+        Objects.requireNonNull(x, "operand");
+        if (q < 1 || x.length != rows * q) {
+            throw new IllegalArgumentException("kernel product: operand has " + x.length + " values, expected " + rows + " x " + q);
+        }
+    }
+
+    private static MemorySegment copyScaled(Arena arena, float[] x, float[] rowScale, int q) {
+        MemorySegment s = arena.allocate((long) x.length * Float.BYTES, 64);
+        MemorySegment.copy(x, 0, s, ValueLayout.JAVA_FLOAT, 0, x.length);
+        if (rowScale != null) scaleRows(s, rowScale, q);
+        return s;
+    }
+
+    private static float[] copyScaled(MemorySegment s, float[] rowScale, int q, double factor) {
+        if (rowScale != null) scaleRows(s, rowScale, q);
+        float[] out = new float[(int) (s.byteSize() / Float.BYTES)];
+        MemorySegment.copy(s, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+        if (factor != 1.0) {
+            float f = (float) factor;
+            for (int i = 0; i < out.length; i++) out[i] *= f;
+        }
+        return out;
+    }
+
+    private static float[] checkFinite(float[] out, int q, String what) {
         for (int i = 0; i < out.length; i++) {
             if (!Float.isFinite(out[i])) {
-                throw new IllegalArgumentException("non-finite kernel product in row " + (i / q)
+                throw new IllegalArgumentException("non-finite " + what + " in row " + (i / q)
                         + ": the features or the operand contain NaN or Inf, or overflow float32");
             }
         }

@@ -137,6 +137,56 @@ class FeatureKernelOperatorTest {
     }
 
     @Test
+    void theFactorReproducesTheFp64KernelForEveryKindAndNormalisation() {
+        Random r = new Random(6);
+        int classes = 3, n = 29, dim = 7, q = 2;
+        for (KernelKind kind : KernelKind.values()) {
+            int c = kind == KernelKind.PNTK ? 1 : classes;
+            List<FeatureMatrix> a = features(r, c, n, dim);
+            for (Normalization norm : Normalization.values()) {
+                String what = kind + "/" + norm;
+                FeatureKernelOperator op = KernelOperator.features(a, a, kind, norm, null);
+                double[][] k = reference(a, a, kind, norm, populationStd(rawKernel(a, a, kind)));
+                int d = op.factorColumns();
+                assertEquals(kind == KernelKind.TRNTK ? dim * classes : dim, d, what);
+                float[] identity = new float[d * d];
+                for (int j = 0; j < d; j++) identity[j * d + j] = 1f;
+                float[] f = op.factorTimes(identity, d); // F [rows x d]
+                int rows = k.length;
+                assertEquals(rows * d, f.length, what);
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < rows; j++) {
+                        double ffT = 0;
+                        for (int t = 0; t < d; t++) ffT += (double) f[i * d + t] * f[j * d + t];
+                        assertEquals(k[i][j], ffT, 1e-5 * (Math.abs(k[i][i]) + Math.abs(k[j][j])) + 1e-9, what + " (F Fᵀ)[" + i + "," + j + "]");
+                    }
+                }
+                double[] gram = op.factorGram();
+                double[] fTf = new double[d * d];
+                for (int s = 0; s < d; s++) {
+                    for (int t = 0; t < d; t++) {
+                        for (int i = 0; i < rows; i++) fTf[s * d + t] += (double) f[i * d + s] * f[i * d + t];
+                    }
+                }
+                assertClose(fTf, toFloat(gram), 1e-5, what + " FᵀF");
+                float[] g = new float[rows * q];
+                for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian();
+                double[] fTg = new double[d * q];
+                for (int t = 0; t < d; t++) for (int i = 0; i < rows; i++) for (int p = 0; p < q; p++) fTg[t * q + p] += (double) f[i * d + t] * g[i * q + p];
+                assertClose(fTg, op.factorTransposeTimes(g, q), 1e-5, what + " Fᵀ·G");
+            }
+            FeatureKernelOperator rectangular = KernelOperator.features(a, features(r, c, 5, dim), kind, Normalization.NONE, null);
+            assertThrows(IllegalStateException.class, rectangular::factorColumns, kind + ": a test-by-train kernel has no factor");
+        }
+    }
+
+    private static float[] toFloat(double[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = (float) x[i];
+        return out;
+    }
+
+    @Test
     void matchesTheDenseOperatorOverGramTiles() {
         Random r = new Random(6);
         List<FeatureMatrix> a = features(r, 4, 300, 16);
