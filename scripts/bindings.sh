@@ -17,10 +17,10 @@ cblas_h=/usr/include/x86_64-linux-gnu/cblas.h
 [ -f "$cblas_h" ] || cblas_h=/usr/include/cblas.h
 vendor=native/include/vendor
 
-cblas_functions=(cblas_sgemm cblas_ssyrk cblas_dgemm cblas_sgemv cblas_sdot openblas_get_config
+cblas_functions=(cblas_sgemm cblas_ssyrk cblas_dgemm cblas_dsyrk cblas_dtrsm cblas_dtrmm cblas_sgemv cblas_sdot openblas_get_config
   openblas_get_corename openblas_get_num_threads openblas_set_num_threads openblas_get_parallel)
 cblas_constants=(CblasRowMajor CblasColMajor CblasNoTrans CblasTrans CblasConjTrans CblasConjNoTrans
-  CblasUpper CblasLower)
+  CblasUpper CblasLower CblasLeft CblasRight CblasNonUnit CblasUnit)
 
 # One entry per generated header class: "header class".
 headers=(

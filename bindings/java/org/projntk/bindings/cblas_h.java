@@ -208,6 +208,26 @@ public final class cblas_h {
         return 122;
     }
 
+    /** {@code CBLAS_DIAG.CblasNonUnit = 131} */
+    public static int CblasNonUnit() {
+        return 131;
+    }
+
+    /** {@code CBLAS_DIAG.CblasUnit = 132} */
+    public static int CblasUnit() {
+        return 132;
+    }
+
+    /** {@code CBLAS_SIDE.CblasLeft = 141} */
+    public static int CblasLeft() {
+        return 141;
+    }
+
+    /** {@code CBLAS_SIDE.CblasRight = 142} */
+    public static int CblasRight() {
+        return 142;
+    }
+
     private static final class cblas_sdot {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 cblas_h.C_FLOAT,
@@ -383,6 +403,116 @@ public final class cblas_h {
         var mh$ = require$(cblas_ssyrk.HANDLE, "cblas_ssyrk");
         try {
             mh$.invokeExact(Order, Uplo, Trans, N, K, alpha, A, lda, beta, C, ldc);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cblas_dsyrk {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_DOUBLE,
+                cblas_h.C_POINTER,
+                cblas_h.C_INT,
+                cblas_h.C_DOUBLE,
+                cblas_h.C_POINTER,
+                cblas_h.C_INT);
+        static final MethodHandle HANDLE = downcall$("cblas_dsyrk", DESC);
+    }
+
+    public static FunctionDescriptor cblas_dsyrk$descriptor() {
+        return cblas_dsyrk.DESC;
+    }
+
+    public static MethodHandle cblas_dsyrk$handle() {
+        return require$(cblas_dsyrk.HANDLE, "cblas_dsyrk");
+    }
+
+    /** {@code void cblas_dsyrk(const enum CBLAS_ORDER Order, const enum CBLAS_UPLO Uplo, const enum CBLAS_TRANSPOSE Trans, const blasint N, const blasint K, const double alpha, const double *A, const blasint lda, const double beta, double *C, const blasint ldc)} */
+    public static void cblas_dsyrk(int Order, int Uplo, int Trans, int N, int K, double alpha, MemorySegment A, int lda, double beta, MemorySegment C, int ldc) {
+        var mh$ = require$(cblas_dsyrk.HANDLE, "cblas_dsyrk");
+        try {
+            mh$.invokeExact(Order, Uplo, Trans, N, K, alpha, A, lda, beta, C, ldc);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cblas_dtrmm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_DOUBLE,
+                cblas_h.C_POINTER,
+                cblas_h.C_INT,
+                cblas_h.C_POINTER,
+                cblas_h.C_INT);
+        static final MethodHandle HANDLE = downcall$("cblas_dtrmm", DESC);
+    }
+
+    public static FunctionDescriptor cblas_dtrmm$descriptor() {
+        return cblas_dtrmm.DESC;
+    }
+
+    public static MethodHandle cblas_dtrmm$handle() {
+        return require$(cblas_dtrmm.HANDLE, "cblas_dtrmm");
+    }
+
+    /** {@code void cblas_dtrmm(const enum CBLAS_ORDER Order, const enum CBLAS_SIDE Side, const enum CBLAS_UPLO Uplo, const enum CBLAS_TRANSPOSE TransA, const enum CBLAS_DIAG Diag, const blasint M, const blasint N, const double alpha, const double *A, const blasint lda, double *B, const blasint ldb)} */
+    public static void cblas_dtrmm(int Order, int Side, int Uplo, int TransA, int Diag, int M, int N, double alpha, MemorySegment A, int lda, MemorySegment B, int ldb) {
+        var mh$ = require$(cblas_dtrmm.HANDLE, "cblas_dtrmm");
+        try {
+            mh$.invokeExact(Order, Side, Uplo, TransA, Diag, M, N, alpha, A, lda, B, ldb);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cblas_dtrsm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_INT,
+                cblas_h.C_DOUBLE,
+                cblas_h.C_POINTER,
+                cblas_h.C_INT,
+                cblas_h.C_POINTER,
+                cblas_h.C_INT);
+        static final MethodHandle HANDLE = downcall$("cblas_dtrsm", DESC);
+    }
+
+    public static FunctionDescriptor cblas_dtrsm$descriptor() {
+        return cblas_dtrsm.DESC;
+    }
+
+    public static MethodHandle cblas_dtrsm$handle() {
+        return require$(cblas_dtrsm.HANDLE, "cblas_dtrsm");
+    }
+
+    /** {@code void cblas_dtrsm(const enum CBLAS_ORDER Order, const enum CBLAS_SIDE Side, const enum CBLAS_UPLO Uplo, const enum CBLAS_TRANSPOSE TransA, const enum CBLAS_DIAG Diag, const blasint M, const blasint N, const double alpha, const double *A, const blasint lda, double *B, const blasint ldb)} */
+    public static void cblas_dtrsm(int Order, int Side, int Uplo, int TransA, int Diag, int M, int N, double alpha, MemorySegment A, int lda, MemorySegment B, int ldb) {
+        var mh$ = require$(cblas_dtrsm.HANDLE, "cblas_dtrsm");
+        try {
+            mh$.invokeExact(Order, Side, Uplo, TransA, Diag, M, N, alpha, A, lda, B, ldb);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

@@ -64,12 +64,14 @@ public final class Demo {
         Objects.requireNonNull(trainer, "trainer");
         Objects.requireNonNull(log, "log");
         long t0 = System.nanoTime();
+        Stages stages = new Stages();
         log.accept("projntk demo: output folder " + o.out().toAbsolutePath());
         Path model = o.out().resolve("cnn-fmnist.pt");
 
         banner(log, "1/5 train " + MODEL + " on Fashion-MNIST (" + o.trainExamples() + " examples, " + o.epochs() + " epochs)");
         double networkAccuracy = trainer.train(MODEL, "fashion-mnist:train[0:" + o.trainExamples() + "]", "fashion-mnist:test", o.epochs(),
                 o.seed(), model);
+        stages.end("train");
 
         Map<String, SurrogateReport> surrogates = new LinkedHashMap<>();
         for (String kernel : List.of("trntk", "pntk")) {
@@ -84,12 +86,15 @@ public final class Demo {
                     null, Gradients.DEFAULT_MAX_BLOCK_BYTES, store);
             Featurizer.Result featurized = Featurizer.run(config, new LoggingListener(kernel, log));
             log.accept("featurize " + kernel + ": " + featurized.rowsComputed() + " rows computed this run, store " + store);
+            stages.end("featurize proj-" + kernel);
             FeatureStore opened = FeatureStore.open(store);
             Surrogates.Fit fit = Surrogates.fit(opened, Surrogates.Options.defaults().withCheckpoint("final").withModel(model.toString()), log);
             Surrogates.describe(fit.report()).forEach(log);
             surrogates.put("proj-" + kernel, fit.report());
+            stages.end("surrogate proj-" + kernel);
             if (kernel.equals("trntk")) {
                 SimilarExamples.write(opened, SimilarExamples.Options.defaults().withImages(o.images()), o.out().resolve("similar"), log);
+                stages.end("similar (top-5) proj-" + kernel);
             }
         }
 
@@ -98,6 +103,7 @@ public final class Demo {
                 o.sweepTest() > 0 ? "fashion-mnist:test[0:" + o.sweepTest() + "]" : null, o.sweepDims(), ProjectorKind.RADEMACHER,
                 o.seed() + 1000, 3), o.out().resolve("sweep"), log);
         ResidualSweep.describe(sweep).forEach(log);
+        stages.end("residual sweep");
 
         banner(log, "5/5 summary");
         log.accept(String.format(Locale.ROOT, "network test accuracy (full test set): %.4f", networkAccuracy));
@@ -113,13 +119,47 @@ public final class Demo {
         ResidualSweep.describe(sweep).forEach(log);
         log.accept("outputs: " + o.out().resolve("similar/similar.png") + ", " + o.out().resolve("similar/similar.csv") + ", "
                 + o.out().resolve("sweep/sweep.png") + ", " + o.out().resolve("sweep/sweep.csv"));
-        log.accept(String.format(Locale.ROOT, "demo finished in %.0f s", (System.nanoTime() - t0) / 1e9));
+        log.accept("where the time went:");
+        stages.describe().forEach(log);
+        long peak = peakResidentBytes();
+        log.accept(String.format(Locale.ROOT, "demo finished in %.0f s, peak resident memory %s", (System.nanoTime() - t0) / 1e9,
+                peak < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f GiB", peak / (double) (1L << 30))));
         return new Result(networkAccuracy, surrogates, sweep, o.out());
     }
 
     private static void banner(Consumer<String> log, String text) {
         log.accept("");
         log.accept("== " + text);
+    }
+
+    /** Wall time per stage, in the order they ran, for the summary's "where the time went". */
+    private static final class Stages {
+        private final Map<String, Double> seconds = new LinkedHashMap<>();
+        private long start = System.nanoTime();
+
+        void end(String stage) {
+            long now = System.nanoTime();
+            seconds.merge(stage, (now - start) / 1e9, Double::sum);
+            start = now;
+        }
+
+        List<String> describe() {
+            double total = seconds.values().stream().mapToDouble(Double::doubleValue).sum();
+            return seconds.entrySet().stream().map(e -> String.format(Locale.ROOT, "  %-28s %8.1f s  %5.1f%%", e.getKey(), e.getValue(),
+                    100 * e.getValue() / total)).toList();
+        }
+    }
+
+    /** The process's peak resident set (VmHWM of /proc/self/status), or -1 where the kernel does not report it. */
+    public static long peakResidentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     /** Featurize progress as log lines: at most one every few seconds per split, and always the last. */

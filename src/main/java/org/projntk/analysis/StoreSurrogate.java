@@ -59,7 +59,10 @@ public final class StoreSurrogate {
 
     /** How kernel products are computed. */
     public enum Products {
-        /** through the features: no N x N memory, 4·N·K·C_f·C flops per product */
+        /**
+         * through the features: no N x N memory; 2·N·D·C flops per product when the fit runs in the feature factor's
+         * column space (D = K·C_f ≤ N/2, see {@link KernelGlm#fit}), 4·N·D·C otherwise
+         */
         FEATURES,
         /** through dense train and test kernels built once: N² floats, 2·N²·C flops per product */
         DENSE,

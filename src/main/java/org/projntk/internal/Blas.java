@@ -13,6 +13,8 @@ public final class Blas {
     private Blas() {}
 
     private static final boolean OPENBLAS = NativeLibraries.loadBlas() != null;
+    /** Tests set this to run the Java loops even where OpenBLAS is loaded. */
+    static volatile boolean javaLoops = false;
 
     /** C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major; op(X) = X or Xᵀ. */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -23,7 +25,7 @@ public final class Blas {
         checkExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
         checkExtent(c, m, n, ldc, "C");
         if (m == 0 || n == 0) return;
-        if (OPENBLAS) {
+        if (OPENBLAS && !javaLoops) {
             cblas_h.cblas_sgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
                     transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
@@ -52,7 +54,7 @@ public final class Blas {
         checkExtent(b, transB ? n : k, transB ? k : n, ldb, "B", Double.BYTES);
         checkExtent(c, m, n, ldc, "C", Double.BYTES);
         if (m == 0 || n == 0) return;
-        if (OPENBLAS) {
+        if (OPENBLAS && !javaLoops) {
             cblas_h.cblas_dgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
                     transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
@@ -70,6 +72,95 @@ public final class Blas {
                 c.setAtIndex(ValueLayout.JAVA_DOUBLE, ci, alpha * sum + old);
             }
         }
+    }
+
+    /** float64 lower triangle of C[n x n] = alpha·A·Aᵀ + beta·C, A [n x k], row-major; the upper triangle is untouched. */
+    public static void dsyrkLower(int n, int k, double alpha, MemorySegment a, int lda, double beta, MemorySegment c, int ldc) {
+        if (n < 0 || k < 0) throw new IllegalArgumentException("negative dsyrk dimension " + n + "x" + k);
+        checkExtent(a, n, k, lda, "A", Double.BYTES);
+        checkExtent(c, n, n, ldc, "C", Double.BYTES);
+        if (n == 0) return;
+        if (OPENBLAS && !javaLoops) {
+            cblas_h.cblas_dsyrk(cblas_h.CblasRowMajor(), cblas_h.CblasLower(), cblas_h.CblasNoTrans(), n, k, alpha, a, lda, beta, c, ldc);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j <= i; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) sum += getD(a, (long) i * lda + p) * getD(a, (long) j * lda + p);
+                long ci = (long) i * ldc + j;
+                setD(c, ci, alpha * sum + (beta == 0 ? 0 : beta * getD(c, ci)));
+            }
+        }
+    }
+
+    /**
+     * float64 triangular solve with L [lower, non-unit diagonal], row-major, in place in B [m x n]:
+     * B := op(L)⁻¹·B ({@code left}, L is m x m) or B·op(L)⁻¹ (L is n x n); op(L) = Lᵀ when {@code transL}.
+     */
+    public static void dtrsmLower(boolean left, boolean transL, int m, int n, MemorySegment l, int ldl, MemorySegment b, int ldb) {
+        if (m < 0 || n < 0) throw new IllegalArgumentException("negative dtrsm dimension " + m + "x" + n);
+        int order = left ? m : n;
+        checkExtent(l, order, order, ldl, "L", Double.BYTES);
+        checkExtent(b, m, n, ldb, "B", Double.BYTES);
+        if (m == 0 || n == 0) return;
+        if (OPENBLAS && !javaLoops) {
+            cblas_h.cblas_dtrsm(cblas_h.CblasRowMajor(), left ? cblas_h.CblasLeft() : cblas_h.CblasRight(), cblas_h.CblasLower(),
+                    transL ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), cblas_h.CblasNonUnit(), m, n, 1.0, l, ldl, b, ldb);
+            return;
+        }
+        // Every case is a substitution along a vector v (a column of B when left, a row when right) with T = L or Lᵀ:
+        // left: T v = b; right: v T = b, i.e. Tᵀ vᵀ = bᵀ. Forward substitution when the effective matrix is lower.
+        int vectors = left ? n : m;
+        boolean lower = left != transL;
+        for (int v = 0; v < vectors; v++) {
+            for (int step = 0; step < order; step++) {
+                int i = lower ? step : order - 1 - step;
+                double s = getD(b, index(left, v, i, ldb));
+                for (int k = lower ? 0 : i + 1; lower ? k < i : k < order; k++) {
+                    double t = lower ? getD(l, (long) i * ldl + k) : getD(l, (long) k * ldl + i);
+                    s -= t * getD(b, index(left, v, k, ldb));
+                }
+                setD(b, index(left, v, i, ldb), s / getD(l, (long) i * ldl + i));
+            }
+        }
+    }
+
+    /** float64 B [m x n] := op(L)·B in place, L [m x m] lower triangular (non-unit), row-major; op(L) = Lᵀ when transL. */
+    public static void dtrmmLowerLeft(boolean transL, int m, int n, MemorySegment l, int ldl, MemorySegment b, int ldb) {
+        if (m < 0 || n < 0) throw new IllegalArgumentException("negative dtrmm dimension " + m + "x" + n);
+        checkExtent(l, m, m, ldl, "L", Double.BYTES);
+        checkExtent(b, m, n, ldb, "B", Double.BYTES);
+        if (m == 0 || n == 0) return;
+        if (OPENBLAS && !javaLoops) {
+            cblas_h.cblas_dtrmm(cblas_h.CblasRowMajor(), cblas_h.CblasLeft(), cblas_h.CblasLower(),
+                    transL ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), cblas_h.CblasNonUnit(), m, n, 1.0, l, ldl, b, ldb);
+            return;
+        }
+        // L·B: row i needs rows k <= i, so go bottom-up; Lᵀ·B: row i needs rows k >= i, so go top-down.
+        for (int step = 0; step < m; step++) {
+            int i = transL ? step : m - 1 - step;
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int k = transL ? i : 0; transL ? k < m : k <= i; k++) {
+                    double t = transL ? getD(l, (long) k * ldl + i) : getD(l, (long) i * ldl + k);
+                    s += t * getD(b, (long) k * ldb + j);
+                }
+                setD(b, (long) i * ldb + j, s);
+            }
+        }
+    }
+
+    private static long index(boolean column, int vector, int element, int ld) {
+        return column ? (long) element * ld + vector : (long) vector * ld + element;
+    }
+
+    private static double getD(MemorySegment s, long i) {
+        return s.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
+    }
+
+    private static void setD(MemorySegment s, long i, double v) {
+        s.setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
     }
 
     /** Name of the BLAS in use, e.g. "OpenBLAS 0.3.21 ... (Zen)" or "java (OpenBLAS not found)". */
