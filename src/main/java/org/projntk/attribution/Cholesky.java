@@ -1,10 +1,12 @@
 package org.projntk.attribution;
 
+import java.io.Serializable;
+
 /**
  * The Cholesky factorisation A = L Lᵀ of a symmetric positive definite float64 matrix, and solves with it.
  * Matrices are row-major double[n * n]; only the lower triangle of A is read.
  */
-public final class Cholesky {
+public final class Cholesky implements Serializable {
     /** A pivot below this fraction of the largest diagonal entry (times n) counts as zero: the matrix is singular. */
     static final double RELATIVE_PIVOT_FLOOR = 1e-13;
 
