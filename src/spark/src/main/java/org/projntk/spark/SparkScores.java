@@ -64,9 +64,12 @@ public final class SparkScores {
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
         TileNpy.create(tmp, p.testRows(), p.trainRows());
         String file = tmp.toAbsolutePath().toString();
-        sc.parallelize(tiles, slices).foreachPartition(part -> writeTiles(shared.value(), part, file));
+        try {
+            sc.parallelize(tiles, slices).foreachPartition(part -> writeTiles(shared.value(), part, file));
+        } finally {
+            shared.destroy();
+        }
         TileNpy.publish(tmp, out);
-        shared.destroy();
 
         double seconds = (System.nanoTime() - start) / 1e9;
         double[] compat = solver.factors().stream().mapToDouble(TrakScores.Factor::compatScale).toArray();
