@@ -1,5 +1,6 @@
 package org.projntk.attribution;
 
+import java.io.Serializable;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,19 +10,32 @@ import org.projntk.internal.Blas;
  * The Cholesky factorisation A = L Lᵀ of a symmetric positive definite float64 matrix, and solves and products with L.
  * Matrices are row-major double[n * n]; only the lower triangle of A is read. The factorisation is blocked: each
  * diagonal block is factorised in Java, the panel below it solved and the trailing matrix updated through BLAS
- * (dtrsm, dsyrk), so its D³/3 flops run at BLAS speed.
+ * (dtrsm, dsyrk), so its D³/3 flops run at BLAS speed. Serializable (Spark broadcasts it): L travels as an array and
+ * is copied off-heap again where BLAS first needs it.
  */
-public final class Cholesky {
+public final class Cholesky implements Serializable {
     /** A pivot below this fraction of the largest diagonal entry (times n) counts as zero: the matrix is singular. */
     static final double RELATIVE_PIVOT_FLOOR = 1e-13;
     private static final int BLOCK = 96;
 
     private final int n;
-    private final MemorySegment l; // L row-major, zeros above the diagonal
+    private final double[] lower; // L row-major, zeros above the diagonal
+    private transient MemorySegment l; // the same, off-heap for BLAS
 
     private Cholesky(int n, MemorySegment l) {
         this.n = n;
+        this.lower = l.toArray(ValueLayout.JAVA_DOUBLE);
         this.l = l;
+    }
+
+    private synchronized MemorySegment l() {
+        MemorySegment s = l;
+        if (s == null) {
+            s = Arena.ofAuto().allocate((long) n * n * Double.BYTES, 64);
+            MemorySegment.copy(lower, 0, s, ValueLayout.JAVA_DOUBLE, 0, lower.length);
+            l = s;
+        }
+        return s;
     }
 
     /** Thrown when A is not (numerically) positive definite. */
@@ -83,8 +97,8 @@ public final class Cholesky {
         if (rows == 0) return;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment b = copy(arena, x, (long) rows * n);
-            Blas.dtrsmLower(false, true, rows, n, l, n, b, n);  // Y Lᵀ = X
-            Blas.dtrsmLower(false, false, rows, n, l, n, b, n); // Z L = Y
+            Blas.dtrsmLower(false, true, rows, n, l(), n, b, n);  // Y Lᵀ = X
+            Blas.dtrsmLower(false, false, rows, n, l(), n, b, n); // Z L = Y
             MemorySegment.copy(b, ValueLayout.JAVA_DOUBLE, 0, x, 0, rows * n);
         }
     }
@@ -120,9 +134,9 @@ public final class Cholesky {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment b = copy(arena, x, x.length);
             if (solve) {
-                Blas.dtrsmLower(true, transposed, n, cols, l, n, b, cols);
+                Blas.dtrsmLower(true, transposed, n, cols, l(), n, b, cols);
             } else {
-                Blas.dtrmmLowerLeft(transposed, n, cols, l, n, b, cols);
+                Blas.dtrmmLowerLeft(transposed, n, cols, l(), n, b, cols);
             }
             double[] out = new double[x.length];
             MemorySegment.copy(b, ValueLayout.JAVA_DOUBLE, 0, out, 0, out.length);

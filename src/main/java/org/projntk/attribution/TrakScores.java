@@ -1,22 +1,15 @@
 package org.projntk.attribution;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.Serializable;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-import org.projntk.data.Npy;
 import org.projntk.internal.Blas;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.Manifest;
@@ -30,14 +23,17 @@ import org.projntk.store.StoredMatrix;
  * {@link Options#trakCompat()} reproduces MadryLab TRAK 0.3.2 instead: features divided by √P (on TRAK's unscaled
  * projection), λ added after that scaling, and each S_m divided by mean |(XᵀX + λI)⁻¹|.
  *
- * <p>Out of core: XᵀX is accumulated in float64 over row blocks, factorised by Cholesky (no inverse is formed except
- * for the compat normalisation), and the [test x train] scores are produced tile by tile.
+ * <p>Out of core: XᵀX is summed in float64 over row blocks (pairwise, {@link PairwiseSum}), factorised by Cholesky
+ * (no inverse is formed except for the compat normalisation), and the [test x train] scores are produced tile by
+ * tile. The steps are public ({@link Problem}, {@link Solver}, {@link Tiles}) so that a block job can run them as
+ * tasks and write the same bytes.
  */
 public final class TrakScores {
     private TrakScores() {}
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final int GRAM_BLOCK = 1024;
+    /** Train rows per block of XᵀX: one dgemm per block, the blocks summed in {@link PairwiseSum}'s fixed order. */
+    public static final int GRAM_BLOCK = 1024;
 
     /**
      * @param lambda      ridge term λ ≥ 0 (in compat mode added after the 1/√P scaling, like TRAK's lambda_reg)
@@ -49,7 +45,7 @@ public final class TrakScores {
      * @param tileCols    train columns per tile
      */
     public record Options(double lambda, List<String> checkpoints, boolean trakCompat, int dim, String trainSplit,
-                          String testSplit, int tileRows, int tileCols) {
+                          String testSplit, int tileRows, int tileCols) implements Serializable {
         public Options {
             if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
             if (dim < 0) throw new IllegalArgumentException("dim must be >= 0 (0 = all projected columns), got " + dim);
@@ -107,104 +103,278 @@ public final class TrakScores {
     /** Streams the [test x train] scores to sink, tile by tile. */
     public static Result score(FeatureStore store, Options o, Sink sink) {
         long start = System.nanoTime();
-        Manifest m = store.reload();
-        if (m.outputs() != 1) {
-            throw new IllegalArgumentException("scores need one feature matrix per example (kernel margin); store " + store.dir()
-                    + " has kernel " + m.kernel() + " with " + m.outputs() + " outputs");
-        }
-        List<String> ids = o.checkpoints() == null ? List.copyOf(m.checkpoints().keySet()) : o.checkpoints();
-        if (ids.isEmpty()) throw new IllegalArgumentException("store " + store.dir() + " has no checkpoints");
-        for (String id : ids) {
-            if (!m.checkpoints().containsKey(id)) {
-                throw new IllegalArgumentException("store has no checkpoint '" + id + "' (checkpoints: " + m.checkpoints().keySet() + ")");
-            }
-            if (!Manifest.Checkpoint.COMPLETE.equals(m.checkpoints().get(id).status())) {
-                throw new IllegalArgumentException("checkpoint '" + id + "' is not complete (" + store.doneRows(id, o.trainSplit()) + " of "
-                        + m.spec().split(o.trainSplit()).rows() + " train rows done): finish featurize first");
-            }
-        }
-        int k = m.projector().k();
-        int d = o.dim() == 0 ? k : o.dim();
-        if (d > k) throw new IllegalArgumentException("dim " + d + " exceeds the store's K = " + k);
-        if (d < k && !prefixIsProjection(m.projector().kind())) {
-            throw new IllegalArgumentException("dim < K needs a dense projector (rademacher or normal), whose first columns are the"
-                    + " smaller projection; this store uses " + m.projector().kind());
-        }
-        int c = ids.size();
-        long nTrain = m.spec().split(o.trainSplit()).rows();
-        long nTest = m.spec().split(o.testSplit()).rows();
-
-        double[] q = new double[Math.toIntExact(nTrain)];
-        for (String id : ids) {
-            float[] qc = store.outToLoss(id, o.trainSplit());
-            for (int j = 0; j < q.length; j++) q[j] += qc[j] / (double) c;
-        }
-
-        List<StoredMatrix> train = new ArrayList<>();
-        List<StoredMatrix> test = new ArrayList<>();
-        try (Arena arena = Arena.ofConfined()) {
-            double[] scale = new double[c];
-            double[] compatScale = new double[c];
-            Cholesky[] factors = new Cholesky[c];
-            for (int i = 0; i < c; i++) {
-                train.add(store.features(ids.get(i), o.trainSplit(), null));
-                test.add(store.features(ids.get(i), o.testSplit(), null));
-                scale[i] = featureScale(m, ids.get(i), d, o.trakCompat());
-                double[] a = gram(train.get(i), d, scale[i], arena);
-                for (int j = 0; j < d; j++) a[j * d + j] += o.lambda();
-                try {
-                    factors[i] = Cholesky.factor(a, d);
-                } catch (Cholesky.NotPositiveDefiniteException e) {
-                    throw singular(ids.get(i), nTrain, d, o.lambda(), e);
-                }
-                compatScale[i] = Double.NaN;
-                if (o.trakCompat()) {
-                    double sum = 0;
-                    for (double v : factors[i].inverse()) sum += Math.abs(v);
-                    compatScale[i] = sum / ((double) d * d);
+        Problem p = Problem.of(store, o);
+        Solver solver = p.solver(store);
+        try (Tiles tiles = solver.tiles(store)) {
+            for (long r0 = 0; r0 < p.testRows(); r0 += p.tileRows()) {
+                int tr = (int) Math.min(p.tileRows(), p.testRows() - r0);
+                tiles.solve(r0, tr);
+                for (long c0 = 0; c0 < p.trainRows(); c0 += p.tileCols()) {
+                    int tc = (int) Math.min(p.tileCols(), p.trainRows() - c0);
+                    sink.accept(r0, c0, tr, tc, tiles.tile(c0, tc));
                 }
             }
+        }
+        return new Result(p.testRows(), p.trainRows(), p.dim(), p.checkpoints(), solver.compatScales(), (System.nanoTime() - start) / 1e9);
+    }
 
+    /**
+     * A checked scoring problem: the checkpoints, the dimension, the split sizes, the feature scale per checkpoint and
+     * the tile grid (tiles of tileRows test rows x tileCols train columns, cut at the ends). It names the store by its
+     * directory and is Serializable, so that a block job (Spark) can ship it to its tasks.
+     *
+     * <p>The steps of {@link #score}, each usable on its own: {@link #gram} (XᵀX of a range of row blocks),
+     * {@link #solver} (the factorised systems and Q), {@link Solver#tiles} (any tile).
+     */
+    public record Problem(String storeDir, Options options, List<String> checkpoints, int dim, long trainRows, long testRows,
+                          double[] featureScales, int tileRows, int tileCols) implements Serializable {
+        public static Problem of(FeatureStore store, Options o) {
+            Manifest m = store.reload();
+            if (m.outputs() != 1) {
+                throw new IllegalArgumentException("scores need one feature matrix per example (kernel margin); store " + store.dir()
+                        + " has kernel " + m.kernel() + " with " + m.outputs() + " outputs");
+            }
+            List<String> ids = o.checkpoints() == null ? List.copyOf(m.checkpoints().keySet()) : o.checkpoints();
+            if (ids.isEmpty()) throw new IllegalArgumentException("store " + store.dir() + " has no checkpoints");
+            for (String split : List.of(o.trainSplit(), o.testSplit())) {
+                if (!m.splits().containsKey(split)) {
+                    throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "' (splits: " + m.splits().keySet() + ")");
+                }
+            }
+            for (String id : ids) {
+                if (!m.checkpoints().containsKey(id)) {
+                    throw new IllegalArgumentException("store has no checkpoint '" + id + "' (checkpoints: " + m.checkpoints().keySet() + ")");
+                }
+                if (!Manifest.Checkpoint.COMPLETE.equals(m.checkpoints().get(id).status())) {
+                    throw new IllegalArgumentException("checkpoint '" + id + "' is not complete (" + store.doneRows(id, o.trainSplit()) + " of "
+                            + m.spec().split(o.trainSplit()).rows() + " train rows done): finish featurize first");
+                }
+            }
+            int k = m.projector().k();
+            int d = o.dim() == 0 ? k : o.dim();
+            if (d > k) throw new IllegalArgumentException("dim " + d + " exceeds the store's K = " + k);
+            if (d < k && !prefixIsProjection(m.projector().kind())) {
+                throw new IllegalArgumentException("dim < K needs a dense projector (rademacher or normal), whose first columns are the"
+                        + " smaller projection; this store uses " + m.projector().kind());
+            }
+            long nTrain = m.spec().split(o.trainSplit()).rows();
+            long nTest = m.spec().split(o.testSplit()).rows();
+            double[] scales = new double[ids.size()];
+            for (int i = 0; i < scales.length; i++) scales[i] = featureScale(m, ids.get(i), d, o.trakCompat());
             int tileR = (int) Math.max(1, Math.min(o.tileRows(), nTest));
             int tileC = (int) Math.max(1, Math.min(o.tileCols(), nTrain));
-            MemorySegment solved = arena.allocate((long) c * tileR * d * Double.BYTES, 64);   // T_m = φ_m A_m⁻¹ (/ s_m)
-            MemorySegment trainBlock = arena.allocate((long) tileC * d * Double.BYTES, 64);
-            MemorySegment out = arena.allocate((long) tileR * tileC * Double.BYTES, 64);
-            double[] row = new double[tileR * d];
-            float[] tile = new float[tileR * tileC];
-            for (long r0 = 0; r0 < nTest; r0 += tileR) {
-                int tr = (int) Math.min(tileR, nTest - r0);
-                for (int i = 0; i < c; i++) {
-                    readRows(test.get(i), r0, tr, d, scale[i], row);
-                    factors[i].solveRows(row, tr);
-                    double w = o.trakCompat() ? 1 / compatScale[i] : 1;
-                    long base = (long) i * tileR * d;
-                    for (int x = 0; x < tr * d; x++) solved.setAtIndex(ValueLayout.JAVA_DOUBLE, base + x, row[x] * w);
+            return new Problem(store.dir().toAbsolutePath().toString(), o, ids, d, nTrain, nTest, scales, tileR, tileC);
+        }
+
+        /** The store, opened again from its directory (in a task on another machine: the shared filesystem's copy). */
+        public FeatureStore store() {
+            return FeatureStore.open(Path.of(storeDir));
+        }
+
+        /** Blocks of {@link #GRAM_BLOCK} train rows (the last one cut at the end) over which XᵀX is summed. */
+        public long gramBlocks() {
+            return (trainRows + GRAM_BLOCK - 1) / GRAM_BLOCK;
+        }
+
+        /**
+         * XᵀX of checkpoint {@code checkpoint}'s train features (first dim columns, unscaled) over the row blocks
+         * [fromBlock, toBlock): one float64 dgemm per block, the blocks summed by a {@link PairwiseSum}. For all blocks
+         * this is what {@link #score} factorises. For aligned ranges of 2^j blocks (the last one cut at the end), the
+         * range sums added in order to a PairwiseSum give the same bits as the whole range: so tasks can sum a range each.
+         */
+        public double[] gram(FeatureStore store, int checkpoint, long fromBlock, long toBlock) {
+            if (fromBlock < 0 || fromBlock >= toBlock || toBlock > gramBlocks()) {
+                throw new IllegalArgumentException("row blocks [" + fromBlock + ", " + toBlock + ") outside [0, " + gramBlocks() + ")");
+            }
+            try (StoredMatrix x = store.features(checkpoints.get(checkpoint), options.trainSplit(), null); Arena arena = Arena.ofConfined()) {
+                int block = (int) Math.min(GRAM_BLOCK, trainRows);
+                MemorySegment rows = arena.allocate((long) block * dim * Double.BYTES, 64);
+                MemorySegment product = arena.allocate((long) dim * dim * Double.BYTES, 64);
+                PairwiseSum sum = new PairwiseSum();
+                for (long b = fromBlock; b < toBlock; b++) {
+                    long r0 = b * GRAM_BLOCK;
+                    int n = (int) Math.min(GRAM_BLOCK, trainRows - r0);
+                    copyRows(x, r0, n, dim, 1.0, rows);
+                    Blas.dgemm(true, false, dim, dim, n, 1.0, rows, dim, rows, dim, 0.0, product, dim);
+                    sum.add(product.toArray(ValueLayout.JAVA_DOUBLE));
                 }
-                for (long c0 = 0; c0 < nTrain; c0 += tileC) {
-                    int tc = (int) Math.min(tileC, nTrain - c0);
-                    for (int i = 0; i < c; i++) {
-                        copyRows(train.get(i), c0, tc, d, scale[i], trainBlock);
-                        MemorySegment t = solved.asSlice((long) i * tileR * d * Double.BYTES, (long) tr * d * Double.BYTES);
-                        Blas.dgemm(false, true, tr, tc, d, 1.0, t, d, trainBlock, d, i == 0 ? 0.0 : 1.0, out, tc);
-                    }
-                    for (int x = 0; x < tr; x++) {
-                        for (int y = 0; y < tc; y++) {
-                            double v = out.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) x * tc + y) / c * q[(int) (c0 + y)];
-                            if (!Double.isFinite(v)) {
-                                throw new ArithmeticException("non-finite score at test " + (r0 + x) + ", train " + (c0 + y)
-                                        + ": the features hold NaN/Inf or the system is too ill-conditioned (raise --lambda)");
-                            }
-                            tile[x * tc + y] = (float) v;
-                        }
-                    }
-                    sink.accept(r0, c0, tr, tc, tile);
+                return sum.result();
+            }
+        }
+
+        /**
+         * Checkpoint {@code checkpoint}'s system from its unscaled XᵀX ({@link #gram} over all blocks): times the
+         * feature scale², plus λI, factorised by Cholesky; in compat mode also TRAK's mean |A⁻¹|.
+         *
+         * @throws SingularSystemException when XᵀX + λI is not positive definite (the message says what to do)
+         */
+        public Factor factor(int checkpoint, double[] gram) {
+            if (gram.length != (long) dim * dim) throw new IllegalArgumentException("XᵀX must have " + dim + " x " + dim + " entries, got " + gram.length);
+            double s2 = featureScales[checkpoint] * featureScales[checkpoint];
+            double[] a = new double[gram.length];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = gram[i] * s2;
+                if (!Double.isFinite(a[i])) {
+                    throw new ArithmeticException("non-finite XᵀX entry: the " + options.trainSplit() + " features of checkpoint '"
+                            + checkpoints.get(checkpoint) + "' in " + storeDir + " hold NaN/Inf");
                 }
             }
-            return new Result(nTest, nTrain, d, ids, compatScale, (System.nanoTime() - start) / 1e9);
-        } finally {
+            for (int j = 0; j < dim; j++) a[j * dim + j] += options.lambda();
+            Cholesky f;
+            try {
+                f = Cholesky.factor(a, dim);
+            } catch (Cholesky.NotPositiveDefiniteException e) {
+                throw singular(checkpoints.get(checkpoint), trainRows, dim, options.lambda(), e);
+            }
+            double compatScale = Double.NaN;
+            if (options.trakCompat()) {
+                double sum = 0;
+                for (double v : f.inverse()) sum += Math.abs(v);
+                compatScale = sum / ((double) dim * dim);
+            }
+            return new Factor(f, compatScale);
+        }
+
+        /** Mean over the checkpoints of the train rows' out-to-loss weights Q. */
+        public double[] outToLoss(FeatureStore store) {
+            int c = checkpoints.size();
+            double[] q = new double[Math.toIntExact(trainRows)];
+            for (String id : checkpoints) {
+                float[] qc = store.outToLoss(id, options.trainSplit());
+                for (int j = 0; j < q.length; j++) q[j] += qc[j] / (double) c;
+            }
+            return q;
+        }
+
+        /** The solver from each checkpoint's unscaled XᵀX (in checkpoint order) and the store's Q. */
+        public Solver solver(List<double[]> grams, FeatureStore store) {
+            if (grams.size() != checkpoints.size()) throw new IllegalArgumentException("need one XᵀX per checkpoint, got " + grams.size());
+            List<Factor> factors = new ArrayList<>();
+            for (int i = 0; i < grams.size(); i++) factors.add(factor(i, grams.get(i)));
+            return new Solver(this, factors, outToLoss(store));
+        }
+
+        /** The solver, computed here: XᵀX of every checkpoint over all row blocks. */
+        public Solver solver(FeatureStore store) {
+            List<double[]> grams = new ArrayList<>();
+            for (int i = 0; i < checkpoints.size(); i++) grams.add(gram(store, i, 0, gramBlocks()));
+            return solver(grams, store);
+        }
+    }
+
+    /** A checkpoint's factorised system XᵀX + λI and, in compat mode, TRAK's mean |(XᵀX + λI)⁻¹| (else NaN). */
+    public record Factor(Cholesky cholesky, double compatScale) implements Serializable {}
+
+    /** Everything a tile needs: the problem, one factor per checkpoint, the mean Q per train row. Serializable. */
+    public record Solver(Problem problem, List<Factor> factors, double[] q) implements Serializable {
+        public Solver {
+            factors = List.copyOf(factors);
+            if (factors.size() != problem.checkpoints().size()) throw new IllegalArgumentException("need one factor per checkpoint");
+            if (q.length != problem.trainRows()) throw new IllegalArgumentException("need Q for each of " + problem.trainRows() + " train rows, got " + q.length);
+        }
+
+        double[] compatScales() {
+            return factors.stream().mapToDouble(Factor::compatScale).toArray();
+        }
+
+        /** A tile computer over the store's features (one per thread; close it). */
+        public Tiles tiles(FeatureStore store) {
+            return new Tiles(this, store);
+        }
+    }
+
+    /**
+     * Computes score tiles: {@link #solve} a block of test rows, then {@link #tile} for column blocks of it. A tile
+     * depends only on its rows, columns and the solver, not on which tiles came before: the same tile computed by any
+     * Tiles (another thread, another machine with the same BLAS) has the same bits. Holds native scratch memory and
+     * the store's mappings: one per thread, closed after use.
+     */
+    public static final class Tiles implements AutoCloseable {
+        private final Solver solver;
+        private final Problem p;
+        private final List<StoredMatrix> train = new ArrayList<>();
+        private final List<StoredMatrix> test = new ArrayList<>();
+        private final Arena arena = Arena.ofConfined();
+        private final MemorySegment solved;      // T_m = φ_m A_m⁻¹ (/ s_m), per checkpoint [tileRows x d]
+        private final MemorySegment trainBlock;  // [tileCols x d]
+        private final MemorySegment out;         // [tileRows x tileCols]
+        private final double[] row;
+        private final float[] tile;
+        private long solvedStart = -1;
+        private int solvedRows;
+
+        Tiles(Solver solver, FeatureStore store) {
+            this.solver = solver;
+            this.p = solver.problem();
+            int c = p.checkpoints().size(), d = p.dim();
+            try {
+                for (String id : p.checkpoints()) {
+                    train.add(store.features(id, p.options().trainSplit(), null));
+                    test.add(store.features(id, p.options().testSplit(), null));
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+            solved = arena.allocate((long) c * p.tileRows() * d * Double.BYTES, 64);
+            trainBlock = arena.allocate((long) p.tileCols() * d * Double.BYTES, 64);
+            out = arena.allocate((long) p.tileRows() * p.tileCols() * Double.BYTES, 64);
+            row = new double[p.tileRows() * d];
+            tile = new float[p.tileRows() * p.tileCols()];
+        }
+
+        /** Solves test rows [r0, r0 + rows) (rows ≤ tileRows) against every checkpoint's system. */
+        public void solve(long r0, int rows) {
+            if (r0 < 0 || rows < 1 || rows > p.tileRows() || r0 + rows > p.testRows()) {
+                throw new IllegalArgumentException("test rows [" + r0 + ", " + (r0 + rows) + ") outside the " + p.testRows() + " rows or over the tile of " + p.tileRows());
+            }
+            int d = p.dim();
+            for (int i = 0; i < train.size(); i++) {
+                readRows(test.get(i), r0, rows, d, p.featureScales()[i], row);
+                Factor f = solver.factors().get(i);
+                f.cholesky().solveRows(row, rows);
+                double w = p.options().trakCompat() ? 1 / f.compatScale() : 1;
+                long base = (long) i * p.tileRows() * d;
+                for (int x = 0; x < rows * d; x++) solved.setAtIndex(ValueLayout.JAVA_DOUBLE, base + x, row[x] * w);
+            }
+            solvedStart = r0;
+            solvedRows = rows;
+        }
+
+        /**
+         * The scores of the solved test rows x train columns [c0, c0 + cols) (cols ≤ tileCols), float32 row-major
+         * [rows x cols], Q applied. The array is reused by the next call.
+         */
+        public float[] tile(long c0, int cols) {
+            if (solvedStart < 0) throw new IllegalStateException("solve(r0, rows) a block of test rows first");
+            if (c0 < 0 || cols < 1 || cols > p.tileCols() || c0 + cols > p.trainRows()) {
+                throw new IllegalArgumentException("train columns [" + c0 + ", " + (c0 + cols) + ") outside the " + p.trainRows() + " rows or over the tile of " + p.tileCols());
+            }
+            int d = p.dim(), c = train.size(), tr = solvedRows;
+            for (int i = 0; i < c; i++) {
+                copyRows(train.get(i), c0, cols, d, p.featureScales()[i], trainBlock);
+                MemorySegment t = solved.asSlice((long) i * p.tileRows() * d * Double.BYTES, (long) tr * d * Double.BYTES);
+                Blas.dgemm(false, true, tr, cols, d, 1.0, t, d, trainBlock, d, i == 0 ? 0.0 : 1.0, out, cols);
+            }
+            double[] q = solver.q();
+            for (int x = 0; x < tr; x++) {
+                for (int y = 0; y < cols; y++) {
+                    double v = out.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) x * cols + y) / c * q[(int) (c0 + y)];
+                    if (!Double.isFinite(v)) {
+                        throw new ArithmeticException("non-finite score at test " + (solvedStart + x) + ", train " + (c0 + y)
+                                + ": the features hold NaN/Inf or the system is too ill-conditioned (raise --lambda)");
+                    }
+                    tile[x * cols + y] = (float) v;
+                }
+            }
+            return tile;
+        }
+
+        @Override
+        public void close() {
             for (StoredMatrix s : train) s.close();
             for (StoredMatrix s : test) s.close();
+            if (arena.scope().isAlive()) arena.close();
         }
     }
 
@@ -227,34 +397,12 @@ public final class TrakScores {
         long nTest = m.spec().split(o.testSplit()).rows();
         long nTrain = m.spec().split(o.trainSplit()).rows();
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        TileNpy.create(tmp, nTest, nTrain);
         Result result;
-        try {
-            Path parent = out.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                byte[] header = Npy.header(Npy.Dtype.FLOAT32, nTest, nTrain);
-                channel.write(ByteBuffer.wrap(header), 0);
-                long dataOffset = header.length;
-                ByteBuffer line = ByteBuffer.allocate(o.tileCols() * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                result = score(store, o, (r0, c0, tr, tc, tile) -> {
-                    for (int i = 0; i < tr; i++) {
-                        line.clear();
-                        line.asFloatBuffer().put(tile, i * tc, tc);
-                        line.limit(tc * Float.BYTES);
-                        long position = dataOffset + ((r0 + i) * nTrain + c0) * Float.BYTES;
-                        try {
-                            while (line.hasRemaining()) position += channel.write(line, position);
-                        } catch (IOException e) {
-                            throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
-                        }
-                    }
-                });
-                channel.force(true);
-            }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing " + out + ": " + e.getMessage(), e);
+        try (TileNpy file = TileNpy.open(tmp)) {
+            result = score(store, o, file::write);
         }
+        TileNpy.publish(tmp, out);
         return result;
     }
 
@@ -291,25 +439,6 @@ public final class TrakScores {
                         + (rows < d ? " (fewer rows than K)" : "") + "; pass a ridge term, e.g. --lambda 1e-3 (scaled to your features)"
                 : "XᵀX + " + lambda + "·I of checkpoint '" + id + "' is numerically singular; raise --lambda";
         return new SingularSystemException(why + " [" + e.getMessage() + "]", e);
-    }
-
-    /** XᵀX of the first d columns of x (times scale²), accumulated in float64 over row blocks. */
-    static double[] gram(StoredMatrix x, int d, double scale, Arena arena) {
-        int block = (int) Math.max(1, Math.min(GRAM_BLOCK, x.rows()));
-        MemorySegment rows = arena.allocate((long) block * d * Double.BYTES, 64);
-        MemorySegment acc = arena.allocate((long) d * d * Double.BYTES, 64);
-        for (long r0 = 0; r0 < x.rows(); r0 += block) {
-            int n = (int) Math.min(block, x.rows() - r0);
-            copyRows(x, r0, n, d, 1.0, rows);
-            Blas.dgemm(true, false, d, d, n, 1.0, rows, d, rows, d, r0 == 0 ? 0.0 : 1.0, acc, d);
-        }
-        double[] a = acc.toArray(ValueLayout.JAVA_DOUBLE);
-        double s2 = scale * scale;
-        for (int i = 0; i < a.length; i++) {
-            a[i] *= s2;
-            if (!Double.isFinite(a[i])) throw new ArithmeticException("non-finite XᵀX entry: the features of " + x.file() + " hold NaN/Inf");
-        }
-        return a;
     }
 
     /** Rows [r0, r0+n) of x, first d columns, times scale, into a float64 [n x d] segment. */

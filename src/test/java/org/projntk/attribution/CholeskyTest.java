@@ -70,6 +70,28 @@ class CholeskyTest {
     }
 
     @Test
+    void aDeserialisedFactorSolvesIdentically() throws Exception {
+        Random r = new Random(6);
+        int n = 120;
+        Cholesky c = Cholesky.factor(spd(r, n), n);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(c);
+        }
+        Cholesky copy;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            copy = (Cholesky) in.readObject();
+        }
+        double[] x = new double[3 * n];
+        for (int i = 0; i < x.length; i++) x[i] = r.nextGaussian();
+        double[] expected = x.clone();
+        double[] actual = x.clone();
+        c.solveRows(expected, 3);
+        copy.solveRows(actual, 3);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual);
+    }
+
+    @Test
     void aSingularMatrixIsRefusedNamingThePivot() {
         Random r = new Random(5);
         int n = 150;

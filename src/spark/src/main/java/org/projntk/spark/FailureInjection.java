@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.apache.spark.TaskContext;
 import org.projntk.data.Npy;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
@@ -16,14 +17,21 @@ import org.projntk.store.FeatureStore;
 import org.projntk.store.Manifest;
 
 /**
- * Test hook ({@link SparkFeaturize#FAIL_FIRST_ATTEMPT}): a task killed mid-write. After the shard's first batch is
- * stored, junk bytes go into the feature rows of its next batch (as a write cut off before its completion bytes would
- * leave them), then the attempt throws.
+ * Test hook ({@link SparkFeaturize#FAIL_FIRST_ATTEMPT}): a task killed mid-write. Featurize: after the shard's first
+ * batch is stored, junk bytes go into the feature rows of its next batch (as a write cut off before its completion
+ * bytes would leave them), then the attempt throws. Score ({@link SparkScores}): after the task's first tile, junk
+ * goes over its second tile, then the attempt throws.
  */
 final class FailureInjection {
     static final AtomicInteger INJECTED = new AtomicInteger();
 
     private FailureInjection() {}
+
+    /** Whether this is attempt 0 of the partition named by the local property {@link SparkFeaturize#FAIL_FIRST_ATTEMPT}. */
+    static boolean firstAttemptOfMarkedPartition(TaskContext task) {
+        return task != null && task.attemptNumber() == 0
+                && String.valueOf(task.partitionId()).equals(task.getLocalProperty(SparkFeaturize.FAIL_FIRST_ATTEMPT));
+    }
 
     static Featurizer.Listener afterFirstBatch(FeaturizeConfig config) {
         return new Featurizer.Listener() {

@@ -25,7 +25,8 @@ import org.projntk.torch.GradStrategy;
 public final class SparkFeaturize {
     /**
      * Test hook, a Spark local property ({@code sc.setLocalProperty}): attempt 0 of the partition it names fails after
-     * its first batch, leaving junk in the rows of its next one.
+     * its first batch, leaving junk in the rows of its next one (in {@link SparkScores}: after its first tile, with
+     * junk over its second).
      */
     public static final String FAIL_FIRST_ATTEMPT = "spark.projntk.test.failFirstAttemptOfPartition";
 
@@ -64,9 +65,7 @@ public final class SparkFeaturize {
     /** One task: shard {@code shard} of {@code count}; returns the rows it computed. */
     static long runShard(FeaturizeJob job, int shard, int count) {
         FeaturizeConfig config = job.shard(shard, count);
-        TaskContext task = TaskContext.get();
-        boolean fail = task != null && task.attemptNumber() == 0 && String.valueOf(task.partitionId()).equals(task.getLocalProperty(FAIL_FIRST_ATTEMPT));
-        Featurizer.Listener listener = fail ? FailureInjection.afterFirstBatch(config) : new Featurizer.Listener() {
+        Featurizer.Listener listener = FailureInjection.firstAttemptOfMarkedPartition(TaskContext.get()) ? FailureInjection.afterFirstBatch(config) : new Featurizer.Listener() {
             @Override
             public void progress(String split, long doneRows, long totalRows, long rowsThisRun, double seconds) {}
         };

@@ -85,8 +85,7 @@ class SparkJobsTest {
         assertTrue(r.complete());
         assertEquals(TRAIN + TEST, r.rowsComputed());
         long t1 = System.nanoTime();
-        session = SparkSession.builder().master("local[2,2]").appName("projntk-test").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        session = LocalSpark.start();
         sc = JavaSparkContext.fromSparkContext(session.sparkContext());
         sparkStartSeconds = (System.nanoTime() - t1) / 1e9;
     }

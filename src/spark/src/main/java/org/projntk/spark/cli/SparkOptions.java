@@ -22,7 +22,7 @@ public final class SparkOptions {
     Map<String, String> conf = new LinkedHashMap<>();
 
     @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
-            description = "Spark partitions (tasks); 0: four per task slot (featurize) or per tile group (gram, similar).")
+            description = "Spark partitions (tasks) per stage; 0: four per task slot.")
     int partitions;
 
     /**
