@@ -51,7 +51,7 @@ TORCH_RPATH := $(if $(filter /usr/lib/$(shell gcc -dumpmachine) /usr/lib /usr/li
 LDFLAGS := -shared -fopenmp -Wl,--version-script=native/common/exports.map $(TORCH_RPATH) -L$(TORCH_LIB) \
   -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
 
-CPP_SOURCES := $(wildcard native/common/*.cpp native/torch/*.cpp native/jl/*.cpp)
+CPP_SOURCES := $(wildcard native/common/*.cpp native/torch/*.cpp native/jl/*.cpp native/kernel/*.cpp)
 CU_SOURCES := $(wildcard native/jl/*.cu)
 CPP_OBJECTS := $(patsubst native/%.cpp,$(NATIVE_OUT)/obj/%.o,$(CPP_SOURCES))
 CU_OBJECTS := $(patsubst native/%.cu,$(NATIVE_OUT)/cuobj/%.o,$(CU_SOURCES))
@@ -63,8 +63,9 @@ NVCC_DEFS := -DPROJNTK_WITH_CUDA
 endif
 
 # What ships runs on any x86-64-v2 CPU: only the AVX2 kernels are compiled for AVX2 (cpu_avx512.cpp sets its own
-# target), and projector.cpp picks them at run time.
+# target), and projector.cpp and thin_gemm.cpp pick them at run time.
 $(NATIVE_OUT)/obj/jl/cpu_avx2.o: CXXFLAGS += -mavx2 -mfma -mf16c
+$(NATIVE_OUT)/obj/kernel/thin_gemm_avx2.o: CXXFLAGS += -mavx2 -mfma
 
 $(NATIVE_OUT)/obj/%.o: native/%.cpp $(TORCH_VARS)
 	@mkdir -p $(dir $@)

@@ -50,7 +50,7 @@ enum projntk_device {
 /* The version of this header's contract. The Java side compares it with the value it was generated from and refuses a
    library built from another version (a stale or foreign .so). Bump it with every change to a signature or enum. */
 enum projntk_abi {
-    PROJNTK_ABI_VERSION = 3
+    PROJNTK_ABI_VERSION = 4
 };
 /* Writes the PROJNTK_ABI_VERSION the library was compiled with. */
 PROJNTK_API int projntk_abi_version(int32_t *out_version);
@@ -224,6 +224,14 @@ PROJNTK_API int projntk_project_grads_inputs(projntk_model *model, projntk_proje
                                              int64_t cap, int64_t *out_outputs, int32_t *out_strategy_used);
 
 /* --------------------------------------------------------------- training */
+
+/* ---- Thin products (the kernel GLM's K·W and Fᵀ·G): float32, row-major, q <= 16 columns, multithreaded.
+ * trans_a == 0: c[rows x q] = beta·c + a[rows x d] · b[d x q]
+ * trans_a == 1: c[d x q]    = beta·c + a[rows x d]ᵀ · b[rows x q]
+ * Streams a once at close to memory bandwidth (BLAS packs it for these shapes). Each output element is summed in a
+ * fixed order, independent of the thread count. */
+PROJNTK_API int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const float *a, int64_t lda,
+                                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
 typedef struct projntk_trainer projntk_trainer;
 

@@ -98,9 +98,9 @@ public final class projntk_h {
         return 1;
     }
 
-    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 3} */
+    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 4} */
     public static int PROJNTK_ABI_VERSION() {
-        return 3;
+        return 4;
     }
 
     private static final class projntk_abi_version {
@@ -1105,6 +1105,43 @@ public final class projntk_h {
         var mh$ = require$(projntk_project_grads_inputs.HANDLE, "projntk_project_grads_inputs");
         try {
             return (int) mh$.invokeExact(model, projector, inputs, n_inputs, labels, output, strategy, max_block_bytes, out, cap, out_outputs, out_strategy_used);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_thin_gemm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_INT,
+                projntk_h.C_LONG,
+                projntk_h.C_LONG,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER,
+                projntk_h.C_LONG,
+                projntk_h.C_FLOAT,
+                projntk_h.C_POINTER,
+                projntk_h.C_LONG);
+        static final MethodHandle HANDLE = downcall$("projntk_thin_gemm", DESC);
+    }
+
+    public static FunctionDescriptor projntk_thin_gemm$descriptor() {
+        return projntk_thin_gemm.DESC;
+    }
+
+    public static MethodHandle projntk_thin_gemm$handle() {
+        return require$(projntk_thin_gemm.HANDLE, "projntk_thin_gemm");
+    }
+
+    /** {@code int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)} */
+    public static int projntk_thin_gemm(int trans_a, long rows, long d, long q, MemorySegment a, long lda, MemorySegment b, long ldb, float beta, MemorySegment c, long ldc) {
+        var mh$ = require$(projntk_thin_gemm.HANDLE, "projntk_thin_gemm");
+        try {
+            return (int) mh$.invokeExact(trans_a, rows, d, q, a, lda, b, ldb, beta, c, ldc);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

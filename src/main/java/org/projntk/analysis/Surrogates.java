@@ -129,7 +129,8 @@ public final class Surrogates {
         lines.add(String.format(Locale.ROOT, "network test accuracy    %.4f", r.networkTestAccuracy()));
         lines.add(String.format(Locale.ROOT, "surrogate test accuracy  %.4f", r.surrogateTestAccuracy()));
         lines.add(String.format(Locale.ROOT, "accuracy differential    %+.4f  (surrogate - network)", r.accuracyDifferential()));
-        lines.add(String.format(Locale.ROOT, "Kendall tau              %.4f  (network vs surrogate softmax probability of the network's predicted class, per test example)", r.kendallTau()));
+        lines.add(String.format(Locale.ROOT, "Kendall tau              %.4f  (the paper's: network vs surrogate probability of the true class, saturated rows masked)", r.kendallTau()));
+        lines.add(String.format(Locale.ROOT, "Kendall tau (predicted)  %.4f  (network vs surrogate probability of the network's predicted class)", r.kendallTauPredicted()));
         lines.add(String.format(Locale.ROOT, "prediction agreement     %.4f", r.agreement()));
         lines.add("per class (network accuracy / surrogate accuracy):");
         for (int c = 0; c < r.networkPerClass().size(); c++) {

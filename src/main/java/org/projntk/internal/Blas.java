@@ -4,15 +4,36 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import org.projntk.bindings.cblas_h;
+import org.projntk.bindings.projntk_h;
 
 /**
  * Row-major float32 BLAS on off-heap segments: OpenBLAS through the generated cblas bindings when it can be loaded
  * (see NativeLibraries), otherwise plain Java loops (correct, slow, and reported by {@link #implementation()}).
+ * Products of a tall matrix with at most 16 columns (the kernel GLM's) go to projntk's own streaming kernel
+ * ({@code projntk_thin_gemm}), which reads the tall operand at close to memory bandwidth where OpenBLAS packs it first.
  */
 public final class Blas {
     private Blas() {}
 
     private static final boolean OPENBLAS = NativeLibraries.loadBlas() != null;
+    private static final int THIN_COLUMNS = 16;
+    private static volatile Boolean thinKernel;
+
+    /** Whether libprojntk (and with it projntk_thin_gemm) loads; where it does not, OpenBLAS does the thin products. */
+    private static boolean thinKernel() {
+        Boolean t = thinKernel;
+        if (t == null) {
+            try {
+                Native.ensureLoaded();
+                t = true;
+            } catch (RuntimeException | LinkageError e) {
+                t = false;
+            }
+            thinKernel = t;
+        }
+        return t;
+    }
+
     /** Tests set this to run the Java loops even where OpenBLAS is loaded. */
     static volatile boolean javaLoops = false;
 
@@ -25,6 +46,12 @@ public final class Blas {
         checkExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
         checkExtent(c, m, n, ldc, "C");
         if (m == 0 || n == 0) return;
+        if (!transB && alpha == 1f && n <= THIN_COLUMNS && !javaLoops && thinKernel()) {
+            // C = A·B (A [m x k]) or C = Aᵀ·B (A [k x m]), B thin
+            Native.check(projntk_h.projntk_thin_gemm(transA ? 1 : 0, transA ? k : m, transA ? m : k, n, a, lda, b, ldb, beta, c, ldc),
+                    "thin product " + (transA ? "Aᵀ·B" : "A·B") + " of " + m + " x " + k + " by " + n);
+            return;
+        }
         if (OPENBLAS && !javaLoops) {
             cblas_h.cblas_sgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
                     transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -101,6 +101,49 @@ class BlasTest {
         }
     }
 
+    @Test
+    void thinProductsMatchAFloat64Reference() {
+        // sgemm with at most 16 columns in B goes to projntk_thin_gemm; wider ones to OpenBLAS (the control)
+        Random r = new Random(8);
+        for (int q : new int[] {1, 3, 8, 10, 16, 17}) {
+            for (boolean transA : new boolean[] {false, true}) {
+                for (float beta : new float[] {0f, 1f}) {
+                    int m = 37, k = 75; // C [m x q]; A [m x k] or [k x m]
+                    int lda = transA ? m + 3 : k + 2, ldb = q + 1, ldc = q + 2;
+                    try (Arena arena = Arena.ofConfined()) {
+                        int aRows = transA ? k : m;
+                        MemorySegment a = floats(arena, r, (long) aRows * lda);
+                        MemorySegment b = floats(arena, r, (long) k * ldb);
+                        MemorySegment c = floats(arena, r, (long) m * ldc);
+                        float[] c0 = c.toArray(ValueLayout.JAVA_FLOAT);
+                        Blas.sgemm(transA, false, m, q, k, 1f, a, lda, b, ldb, beta, c, ldc);
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < ldc; j++) {
+                                float got = c.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * ldc + j);
+                                if (j >= q) {
+                                    assertEquals(c0[i * ldc + j], got, 0f, "column beyond q written");
+                                    continue;
+                                }
+                                double sum = beta * c0[i * ldc + j];
+                                for (int p = 0; p < k; p++) {
+                                    float x = a.getAtIndex(ValueLayout.JAVA_FLOAT, transA ? (long) p * lda + i : (long) i * lda + p);
+                                    sum += (double) x * b.getAtIndex(ValueLayout.JAVA_FLOAT, (long) p * ldb + j);
+                                }
+                                assertEquals(sum, got, 1e-4 * Math.sqrt(k), "q=" + q + " transA=" + transA + " beta=" + beta + " [" + i + "," + j + "]");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static MemorySegment floats(Arena arena, Random r, long count) {
+        MemorySegment s = arena.allocate(count * Float.BYTES, 64);
+        for (long i = 0; i < count; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
+        return s;
+    }
+
     static double[][] read(MemorySegment s, int m, int n) {
         double[][] x = new double[m][n];
         for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) x[i][j] = s.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * n + j);

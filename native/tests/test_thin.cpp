@@ -1,0 +1,113 @@
+// Standalone tests of projntk_thin_gemm (native/kernel): the AVX2 and portable kernels against float64 sums, results
+// independent of the thread count, and refused arguments. Exit status 0 means every check passed.
+#include <omp.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../kernel/thin_gemm.hpp"
+#include "projector.hpp"
+#include "projntk.h"
+
+static int g_failures = 0, g_checks = 0;
+#define CHECK(cond, ...)                                                \
+    do {                                                                \
+        ++g_checks;                                                     \
+        if (!(cond)) {                                                  \
+            ++g_failures;                                               \
+            std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            std::printf(__VA_ARGS__);                                   \
+            std::printf("\n");                                          \
+        }                                                               \
+    } while (0)
+
+struct Case {
+    int64_t rows, d, q, lda, ldb, ldc;
+};
+
+static std::vector<float> random_floats(std::mt19937 &g, size_t n) {
+    std::normal_distribution<float> dist;
+    std::vector<float> v(n);
+    for (auto &x : v) x = dist(g);
+    return v;
+}
+
+// c (out_rows x q, ldc) against beta·c0 + op(a)·b in float64, relative to the row's magnitude
+static void check_against_fp64(const char *what, int trans, const Case &s, const std::vector<float> &a,
+                               const std::vector<float> &b, const std::vector<float> &c0, float beta,
+                               const std::vector<float> &c) {
+    const int64_t out_rows = trans ? s.d : s.rows, inner = trans ? s.rows : s.d;
+    double worst = 0;
+    for (int64_t i = 0; i < out_rows; ++i) {
+        for (int64_t j = 0; j < s.q; ++j) {
+            double sum = beta * (double)c0[i * s.ldc + j], mag = std::fabs(sum);
+            for (int64_t k = 0; k < inner; ++k) {
+                double x = trans ? a[k * s.lda + i] : a[i * s.lda + k];
+                double y = trans ? b[k * s.ldb + j] : b[k * s.ldb + j];
+                sum += x * y;
+                mag += std::fabs(x * y);
+            }
+            worst = std::fmax(worst, std::fabs(sum - c[i * s.ldc + j]) / (mag + 1e-30));
+        }
+        for (int64_t j = s.q; j < s.ldc; ++j) {  // padding columns of c are never written
+            CHECK(c[i * s.ldc + j] == c0[i * s.ldc + j], "%s: column %lld beyond q was written", what, (long long)j);
+        }
+    }
+    CHECK(worst < 1e-5, "%s trans=%d rows=%lld d=%lld q=%lld beta=%g: relative error %g", what, trans, (long long)s.rows,
+          (long long)s.d, (long long)s.q, beta, worst);
+}
+
+int main() {
+    std::mt19937 g(7);
+    const Case cases[] = {{1, 1, 1, 1, 1, 1},     {7, 13, 5, 13, 5, 5},     {67, 40, 8, 41, 9, 8},
+                          {130, 33, 9, 35, 9, 12}, {300, 100, 10, 100, 10, 10}, {257, 64, 16, 70, 16, 16}};
+    for (const Case &s : cases) {
+        for (int trans = 0; trans <= 1; ++trans) {
+            const int64_t out_rows = trans ? s.d : s.rows;
+            auto a = random_floats(g, (size_t)(s.rows * s.lda));
+            auto b = random_floats(g, (size_t)((trans ? s.rows : s.d) * s.ldb));
+            auto c0 = random_floats(g, (size_t)(out_rows * s.ldc));
+            for (float beta : {0.0f, 1.0f}) {
+                std::vector<float> c = c0;
+                int rc = projntk_thin_gemm(trans, s.rows, s.d, s.q, a.data(), s.lda, b.data(), s.ldb, beta, c.data(), s.ldc);
+                CHECK(rc == PROJNTK_OK, "status %d", rc);
+                check_against_fp64(projntk::jl::cpu_simd(), trans, s, a, b, c0, beta, c);
+
+                // the portable kernel on its own, over the whole range
+                std::vector<float> p = c0;
+                std::vector<float> padded((size_t)(s.d * 16), 0.0f);
+                for (int64_t k = 0; k < s.d; ++k) std::memcpy(&padded[k * 16], &b[k * s.ldb], sizeof(float) * s.q);
+                std::vector<float> acc((size_t)(16 * s.d));
+                if (trans) {
+                    projntk::thin::tn_columns_portable(0, s.d, s.rows, s.q, a.data(), s.lda, b.data(), s.ldb, acc.data(), beta,
+                                                       p.data(), s.ldc);
+                } else {
+                    projntk::thin::nn_rows_portable(0, s.rows, s.d, s.q, a.data(), s.lda, padded.data(), beta, p.data(), s.ldc);
+                }
+                check_against_fp64("portable", trans, s, a, b, c0, beta, p);
+
+                // the same bits with one thread as with four
+                std::vector<float> one = c0, four = c0;
+                omp_set_num_threads(1);
+                projntk_thin_gemm(trans, s.rows, s.d, s.q, a.data(), s.lda, b.data(), s.ldb, beta, one.data(), s.ldc);
+                omp_set_num_threads(4);
+                projntk_thin_gemm(trans, s.rows, s.d, s.q, a.data(), s.lda, b.data(), s.ldb, beta, four.data(), s.ldc);
+                omp_set_num_threads(2);
+                CHECK(std::memcmp(one.data(), four.data(), sizeof(float) * one.size()) == 0,
+                      "trans=%d rows=%lld: results differ between 1 and 4 threads", trans, (long long)s.rows);
+            }
+        }
+    }
+    float x[4] = {0}, y[4] = {0}, z[4] = {0};
+    CHECK(projntk_thin_gemm(0, 1, 1, 17, x, 1, y, 17, 0, z, 17) == PROJNTK_ERR_INVALID_ARGUMENT, "q = 17 accepted");
+    CHECK(projntk_thin_gemm(2, 1, 1, 1, x, 1, y, 1, 0, z, 1) == PROJNTK_ERR_INVALID_ARGUMENT, "trans_a = 2 accepted");
+    CHECK(projntk_thin_gemm(0, 2, 3, 1, x, 2, y, 1, 0, z, 1) == PROJNTK_ERR_INVALID_ARGUMENT, "lda < d accepted");
+    CHECK(projntk_thin_gemm(0, 1, 1, 1, nullptr, 1, y, 1, 0, z, 1) == PROJNTK_ERR_INVALID_ARGUMENT, "NULL a accepted");
+    std::printf("test_thin: %d checks, %d failures (simd: %s)\n", g_checks, g_failures, projntk::jl::cpu_simd());
+    return g_failures == 0 ? 0 : 1;
+}
