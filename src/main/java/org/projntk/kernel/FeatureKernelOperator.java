@@ -222,19 +222,19 @@ public final class FeatureKernelOperator implements KernelOperator {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment block = arena.allocate((long) blockRows * d * Float.BYTES, 64);
             MemorySegment partial = arena.allocate((long) d * d * Float.BYTES, 64);
+            float[] row = new float[dim];
             for (long e0 = 0; e0 < examples; e0 += blockExamples) {
                 int count = (int) Math.min(blockExamples, examples - e0);
                 for (int c = 0; c < classes; c++) {
                     MemorySegment feats = rowsOp.get(c).rows(e0, count);
                     for (int i = 0; i < count; i++) {
-                        long row = kind == KernelKind.ENTK ? (long) i * per + c : i;
+                        long target = kind == KernelKind.ENTK ? (long) i * per + c : i;
                         long col = kind == KernelKind.ENTK ? 0 : (long) c * dim;
                         long scaleIndex = (e0 + i) * per + (kind == KernelKind.ENTK ? c : 0);
                         float f = rowScale == null ? 1f : rowScale[(int) scaleIndex];
-                        for (int k = 0; k < dim; k++) {
-                            float v = feats.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * dim + k) * f;
-                            block.setAtIndex(ValueLayout.JAVA_FLOAT, (row * d) + col + k, v);
-                        }
+                        MemorySegment.copy(feats, ValueLayout.JAVA_FLOAT, (long) i * dim * Float.BYTES, row, 0, dim);
+                        for (int k = 0; k < dim; k++) row[k] *= f;
+                        MemorySegment.copy(row, 0, block, ValueLayout.JAVA_FLOAT, (target * d + col) * Float.BYTES, dim);
                     }
                 }
                 int rows = count * per;
