@@ -14,18 +14,8 @@
 #include "philox.h"
 #include "projector.hpp"
 #include "projntk.h"
+#include "check.hpp"
 
-static int g_failures = 0, g_checks = 0;
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        ++g_checks;                                                   \
-        if (!(cond)) {                                                \
-            ++g_failures;                                             \
-            std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            std::printf(__VA_ARGS__);                                 \
-            std::printf("\n");                                        \
-        }                                                             \
-    } while (0)
 #define CHECK_OK(call)                                                                  \
     do {                                                                                \
         int rc_ = (call);                                                               \

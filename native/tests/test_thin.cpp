@@ -11,20 +11,9 @@
 #include <vector>
 
 #include "../kernel/thin_gemm.hpp"
+#include "check.hpp"
 #include "projector.hpp"
 #include "projntk.h"
-
-static int g_failures = 0, g_checks = 0;
-#define CHECK(cond, ...)                                                \
-    do {                                                                \
-        ++g_checks;                                                     \
-        if (!(cond)) {                                                  \
-            ++g_failures;                                               \
-            std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            std::printf(__VA_ARGS__);                                   \
-            std::printf("\n");                                          \
-        }                                                               \
-    } while (0)
 
 struct Case {
     int64_t rows, d, q, lda, ldb, ldc;
