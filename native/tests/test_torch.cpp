@@ -21,22 +21,13 @@
 #include <vector>
 
 #include "projntk.h"
+#include "check.hpp"
 
 namespace projntk {
 std::string sha256_hex(const std::vector<std::pair<const void *, size_t>> &chunks);
 }
 
-static int g_failures = 0, g_checks = 0;
-#define EXPECT(cond, ...)                                                \
-    do {                                                                \
-        ++g_checks;                                                     \
-        if (!(cond)) {                                                  \
-            ++g_failures;                                               \
-            std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            std::printf(__VA_ARGS__);                                   \
-            std::printf("\n");                                          \
-        }                                                               \
-    } while (0)
+#define EXPECT CHECK
 
 static std::string last_error() {
     char buf[4096];
