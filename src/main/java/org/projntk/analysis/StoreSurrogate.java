@@ -66,10 +66,7 @@ public final class StoreSurrogate {
         FEATURES,
         /** through dense train and test kernels built once: N² floats, 2·N²·C flops per product */
         DENSE,
-        /**
-         * dense only where it is cheaper and small: a per-product flop ratio N / (2·K·C_f) below 1 (trNTK with
-         * N < 2·K·C) and a train kernel of at most 2 GiB; features otherwise
-         */
+        /** dense only where the whole fit is estimated cheaper that way and the train kernel is at most 2 GiB */
         AUTO;
 
         public static Products parse(String s) {
@@ -106,6 +103,23 @@ public final class StoreSurrogate {
         }
     }
 
+    /** Flops of sgemm per byte streamed by a thin product, on the machine the constants were measured on (140 / 10). */
+    static final double FLOPS_PER_BYTE = 14;
+
+    /**
+     * The AUTO choice for N train rows, D = K·C_f feature columns and up to {@code iterations} L-BFGS steps (about
+     * 1.1 evaluations each). Dense: 2·N²·D flops to build the kernel, then two passes over its 4·N² bytes per evaluation;
+     * through the features over kernel rows: four passes over 4·N·D bytes per evaluation (one pass each in the factor's
+     * space, which needs D ≤ N/2 and is never beaten). The thin products are bandwidth-bound, the build is not.
+     */
+    static boolean denseIsCheaper(long n, long d, int iterations) {
+        if (n * n * Float.BYTES > (2L << 30) || 2 * d <= n) return false;
+        double evaluations = 1.1 * iterations;
+        double denseBytes = 2.0 * n * n * d / FLOPS_PER_BYTE + evaluations * 2 * 4.0 * n * n;
+        double featureBytes = evaluations * 4 * 4.0 * n * d;
+        return denseBytes < featureBytes;
+    }
+
     /** A fitted surrogate with what the report and explanations need. */
     public record Fit(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits,
                       int[] testLabels, int classes, SurrogateReport report, Dataset trainData, Dataset testData) {}
@@ -125,7 +139,7 @@ public final class StoreSurrogate {
         boolean dense = switch (opt.products()) {
             case DENSE -> true;
             case FEATURES -> false;
-            case AUTO -> n < 2L * train.get(0).dim() * train.size() && n * n * Float.BYTES <= (2L << 30);
+            case AUTO -> denseIsCheaper(n, (long) train.get(0).dim() * train.size(), opt.maxIterations());
         };
         KernelOperator trainKernel = trainFree;
         KernelOperator testKernel = testFree;

@@ -1,6 +1,7 @@
 package org.projntk.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -81,6 +82,18 @@ class MatrixFreeSurrogateTest {
                 }
             }
         }
+    }
+
+    @Test
+    void autoPicksTheProductsTheBenchmarkFoundFaster() {
+        // bench-surrogate, K = 2048, C = 10 (README): trNTK at N = 5,000 fitted faster dense, at N = 20,000 through the
+        // features (the dense build dominates); pNTK always through the feature factor; never a kernel over 2 GiB
+        assertTrue(StoreSurrogate.denseIsCheaper(5_000, 20_480, 300));
+        assertFalse(StoreSurrogate.denseIsCheaper(20_000, 20_480, 300));
+        assertFalse(StoreSurrogate.denseIsCheaper(5_000, 2_048, 300));
+        assertFalse(StoreSurrogate.denseIsCheaper(20_000, 2_048, 300));
+        assertFalse(StoreSurrogate.denseIsCheaper(30_000, 1 << 20, 100_000));
+        assertTrue(StoreSurrogate.denseIsCheaper(20_000, 20_480, 3_000)); // many evaluations amortise the build
     }
 
     @Test
