@@ -1,10 +1,11 @@
-// The check macro and counters shared by the native test programs.
+// The check macro and counters shared by the native test programs. PROJNTK_CHECK, not CHECK: libtorch's headers
+// bring glog's CHECK.
 #pragma once
 
 #include <cstdio>
 
 static int g_failures = 0, g_checks = 0;
-#define CHECK(cond, ...)                                                \
+#define PROJNTK_CHECK(cond, ...)                                        \
     do {                                                                \
         ++g_checks;                                                     \
         if (!(cond)) {                                                  \

@@ -15,6 +15,7 @@
 #include "projector.hpp"
 #include "projntk.h"
 #include "check.hpp"
+#define CHECK PROJNTK_CHECK
 
 #define CHECK_OK(call)                                                                  \
     do {                                                                                \

@@ -12,6 +12,7 @@
 
 #include "../kernel/thin_gemm.hpp"
 #include "check.hpp"
+#define CHECK PROJNTK_CHECK
 #include "projector.hpp"
 #include "projntk.h"
 

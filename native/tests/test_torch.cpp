@@ -27,7 +27,7 @@ namespace projntk {
 std::string sha256_hex(const std::vector<std::pair<const void *, size_t>> &chunks);
 }
 
-#define EXPECT CHECK
+#define EXPECT PROJNTK_CHECK
 
 static std::string last_error() {
     char buf[4096];
