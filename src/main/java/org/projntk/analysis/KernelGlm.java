@@ -9,7 +9,7 @@ import org.projntk.kernel.KernelOperator;
 
 /**
  * Kernel GLM surrogate: multinomial logistic regression on kernel rows, logits(x) = K(x, train)·W + b with
- * W [N_train x C], fitted by L-BFGS (deterministic) to integer targets, normally the network's predicted labels.
+ * W [N_train x C], fitted by L-BFGS (deterministic) to integer targets: the true labels, or the network's predictions.
  *
  * <p>Objective: mean_i[-log softmax(K_i W + b)_{y_i}] + (λ_eff/2)·||W||²_F, with
  * λ_eff = λ·N·s² and s = mean_i K_ii (the kernel's scale). Under K → αK the optimum is W → W/α, so λ means the

@@ -69,6 +69,14 @@ public final class SurrogateTiming {
         return out;
     }
 
+    /**
+     * Both paths of both kernels once on a small problem, so that neither measurement pays for JIT compilation (the
+     * matrix-free path runs first and would otherwise pay most of it).
+     */
+    public static void warmUp() {
+        for (KernelKind kind : new KernelKind[] {KernelKind.PNTK, KernelKind.TRNTK}) run(kind, 600, 100, 128, 10, 20, 1);
+    }
+
     /** One side-by-side measurement (cosine normalisation, fixed iteration budget, tolerance out of reach). */
     public static Result run(KernelKind kind, int trainRows, int testRows, int dim, int classes, int iterations, long seed) {
         int outputs = kind == KernelKind.PNTK ? 1 : classes;

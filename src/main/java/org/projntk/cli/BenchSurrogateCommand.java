@@ -38,6 +38,7 @@ public final class BenchSurrogateCommand implements Callable<Integer> {
         if (testRows < 1 || dim < 1 || classes < 2 || iterations < 1) {
             throw new IllegalArgumentException("need T >= 1, K >= 1, C >= 2 and iterations >= 1");
         }
+        SurrogateTiming.warmUp();
         for (String k : kernels) {
             KernelKind kind = KernelKind.parse(k);
             if (kind == KernelKind.ENTK) throw new IllegalArgumentException("bench-surrogate takes pntk or trntk");
