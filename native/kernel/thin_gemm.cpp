@@ -3,6 +3,7 @@
 // its output rows, each summed over all of A's rows in order), so results do not depend on the number of threads.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -96,7 +97,7 @@ int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const
             return;
         }
         const int threads = omp_get_max_threads() < 1 ? 1 : omp_get_max_threads();
-        AlignedFloats acc = aligned_floats(16 * (d + 8 * (int64_t)threads));
+        AlignedFloats acc = aligned_floats(16 * d);
 #pragma omp parallel num_threads(threads)
         {
             const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
