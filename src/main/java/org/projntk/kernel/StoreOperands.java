@@ -32,8 +32,8 @@ public final class StoreOperands {
                 + "); finish featurize first, or name a checkpoint");
     }
 
-    /** The features of one split at one checkpoint; the split must be complete. */
-    public static List<FeatureMatrix> operand(FeatureStore store, String checkpoint, String split) {
+    /** The rows of one split at one checkpoint, which must all be done. */
+    public static long completeRows(FeatureStore store, String checkpoint, String split) {
         Manifest m = store.manifest();
         if (!m.splits().containsKey(split)) {
             throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "'; it has " + m.splits().keySet());
@@ -43,6 +43,13 @@ public final class StoreOperands {
         if (done != rows) {
             throw new IllegalStateException("split " + split + " of checkpoint " + checkpoint + " is incomplete: " + done + "/" + rows + " rows done");
         }
+        return rows;
+    }
+
+    /** The features of one split at one checkpoint; the split must be complete. */
+    public static List<FeatureMatrix> operand(FeatureStore store, String checkpoint, String split) {
+        completeRows(store, checkpoint, split);
+        Manifest m = store.manifest();
         List<FeatureMatrix> out = new ArrayList<>();
         for (int c = 0; c < m.outputs(); c++) {
             StoredMatrix matrix = store.features(checkpoint, split, m.outputs() == 1 ? null : c);

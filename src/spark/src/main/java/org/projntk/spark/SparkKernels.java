@@ -25,6 +25,7 @@ import org.projntk.data.Npy;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.Normalization;
+import org.projntk.kernel.StoreOperands;
 import org.projntk.kernel.TopK;
 import org.projntk.store.FeatureStore;
 
@@ -94,9 +95,9 @@ public final class SparkKernels {
     static Job job(Path storeDir, String checkpoint, String rowsSplit, String colsSplit, KernelKind kind, Normalization norm, int tile) {
         if (tile < 1) throw new IllegalArgumentException("tile must be >= 1, got " + tile);
         FeatureStore store = FeatureStore.open(storeDir);
-        String id = StoreBlocks.checkpoint(store, checkpoint);
-        long rows = StoreBlocks.rows(store, id, rowsSplit);
-        long cols = StoreBlocks.rows(store, id, colsSplit);
+        String id = StoreOperands.checkpoint(store, checkpoint);
+        long rows = StoreOperands.completeRows(store, id, rowsSplit);
+        long cols = StoreOperands.completeRows(store, id, colsSplit);
         return new Job(storeDir.toAbsolutePath().toString(), id, rowsSplit, colsSplit, kind, norm, tile, rows, cols);
     }
 
@@ -116,7 +117,7 @@ public final class SparkKernels {
     public static GramResult gram(JavaSparkContext sc, Path storeDir, String checkpoint, String rowsSplit, String colsSplit,
                                   Normalization norm, int tile, int partitions, Path out) {
         long start = System.nanoTime();
-        KernelKind kind = StoreBlocks.kind(FeatureStore.open(storeDir));
+        KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
         Job job = job(storeDir, checkpoint, rowsSplit, colsSplit, kind, norm, tile);
         List<Tile> tiles = job.tiles();
         int slices = partitions(sc, partitions, tiles.size());
@@ -212,7 +213,7 @@ public final class SparkKernels {
                                         int k, Normalization norm, int tile, int partitions, Path outDir) {
         long start = System.nanoTime();
         if (k < 1) throw new IllegalArgumentException("top-k needs k >= 1, got " + k);
-        KernelKind kind = StoreBlocks.kind(FeatureStore.open(storeDir));
+        KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
         if (kind == KernelKind.ENTK) kind = KernelKind.TRNTK;   // similarity of examples: the trace kernel
         Job job = job(storeDir, checkpoint, testSplit, trainSplit, kind, norm, tile);
         List<Tile> tiles = job.tiles();
