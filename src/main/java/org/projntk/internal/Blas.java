@@ -57,19 +57,7 @@ public final class Blas {
                     transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double sum = 0;
-                for (int p = 0; p < k; p++) {
-                    long ai = transA ? (long) p * lda + i : (long) i * lda + p;
-                    long bi = transB ? (long) j * ldb + p : (long) p * ldb + j;
-                    sum += a.getAtIndex(ValueLayout.JAVA_FLOAT, ai) * b.getAtIndex(ValueLayout.JAVA_FLOAT, bi);
-                }
-                long ci = (long) i * ldc + j;
-                float old = beta == 0f ? 0f : beta * c.getAtIndex(ValueLayout.JAVA_FLOAT, ci);
-                c.setAtIndex(ValueLayout.JAVA_FLOAT, ci, (float) (alpha * sum) + old);
-            }
-        }
+        javaGemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /** float64 C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major; op(X) = X or Xᵀ. */
@@ -86,19 +74,38 @@ public final class Blas {
                     transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
+        javaGemm(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /**
+     * The gemm fallback for both precisions. In float32 every product, scaling and sum is rounded to float as float
+     * arithmetic would (a float32 +, - or x done in float64 and rounded once is correctly rounded); the dot products
+     * accumulate in float64 either way.
+     */
+    private static void javaGemm(boolean f32, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                 MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double sum = 0;
                 for (int p = 0; p < k; p++) {
                     long ai = transA ? (long) p * lda + i : (long) i * lda + p;
                     long bi = transB ? (long) j * ldb + p : (long) p * ldb + j;
-                    sum += a.getAtIndex(ValueLayout.JAVA_DOUBLE, ai) * b.getAtIndex(ValueLayout.JAVA_DOUBLE, bi);
+                    double product = element(a, ai, f32) * element(b, bi, f32);
+                    sum += f32 ? (float) product : product;
                 }
                 long ci = (long) i * ldc + j;
-                double old = beta == 0 ? 0 : beta * c.getAtIndex(ValueLayout.JAVA_DOUBLE, ci);
-                c.setAtIndex(ValueLayout.JAVA_DOUBLE, ci, alpha * sum + old);
+                double old = beta == 0 ? 0 : beta * element(c, ci, f32);
+                if (f32) {
+                    c.setAtIndex(ValueLayout.JAVA_FLOAT, ci, (float) ((float) (alpha * sum) + (double) (float) old));
+                } else {
+                    c.setAtIndex(ValueLayout.JAVA_DOUBLE, ci, alpha * sum + old);
+                }
             }
         }
+    }
+
+    private static double element(MemorySegment s, long i, boolean f32) {
+        return f32 ? s.getAtIndex(ValueLayout.JAVA_FLOAT, i) : s.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
     }
 
     /** float64 lower triangle of C[n x n] = alpha·A·Aᵀ + beta·C, A [n x k], row-major; the upper triangle is untouched. */
