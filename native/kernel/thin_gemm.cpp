@@ -31,7 +31,13 @@ AlignedFloats aligned_floats(int64_t count) {
     return AlignedFloats(p);
 }
 
-bool simd() { return std::strcmp(projntk::jl::cpu_simd(), "none") != 0; }
+enum class Simd { kNone, kAvx2, kAvx512 };
+
+// The instruction set of the projector's kernels (PROJNTK_SIMD=avx2 forces AVX2 for both).
+Simd simd() {
+    const char *s = projntk::jl::cpu_simd();
+    return std::strcmp(s, "avx512") == 0 ? Simd::kAvx512 : std::strcmp(s, "avx2") == 0 ? Simd::kAvx2 : Simd::kNone;
+}
 
 }  // namespace
 
@@ -79,7 +85,7 @@ int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const
         const int64_t out_rows = trans_a ? d : rows;
         if (out_rows == 0) return;
         require(c != nullptr && (rows == 0 || d == 0 || (a != nullptr && b != nullptr)), "a, b and c must not be NULL");
-        const bool fast = simd();
+        const Simd isa = simd();
         if (!trans_a) {
             AlignedFloats padded = aligned_floats(d * 16);
             for (int64_t k = 0; k < d; ++k) std::memcpy(padded.get() + k * 16, b + k * ldb, sizeof(float) * (size_t)q);
@@ -88,7 +94,9 @@ int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const
 #pragma omp parallel for schedule(static)
             for (int64_t t = 0; t < chunks; ++t) {
                 const int64_t r0 = t * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
-                if (fast) {
+                if (isa == Simd::kAvx512) {
+                    thin::nn_rows_avx512(r0, r1, d, q, a, lda, padded.get(), beta, c, ldc);
+                } else if (isa == Simd::kAvx2) {
                     thin::nn_rows_avx2(r0, r1, d, q, a, lda, padded.get(), beta, c, ldc);
                 } else {
                     thin::nn_rows_portable(r0, r1, d, q, a, lda, padded.get(), beta, c, ldc);
@@ -106,7 +114,9 @@ int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const
             const int64_t k0 = std::min<int64_t>(d, blocks * t / n * 8), k1 = std::min<int64_t>(d, blocks * (t + 1) / n * 8);
             float *scratch = acc.get() + 16 * k0;
             if (k1 > k0) {
-                if (fast) {
+                if (isa == Simd::kAvx512) {
+                    thin::tn_columns_avx512(k0, k1, rows, q, a, lda, b, ldb, scratch, beta, c, ldc);
+                } else if (isa == Simd::kAvx2) {
                     thin::tn_columns_avx2(k0, k1, rows, q, a, lda, b, ldb, scratch, beta, c, ldc);
                 } else {
                     thin::tn_columns_portable(k0, k1, rows, q, a, lda, b, ldb, scratch, beta, c, ldc);

@@ -17,6 +17,12 @@ void nn_rows_avx2(int64_t r0, int64_t r1, int64_t d, int64_t q, const float *a, 
 void tn_columns_avx2(int64_t k0, int64_t k1, int64_t rows, int64_t q, const float *a, int64_t lda, const float *b,
                      int64_t ldb, float *acc, float beta, float *c, int64_t ldc);
 
+// The same with AVX-512F, bit-identical to the AVX2 kernels.
+void nn_rows_avx512(int64_t r0, int64_t r1, int64_t d, int64_t q, const float *a, int64_t lda, const float *b_padded,
+                    float beta, float *c, int64_t ldc);
+void tn_columns_avx512(int64_t k0, int64_t k1, int64_t rows, int64_t q, const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float *acc, float beta, float *c, int64_t ldc);
+
 // The same for CPUs without AVX2 and FMA.
 void nn_rows_portable(int64_t r0, int64_t r1, int64_t d, int64_t q, const float *a, int64_t lda, const float *b_padded,
                       float beta, float *c, int64_t ldc);
