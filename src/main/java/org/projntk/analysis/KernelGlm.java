@@ -441,13 +441,18 @@ public final class KernelGlm {
         return out;
     }
 
-    /** σ_max(K') by a few power iterations on K'ᵀK' (only the order of magnitude matters here). */
+    /**
+     * σ_max(K') by power iterations on K'ᵀK', stopped once the estimate moves by less than 1% (at least 3, at most 12):
+     * only its order of magnitude matters, and with matrix-free products each iteration costs as much as an objective
+     * evaluation.
+     */
     static double largestSingularValue(Space k) {
         int n = k.size();
         float[] v = new float[n];
         Arrays.fill(v, (float) (1 / Math.sqrt(n)));
         double sigma = 0;
         for (int it = 0; it < 12; it++) {
+            double previous = sigma;
             float[] kv = k.times(v, 1);
             double nk = norm(kv);
             if (nk == 0 || !Double.isFinite(nk)) {
@@ -459,6 +464,7 @@ public final class KernelGlm {
             for (int i = 0; i < n; i++) {
                 v[i] = (float) (w[i] / nw);
             }
+            if (it >= 2 && Math.abs(sigma - previous) <= 0.01 * sigma) break;
         }
         return sigma;
     }

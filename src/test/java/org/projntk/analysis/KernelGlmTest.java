@@ -168,4 +168,72 @@ class KernelGlmTest {
                 KernelGlm.Options.defaults()));
         assertThrows(IllegalArgumentException.class, () -> KernelGlm.Options.defaults().withLambda(-1));
     }
+
+    /** A symmetric n x n matrix Q diag(eigen) Qᵀ, seen as a search space without centring, that counts its products. */
+    private static final class SpectrumSpace extends KernelGlm.Space {
+        final double[][] k;
+        int products;
+
+        SpectrumSpace(double[] eigen, long seed) {
+            int n = eigen.length;
+            double[][] q = new double[n][n]; // columns: Gram-Schmidt of random vectors
+            Random r = new Random(seed);
+            for (int j = 0; j < n; j++) {
+                double[] v = new double[n];
+                for (int i = 0; i < n; i++) v[i] = r.nextGaussian();
+                for (int p = 0; p < j; p++) {
+                    double d = 0;
+                    for (int i = 0; i < n; i++) d += v[i] * q[i][p];
+                    for (int i = 0; i < n; i++) v[i] -= d * q[i][p];
+                }
+                double norm = 0;
+                for (double x : v) norm += x * x;
+                for (int i = 0; i < n; i++) q[i][j] = v[i] / Math.sqrt(norm);
+            }
+            k = new double[n][n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    for (int p = 0; p < n; p++) k[i][j] += q[i][p] * eigen[p] * q[j][p];
+                }
+            }
+        }
+
+        @Override int size() { return k.length; }
+
+        @Override
+        float[] times(float[] x, int c) {
+            products++;
+            float[] out = new float[x.length];
+            for (int i = 0; i < k.length; i++) {
+                double s = 0;
+                for (int j = 0; j < k.length; j++) s += k[i][j] * x[j];
+                out[i] = (float) s;
+            }
+            return out;
+        }
+
+        @Override float[] transposeTimes(float[] g, int c) { return times(g, c); }
+        @Override float[] weights(float[] p, int c) { return p; }
+        @Override double[] meanLogits(float[] p, int c) { return new double[c]; }
+        @Override String describe() { return "spectrum"; }
+    }
+
+    @Test
+    void largestSingularValueStopsOnceTheEstimateSettles() {
+        int n = 60;
+        double[] separated = new double[n];
+        double[] close = new double[n];
+        for (int i = 0; i < n; i++) {
+            separated[i] = i == 0 ? 10 : 2.0 / (i + 1);
+            close[i] = i == 0 ? 10 : i == 1 ? -8.5 : 1.0 / (i + 1);
+        }
+        SpectrumSpace fast = new SpectrumSpace(separated, 3);
+        assertEquals(10, KernelGlm.largestSingularValue(fast), 0.1);
+        assertTrue(fast.products < 2 * 12, "a separated spectrum should stop early, took " + fast.products / 2 + " iterations");
+        // |λ2| = 0.85 λ1: the estimate keeps moving for longer, and still lands within 1%
+        SpectrumSpace slow = new SpectrumSpace(close, 4);
+        assertEquals(10, KernelGlm.largestSingularValue(slow), 0.1);
+        assertTrue(slow.products > fast.products, "a close spectrum needs more iterations than a separated one: "
+                + slow.products / 2 + " against " + fast.products / 2);
+    }
 }
