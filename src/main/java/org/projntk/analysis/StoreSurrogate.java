@@ -103,14 +103,18 @@ public final class StoreSurrogate {
         }
     }
 
-    /** Flops of sgemm per byte streamed by a thin product, on the machine the constants were measured on (140 / 10). */
-    static final double FLOPS_PER_BYTE = 14;
+    /**
+     * Flops of the dense build per byte streamed by the thin products, as measured by {@code bench-surrogate} on the
+     * 2-core dev machine: 150 GFLOP/s of sgemm against 17 GB/s through the AVX-512 thin kernels, overheads included
+     * (14 with the AVX2 kernels, which stream at about 10 GB/s).
+     */
+    static final double FLOPS_PER_BYTE = 9;
 
     /**
      * The AUTO choice for N train rows, D = K·C_f feature columns and up to {@code iterations} L-BFGS steps (about
      * 1.1 evaluations each). Dense: 2·N²·D flops to build the kernel, then two passes over its 4·N² bytes per evaluation;
      * through the features over kernel rows: four passes over 4·N·D bytes per evaluation (one pass each in the factor's
-     * space, which needs D ≤ N/2 and is never beaten). The thin products are bandwidth-bound, the build is not.
+     * space, which needs D ≤ N/2 and is never beaten). The thin products stream, the build is compute-bound.
      */
     static boolean denseIsCheaper(long n, long d, int iterations) {
         if (n * n * Float.BYTES > (2L << 30) || 2 * d <= n) return false;
