@@ -105,8 +105,8 @@ public final class StoreSurrogate {
 
     /**
      * Flops of the dense build per byte streamed by the thin products, as measured by {@code bench-surrogate} on the
-     * 2-core dev machine: 150 GFLOP/s of sgemm against 17 GB/s through the AVX-512 thin kernels, overheads included
-     * (14 with the AVX2 kernels, which stream at about 10 GB/s).
+     * 2-core dev machine (Zen 5): 150 GFLOP/s of sgemm against 17 GB/s through the AVX-512 thin kernels, overheads
+     * included. (It was 14 on the earlier Zen 4 host with the AVX2 kernels.)
      */
     static final double FLOPS_PER_BYTE = 9;
 
