@@ -1,5 +1,5 @@
-// projntk_thin_gemm: argument checks, the AVX-512, AVX2 or portable kernel, and the split over OpenMP threads. Every output
-// element is summed in the same order whatever the thread count (rows of A·B are independent; Aᵀ·B is split over
+// projntk_thin_gemm: argument checks, the AVX-512, AVX2 or portable kernel, and the split over OpenMP threads. Every
+// output element is summed in the same order whatever the thread count (rows of A·B are independent; Aᵀ·B is split over
 // its output rows, each summed over all of A's rows in order), so results do not depend on the number of threads.
 #include <omp.h>
 
