@@ -41,6 +41,10 @@ void nn_rows_avx512(int64_t r0, int64_t r1, int64_t d, int64_t q, const float *a
         __m512 acc[kNnRows];
         for (int r = 0; r < kNnRows; ++r) acc[r] = _mm512_setzero_ps();
         for (int64_t k = 0; k < d; ++k) {
+            // eight row streams at once: fetching each row 512 bytes ahead was about 10% faster (ThinProductBench)
+            if ((k & 15) == 0) {
+                for (int r = 0; r < kNnRows; ++r) _mm_prefetch((const char *)(ai + r * lda + k + 128), _MM_HINT_T0);
+            }
             const __m512 bk = _mm512_loadu_ps(b_padded + k * 16);
             for (int r = 0; r < kNnRows; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ai[r * lda + k]), bk, acc[r]);
         }
