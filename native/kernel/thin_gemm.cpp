@@ -23,11 +23,12 @@ struct AlignedFree {
 };
 using AlignedFloats = std::unique_ptr<float, AlignedFree>;
 
-AlignedFloats aligned_floats(int64_t count) {
+// zeroed: whether the caller needs zeros (padding that the kernels read) rather than scratch they overwrite first.
+AlignedFloats aligned_floats(int64_t count, bool zeroed) {
     size_t bytes = ((size_t)count * sizeof(float) + 31) / 32 * 32;
     float *p = static_cast<float *>(std::aligned_alloc(32, bytes == 0 ? 32 : bytes));
     if (!p) throw std::bad_alloc();
-    std::memset(p, 0, bytes);
+    if (zeroed) std::memset(p, 0, bytes);
     return AlignedFloats(p);
 }
 
@@ -87,7 +88,7 @@ int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const
         require(c != nullptr && (rows == 0 || d == 0 || (a != nullptr && b != nullptr)), "a, b and c must not be NULL");
         const Simd isa = simd();
         if (!trans_a) {
-            AlignedFloats padded = aligned_floats(d * 16);
+            AlignedFloats padded = aligned_floats(d * 16, true);  // lanes >= q are loaded too: zeros, never NaN
             for (int64_t k = 0; k < d; ++k) std::memcpy(padded.get() + k * 16, b + k * ldb, sizeof(float) * (size_t)q);
             const int64_t chunk = 64;
             const int64_t chunks = (rows + chunk - 1) / chunk;
@@ -105,7 +106,7 @@ int projntk_thin_gemm(int32_t trans_a, int64_t rows, int64_t d, int64_t q, const
             return;
         }
         const int threads = omp_get_max_threads() < 1 ? 1 : omp_get_max_threads();
-        AlignedFloats acc = aligned_floats(16 * d);
+        AlignedFloats acc = aligned_floats(16 * d, false);  // each kernel clears its own columns
 #pragma omp parallel num_threads(threads)
         {
             const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
