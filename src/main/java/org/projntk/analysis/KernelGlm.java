@@ -56,9 +56,12 @@ public final class KernelGlm {
         }
     }
 
-    /** How the fit went. */
-    /** {@code searchSpace}: where L-BFGS ran, "kernel rows (N=…)" or "feature factor (D=…)" (see {@link #fit}). */
-    public record FitInfo(int iterations, int evaluations, double objective, double gradientInfNorm,
+    /**
+     * How the fit went. {@code evaluations}: objective values, line-search trial points included; {@code products}: kernel
+     * (or factor) products, the fit's cost (see {@link Lbfgs}). {@code searchSpace}: where L-BFGS ran, "kernel rows (N=…)"
+     * or "feature factor (D=…)" (see {@link #fit}).
+     */
+    public record FitInfo(int iterations, int evaluations, int products, double objective, double gradientInfNorm,
                           double effectiveLambda, boolean converged, double trainAccuracy, double seconds, String searchSpace) {}
 
     /**
@@ -146,15 +149,9 @@ public final class KernelGlm {
         // penalised and absorbs the shift: b' = b - μᵀW) but makes L-BFGS converge in far fewer iterations.
         Space space = searchSpace(trainKernel);
         Objective obj = new Objective(space, targets, weights, classes, lambdaEff);
-        // The softmax loss has Hessian <= I/2 per example, so the objective is L-smooth with
-        // L <= σ_max(K)²/(2N) + λ_eff (+1/2 for the bias): 1/L is a safe first step.
-        double sigma = largestSingularValue(space);
-        double wmax = 1;
-        if (weights != null) for (double w : weights) wmax = Math.max(wmax, w);
-        double lip = wmax * sigma * sigma / (2.0 * n) + lambdaEff + 0.5 * wmax;
         int np = space.size() * classes;
         double[] theta = new double[np + classes];
-        Lbfgs.Result r = Lbfgs.minimize(obj::value, theta, opt.maxIterations(), opt.tolerance(), opt.history(), 1.0 / lip);
+        Lbfgs.Result r = Lbfgs.minimize(obj, theta, opt.maxIterations(), opt.tolerance(), opt.history());
         float[] p = new float[np];
         for (int i = 0; i < np; i++) {
             p[i] = (float) r.x()[i];
@@ -163,14 +160,16 @@ public final class KernelGlm {
         double[] b = Arrays.copyOfRange(r.x(), np, np + classes);
         double[] meanLogits = space.meanLogits(p, classes);
         for (int q = 0; q < classes; q++) b[q] -= meanLogits[q];
-        KernelGlm tmp = new KernelGlm(w, b, n, classes, null);
-        int[] pred = argmax(tmp.logits(trainKernel), classes);
+        // train logits K W + b' = K'W + b: the image L-BFGS carried, no product needed
+        double[] trainLogits = r.image().clone();
+        for (int i = 0; i < trainLogits.length; i++) trainLogits[i] += r.x()[np + i % classes];
+        int[] pred = argmax(trainLogits, classes);
         int ok = 0;
         for (int i = 0; i < n; i++) {
             ok += pred[i] == targets[i] ? 1 : 0;
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        FitInfo fi = new FitInfo(r.iterations(), r.evaluations(), r.fx(), r.gradInfNorm(), lambdaEff, r.converged(),
+        FitInfo fi = new FitInfo(r.iterations(), r.evaluations(), r.products(), r.fx(), r.gradInfNorm(), lambdaEff, r.converged(),
                 (double) ok / n, secs, space.describe());
         return new KernelGlm(w, b, n, classes, fi);
     }
@@ -442,42 +441,6 @@ public final class KernelGlm {
     }
 
     /**
-     * σ_max(K') by power iterations on K'ᵀK', stopped once the estimate moves by less than 1% (at least 3, at most 12):
-     * only its order of magnitude matters, and with matrix-free products each iteration costs as much as an objective
-     * evaluation.
-     */
-    static double largestSingularValue(Space k) {
-        int n = k.size();
-        float[] v = new float[n];
-        Arrays.fill(v, (float) (1 / Math.sqrt(n)));
-        double sigma = 0;
-        for (int it = 0; it < 12; it++) {
-            double previous = sigma;
-            float[] kv = k.times(v, 1);
-            double nk = norm(kv);
-            if (nk == 0 || !Double.isFinite(nk)) {
-                return Double.isFinite(nk) ? 0 : Double.MAX_VALUE;
-            }
-            float[] w = k.transposeTimes(kv, 1);
-            double nw = norm(w);
-            sigma = Math.sqrt(nw); // ||KᵀK v|| -> σ² for the top singular vector
-            for (int i = 0; i < n; i++) {
-                v[i] = (float) (w[i] / nw);
-            }
-            if (it >= 2 && Math.abs(sigma - previous) <= 0.01 * sigma) break;
-        }
-        return sigma;
-    }
-
-    private static double norm(float[] x) {
-        double s = 0;
-        for (float f : x) {
-            s += (double) f * f;
-        }
-        return Math.sqrt(s);
-    }
-
-    /**
      * s = mean diagonal, or the RMS entry when the diagonal is not positive (an odd, non-PSD kernel; the RMS costs
      * N/64 products, so it is only taken for kernels of at most 20,000 rows).
      */
@@ -510,8 +473,11 @@ public final class KernelGlm {
         return x * x;
     }
 
-    /** The objective and its gradient in θ = [W (row-major N x C), b (C)]; the data term is a weighted mean. */
-    static final class Objective {
+    /**
+     * The objective in θ = [W (row-major N x C), b (C)], a linear model for {@link Lbfgs}: A θ = K'W (the bias stays out
+     * of the image), the dual is ∂(data term)/∂(K'W), and the data term is a weighted mean.
+     */
+    static final class Objective implements Lbfgs.LinearModel {
         private final Space k;
         private final int[] y;
         private final double[] sampleWeights;
@@ -540,19 +506,37 @@ public final class KernelGlm {
             this.lambda = lambda;
         }
 
+        /** f(θ) with ∇f written into grad: two products (a reference for tests). */
         double value(double[] theta, double[] grad) {
-            int n = y.length;
+            double[] dual = new double[imageLength()];
+            double f = value(theta, image(theta), dual);
+            gradient(theta, dual, grad);
+            return f;
+        }
+
+        @Override
+        public int imageLength() {
+            return y.length * c;
+        }
+
+        @Override
+        public double[] image(double[] theta) {
             int nw = k.size() * c;
             float[] w = new float[nw];
-            double reg = 0;
-            for (int i = 0; i < nw; i++) {
-                w[i] = (float) theta[i];
-                reg += theta[i] * theta[i];
-            }
+            for (int i = 0; i < nw; i++) w[i] = (float) theta[i];
             float[] z = k.times(w, c);
-            float[] g = new float[n * c];
+            double[] out = new double[z.length];
+            for (int i = 0; i < z.length; i++) out[i] = z[i];
+            return out;
+        }
+
+        @Override
+        public double value(double[] theta, double[] z, double[] dual) {
+            int n = y.length;
+            int nw = k.size() * c;
+            double reg = 0;
+            for (int i = 0; i < nw; i++) reg += theta[i] * theta[i];
             double loss = 0;
-            double[] gb = new double[c];
             double[] p = new double[c];
             for (int i = 0; i < n; i++) {
                 double si = sampleWeights == null ? 1.0 : sampleWeights[i];
@@ -568,18 +552,51 @@ public final class KernelGlm {
                 }
                 double zy = z[i * c + y[i]] + theta[nw + y[i]];
                 loss += si * (max + Math.log(sum) - zy);
-                for (int q = 0; q < c; q++) {
-                    double d = si * (p[q] / sum - (q == y[i] ? 1 : 0)) / n;
-                    g[i * c + q] = (float) d;
-                    gb[q] += d;
-                }
+                for (int q = 0; q < c; q++) dual[i * c + q] = si * (p[q] / sum - (q == y[i] ? 1 : 0)) / n;
             }
-            float[] kg = k.transposeTimes(g, c);
-            for (int i = 0; i < nw; i++) {
-                grad[i] = kg[i] + lambda * theta[i];
-            }
-            System.arraycopy(gb, 0, grad, nw, c);
             return loss / n + 0.5 * lambda * reg;
+        }
+
+        @Override
+        public void gradient(double[] theta, double[] dual, double[] grad) {
+            int nw = k.size() * c;
+            float[] g = new float[dual.length];
+            for (int i = 0; i < g.length; i++) g[i] = (float) dual[i];
+            float[] kg = k.transposeTimes(g, c);
+            for (int i = 0; i < nw; i++) grad[i] = kg[i] + lambda * theta[i];
+            for (int q = 0; q < c; q++) grad[nw + q] = 0;
+            for (int i = 0; i < dual.length; i++) grad[nw + i % c] += dual[i];
+        }
+
+        @Override
+        public double slope(double[] theta, double[] dual, double[] d, double[] ad) {
+            int nw = k.size() * c;
+            double s = 0;
+            for (int i = 0; i < dual.length; i++) s += dual[i] * (ad[i] + d[nw + i % c]);
+            double reg = 0;
+            for (int i = 0; i < nw; i++) reg += theta[i] * d[i];
+            return s + lambda * reg;
+        }
+
+        /**
+         * The softmax loss has Hessian diag(p) - ppᵀ ≤ I/2 in each example's logits, whose change along d is
+         * (A d)_i + d_b: so dᵀ∇²f d ≤ Σ_i s_i ||(A d)_i + d_b||² / (2N) + λ||d_W||².
+         */
+        @Override
+        public double curvatureBound(double[] d, double[] ad) {
+            int nw = k.size() * c;
+            double data = 0;
+            for (int i = 0; i < y.length; i++) {
+                double row = 0;
+                for (int q = 0; q < c; q++) {
+                    double v = ad[i * c + q] + d[nw + q];
+                    row += v * v;
+                }
+                data += (sampleWeights == null ? 1.0 : sampleWeights[i]) * row;
+            }
+            double reg = 0;
+            for (int i = 0; i < nw; i++) reg += d[i] * d[i];
+            return data / (2.0 * y.length) + lambda * reg;
         }
     }
 }

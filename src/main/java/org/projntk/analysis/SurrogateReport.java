@@ -138,6 +138,7 @@ public record SurrogateReport(
             ObjectNode f = o.putObject("fit");
             f.put("iterations", fit.iterations());
             f.put("evaluations", fit.evaluations());
+            f.put("products", fit.products());
             put(f, "objective", fit.objective());
             put(f, "gradient_inf_norm", fit.gradientInfNorm());
             put(f, "effective_lambda", fit.effectiveLambda());

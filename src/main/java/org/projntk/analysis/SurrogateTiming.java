@@ -25,8 +25,8 @@ public final class SurrogateTiming {
     private SurrogateTiming() {}
 
     public record Result(String kind, int trainRows, int testRows, int dim, int classes, int iterations,
-                         double denseKernelSeconds, double denseFitSeconds, int denseEvaluations,
-                         double freeSetupSeconds, double freeFitSeconds, int freeEvaluations,
+                         double denseKernelSeconds, double denseFitSeconds, int denseEvaluations, int denseProducts,
+                         double freeSetupSeconds, double freeFitSeconds, int freeEvaluations, int freeProducts,
                          double maxLogitDifference) {
         public double denseSeconds() {
             return denseKernelSeconds + denseFitSeconds;
@@ -42,13 +42,13 @@ public final class SurrogateTiming {
 
         public String toJson() {
             return String.format(Locale.ROOT, "{\"bench\":\"surrogate\",\"kernel\":\"%s\",\"N\":%d,\"T\":%d,\"K\":%d,\"C\":%d,"
-                    + "\"iterations\":%d,\"dense_kernel_s\":%.3f,\"dense_fit_s\":%.3f,\"dense_evaluations\":%d,\"dense_s\":%.3f,"
-                    + "\"matrix_free_setup_s\":%.3f,\"matrix_free_fit_s\":%.3f,\"matrix_free_evaluations\":%d,\"matrix_free_s\":%.3f,"
-                    + "\"dense_ms_per_evaluation\":%.1f,\"matrix_free_ms_per_evaluation\":%.1f,\"speedup\":%.2f,"
-                    + "\"max_test_logit_difference\":%.3g}",
+                    + "\"iterations\":%d,\"dense_kernel_s\":%.3f,\"dense_fit_s\":%.3f,\"dense_evaluations\":%d,\"dense_products\":%d,"
+                    + "\"dense_s\":%.3f,\"matrix_free_setup_s\":%.3f,\"matrix_free_fit_s\":%.3f,\"matrix_free_evaluations\":%d,"
+                    + "\"matrix_free_products\":%d,\"matrix_free_s\":%.3f,\"dense_ms_per_product\":%.1f,"
+                    + "\"matrix_free_ms_per_product\":%.1f,\"speedup\":%.2f,\"max_test_logit_difference\":%.3g}",
                     kind, trainRows, testRows, dim, classes, iterations, denseKernelSeconds, denseFitSeconds, denseEvaluations,
-                    denseSeconds(), freeSetupSeconds, freeFitSeconds, freeEvaluations, freeSeconds(),
-                    1e3 * denseFitSeconds / denseEvaluations, 1e3 * freeFitSeconds / freeEvaluations, ratio(), maxLogitDifference);
+                    denseProducts, denseSeconds(), freeSetupSeconds, freeFitSeconds, freeEvaluations, freeProducts, freeSeconds(),
+                    1e3 * denseFitSeconds / denseProducts, 1e3 * freeFitSeconds / freeProducts, ratio(), maxLogitDifference);
         }
     }
 
@@ -109,8 +109,8 @@ public final class SurrogateTiming {
             double diff = 0;
             for (int i = 0; i < zd.length; i++) diff = Math.max(diff, Math.abs(zd[i] - zf[i]));
             return new Result(kind.name().toLowerCase(Locale.ROOT), trainRows, testRows, dim, classes, iterations,
-                    (t3 - t2) / 1e9, (t4 - t3) / 1e9, dense.fitInfo().evaluations(),
-                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, free.fitInfo().evaluations(), diff);
+                    (t3 - t2) / 1e9, (t4 - t3) / 1e9, dense.fitInfo().evaluations(), dense.fitInfo().products(),
+                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, free.fitInfo().evaluations(), free.fitInfo().products(), diff);
         }
     }
 }

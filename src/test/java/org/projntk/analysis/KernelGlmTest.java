@@ -169,71 +169,42 @@ class KernelGlmTest {
         assertThrows(IllegalArgumentException.class, () -> KernelGlm.Options.defaults().withLambda(-1));
     }
 
-    /** A symmetric n x n matrix Q diag(eigen) Qᵀ, seen as a search space without centring, that counts its products. */
-    private static final class SpectrumSpace extends KernelGlm.Space {
-        final double[][] k;
-        int products;
-
-        SpectrumSpace(double[] eigen, long seed) {
-            int n = eigen.length;
-            double[][] q = new double[n][n]; // columns: Gram-Schmidt of random vectors
-            Random r = new Random(seed);
-            for (int j = 0; j < n; j++) {
-                double[] v = new double[n];
-                for (int i = 0; i < n; i++) v[i] = r.nextGaussian();
-                for (int p = 0; p < j; p++) {
-                    double d = 0;
-                    for (int i = 0; i < n; i++) d += v[i] * q[i][p];
-                    for (int i = 0; i < n; i++) v[i] -= d * q[i][p];
-                }
-                double norm = 0;
-                for (double x : v) norm += x * x;
-                for (int i = 0; i < n; i++) q[i][j] = v[i] / Math.sqrt(norm);
-            }
-            k = new double[n][n];
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
-                    for (int p = 0; p < n; p++) k[i][j] += q[i][p] * eigen[p] * q[j][p];
-                }
-            }
-        }
-
-        @Override int size() { return k.length; }
-
-        @Override
-        float[] times(float[] x, int c) {
-            products++;
-            float[] out = new float[x.length];
-            for (int i = 0; i < k.length; i++) {
-                double s = 0;
-                for (int j = 0; j < k.length; j++) s += k[i][j] * x[j];
-                out[i] = (float) s;
-            }
-            return out;
-        }
-
-        @Override float[] transposeTimes(float[] g, int c) { return times(g, c); }
-        @Override float[] weights(float[] p, int c) { return p; }
-        @Override double[] meanLogits(float[] p, int c) { return new double[c]; }
-        @Override String describe() { return "spectrum"; }
-    }
-
     @Test
-    void largestSingularValueStopsOnceTheEstimateSettles() {
-        int n = 60;
-        double[] separated = new double[n];
-        double[] close = new double[n];
-        for (int i = 0; i < n; i++) {
-            separated[i] = i == 0 ? 10 : 2.0 / (i + 1);
-            close[i] = i == 0 ? 10 : i == 1 ? -8.5 : 1.0 / (i + 1);
+    void slopeAndCurvatureBoundAgreeWithFiniteDifferences() {
+        Random r = new Random(25);
+        int n = 15;
+        int c = 3;
+        KernelMatrix k = randomPsd(r, n, 6);
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) y[i] = r.nextInt(c);
+        double[] theta = new double[n * c + c];
+        double[] d = new double[theta.length];
+        for (int i = 0; i < theta.length; i++) {
+            theta[i] = 0.1 * r.nextGaussian();
+            d[i] = r.nextGaussian();
         }
-        SpectrumSpace fast = new SpectrumSpace(separated, 3);
-        assertEquals(10, KernelGlm.largestSingularValue(fast), 0.1);
-        assertTrue(fast.products < 2 * 12, "a separated spectrum should stop early, took " + fast.products / 2 + " iterations");
-        // |λ2| = 0.85 λ1: the estimate keeps moving for longer, and still lands within 1%
-        SpectrumSpace slow = new SpectrumSpace(close, 4);
-        assertEquals(10, KernelGlm.largestSingularValue(slow), 0.1);
-        assertTrue(slow.products > fast.products, "a close spectrum needs more iterations than a separated one: "
-                + slow.products / 2 + " against " + fast.products / 2);
+        // λ = 500: the penalty dominates and the bound is nearly tight; λ = 0.01: the softmax part dominates
+        for (double lambda : new double[] {500, 0.01}) {
+            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, c, lambda, false);
+            double[] dual = new double[n * c];
+            obj.value(theta, obj.image(theta), dual);
+            double[] ad = obj.image(d);
+            double h = 1e-3;
+            double[] plus = theta.clone();
+            double[] minus = theta.clone();
+            for (int i = 0; i < theta.length; i++) {
+                plus[i] += h * d[i];
+                minus[i] -= h * d[i];
+            }
+            double f0 = referenceLoss(k, y, c, lambda, theta);
+            double fp = referenceLoss(k, y, c, lambda, plus);
+            double fm = referenceLoss(k, y, c, lambda, minus);
+            double slope = (fp - fm) / (2 * h);
+            assertEquals(slope, obj.slope(theta, dual, d, ad), 1e-4 * Math.max(1, Math.abs(slope)), "λ " + lambda);
+            double curvature = (fp - 2 * f0 + fm) / (h * h);
+            double bound = obj.curvatureBound(d, ad);
+            assertTrue(curvature <= bound * (1 + 1e-3), "λ " + lambda + ": curvature " + curvature + " above the bound " + bound);
+            if (lambda == 500) assertTrue(bound <= 1.2 * curvature, "the bound " + bound + " is loose against " + curvature);
+        }
     }
 }
