@@ -10,6 +10,7 @@ package org.projntk.analysis;
  *   along d = -∇f, which needs A d (one product) and no global Lipschitz estimate. On the first iteration, where the
  *   image of x0 is exact, the trial points' images A x0 + t·A d and their directional derivatives come from it for
  *   free; restarts happen near the noise floor, where fresh images are worth their product.</li>
+ *   <li>A rejected trial is followed by a shorter one: see {@link #backtrack}.</li>
  *   <li>Five steps below the noise of f that do not shrink the gradient drop the quasi-Newton memory; five more stop the
  *   search.</li>
  * </ul>

@@ -33,6 +33,12 @@ class KernelGlmTest {
         return Gram.computeMatrix(op, op, Gram.Options.of(KernelKind.PNTK, Normalization.NONE));
     }
 
+    static int[] randomLabels(Random r, int n, int c) {
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) y[i] = r.nextInt(c);
+        return y;
+    }
+
     /** Loss from the definition, in double, independent of the implementation's products. */
     static double referenceLoss(KernelMatrix k, int[] y, int c, double lambda, double[] theta) {
         int n = k.rows();
@@ -68,10 +74,7 @@ class KernelGlmTest {
         int n = 12;
         int c = 3;
         KernelMatrix k = randomPsd(r, n, 5);
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = r.nextInt(c);
-        }
+        int[] y = randomLabels(r, n, c);
         double lambda = 0.3;
         double[] theta = new double[n * c + c];
         for (int i = 0; i < theta.length; i++) {
@@ -175,8 +178,7 @@ class KernelGlmTest {
         int n = 15;
         int c = 3;
         KernelMatrix k = randomPsd(r, n, 6);
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) y[i] = r.nextInt(c);
+        int[] y = randomLabels(r, n, c);
         double[] theta = new double[n * c + c];
         double[] d = new double[theta.length];
         for (int i = 0; i < theta.length; i++) {
