@@ -160,7 +160,7 @@ public final class KernelGlm {
         double[] b = Arrays.copyOfRange(r.x(), np, np + classes);
         double[] meanLogits = space.meanLogits(p, classes);
         for (int q = 0; q < classes; q++) b[q] -= meanLogits[q];
-        // train logits K W + b' = K'W + b: the image L-BFGS carried, no product needed
+        // train logits K W + b' = K'W + b: the image of the final iterate, which L-BFGS returns, so no product
         double[] trainLogits = r.image().clone();
         for (int i = 0; i < trainLogits.length; i++) trainLogits[i] += r.x()[np + i % classes];
         int[] pred = argmax(trainLogits, classes);
@@ -483,6 +483,7 @@ public final class KernelGlm {
         private final double[] sampleWeights;
         private final int c;
         private final double lambda;
+        private final int nw; // entries of W in θ; the bias follows them
 
         Objective(KernelMatrix k, int[] y, int c, double lambda, boolean symmetric) {
             this(new Centred(new MatrixOperator(k)) {
@@ -504,6 +505,7 @@ public final class KernelGlm {
             this.sampleWeights = sampleWeights;
             this.c = c;
             this.lambda = lambda;
+            this.nw = k.size() * c;
         }
 
         /** f(θ) with ∇f written into grad: two products (a reference for tests). */
@@ -514,6 +516,10 @@ public final class KernelGlm {
             return f;
         }
 
+        private double weight(int i) {
+            return sampleWeights == null ? 1.0 : sampleWeights[i];
+        }
+
         @Override
         public int imageLength() {
             return y.length * c;
@@ -521,7 +527,6 @@ public final class KernelGlm {
 
         @Override
         public double[] image(double[] theta) {
-            int nw = k.size() * c;
             float[] w = new float[nw];
             for (int i = 0; i < nw; i++) w[i] = (float) theta[i];
             float[] z = k.times(w, c);
@@ -533,13 +538,12 @@ public final class KernelGlm {
         @Override
         public double value(double[] theta, double[] z, double[] dual) {
             int n = y.length;
-            int nw = k.size() * c;
             double reg = 0;
             for (int i = 0; i < nw; i++) reg += theta[i] * theta[i];
             double loss = 0;
             double[] p = new double[c];
             for (int i = 0; i < n; i++) {
-                double si = sampleWeights == null ? 1.0 : sampleWeights[i];
+                double si = weight(i);
                 double max = Double.NEGATIVE_INFINITY;
                 for (int q = 0; q < c; q++) {
                     p[q] = z[i * c + q] + theta[nw + q];
@@ -559,7 +563,6 @@ public final class KernelGlm {
 
         @Override
         public void gradient(double[] theta, double[] dual, double[] grad) {
-            int nw = k.size() * c;
             float[] g = new float[dual.length];
             for (int i = 0; i < g.length; i++) g[i] = (float) dual[i];
             float[] kg = k.transposeTimes(g, c);
@@ -570,7 +573,6 @@ public final class KernelGlm {
 
         @Override
         public double slope(double[] theta, double[] dual, double[] d, double[] ad) {
-            int nw = k.size() * c;
             double s = 0;
             for (int i = 0; i < dual.length; i++) s += dual[i] * (ad[i] + d[nw + i % c]);
             double reg = 0;
@@ -584,7 +586,6 @@ public final class KernelGlm {
          */
         @Override
         public double curvatureBound(double[] d, double[] ad) {
-            int nw = k.size() * c;
             double data = 0;
             for (int i = 0; i < y.length; i++) {
                 double row = 0;
@@ -592,7 +593,7 @@ public final class KernelGlm {
                     double v = ad[i * c + q] + d[nw + q];
                     row += v * v;
                 }
-                data += (sampleWeights == null ? 1.0 : sampleWeights[i]) * row;
+                data += weight(i) * row;
             }
             double reg = 0;
             for (int i = 0; i < nw; i++) reg += d[i] * d[i];
