@@ -485,7 +485,8 @@ public final class KernelGlm {
         private final double lambda;
         private final int nw; // entries of W in θ; the bias follows them
 
-        Objective(KernelMatrix k, int[] y, int c, double lambda, boolean symmetric) {
+        /** Over a dense matrix's rows (a reference for tests). */
+        Objective(KernelMatrix k, int[] y, double[] sampleWeights, int c, double lambda) {
             this(new Centred(new MatrixOperator(k)) {
                 @Override
                 float[] times(float[] w, int q) {
@@ -496,7 +497,7 @@ public final class KernelGlm {
                 float[] transposeTimes(float[] g, int q) {
                     return this.k.transposeTimes(g, q);
                 }
-            }, y, null, c, lambda);
+            }, y, sampleWeights, c, lambda);
         }
 
         Objective(Space k, int[] y, double[] sampleWeights, int c, double lambda) {

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -20,6 +21,7 @@ import org.projntk.torch.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import static org.projntk.cli.BenchCommand.randomSegment;
@@ -28,8 +30,13 @@ import static org.projntk.cli.BenchCommand.timeIt;
 /** `projntk bench projection`: projector throughput against GEMM with R precomputed. */
 @Command(name = "projection", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"Projection of B random rows of P values to each K, as JSON lines "
-                + "(projector, P, B, K, device, seconds, examples_per_s, gflops).",
-                "sgemm-precomputed is a BLAS GEMM with R materialised (cuBLAS on cuda); tf32-precomputed and curand need cuda."})
+                + "(projector, P, B, K, device, rounds, seconds, seconds_per_round, examples_per_s, gflops, and "
+                + "vs_sgemm_precomputed when sgemm-precomputed is timed too).",
+                "sgemm-precomputed is a BLAS GEMM with R materialised (cuBLAS on cuda); tf32-precomputed and curand need cuda.",
+                "With --rounds R every variant is timed once per round, the variants of a K one after the other in "
+                        + "alternating order, so a load that drifts during the run reaches all of them alike; seconds is "
+                        + "the median over the rounds and vs_sgemm_precomputed the median of the rounds' time ratios "
+                        + "(> 1: faster than the GEMM)."})
 public final class BenchProjectionCommand implements Callable<Integer> {
     /** R is materialised for at most this many bytes in the GEMM baselines; the time is scaled to the full P. */
     private static final long SGEMM_R_BUDGET_BYTES = 1L << 30;
@@ -55,31 +62,77 @@ public final class BenchProjectionCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
     Device device;
 
+    @Option(names = "--rounds", defaultValue = "1", description = "Timings of each variant, interleaved (see above).")
+    int rounds;
+
     @Override
     public Integer call() {
+        if (rounds < 1) throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
         PrintWriter out = spec.commandLine().getOut();
+        // seconds[proj][k][round]; a K's lines are printed as soon as its last round is timed
+        double[][][] seconds = new double[projs.size()][dims.size()][rounds];
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment x = randomSegment(arena, (long) b * p, seed);
-            for (Choices.BenchProjector proj : projs) {
-                for (int k : dims) {
-                    double seconds = switch (proj) {
-                        case SGEMM_PRECOMPUTED -> device == Device.CUDA
-                                ? timeCublasPrecomputed(x, b, p, k, Cublas.Precision.FP32)
-                                : timeSgemmPrecomputed(x, b, p, k);
-                        case TF32_PRECOMPUTED -> timeCublasPrecomputed(x, b, p, k, Cublas.Precision.TF32);
-                        case CURAND -> timeCurand(arena, x, b, p, k, seed);
-                        default -> timeProjector(arena, x, b, p, k, proj.kind, seed, device);
-                    };
-                    long effectiveK = proj.kind == ProjectorKind.NONE ? p : k;  // the identity projector has K = P
-                    double gflops = 2.0 * b * p * effectiveK / seconds / 1e9;
-                    out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"seconds\":%.6f,"
-                                    + "\"examples_per_s\":%.3f,\"gflops\":%.3f}%n",
-                            proj, p, b, effectiveK, Choices.cliName(device), seconds, b / seconds, gflops);
-                    out.flush();
+            for (int round = 0; round < rounds; round++) {
+                for (int ki = 0; ki < dims.size(); ki++) {
+                    for (int j = 0; j < projs.size(); j++) {
+                        int pi = round % 2 == 0 ? j : projs.size() - 1 - j;
+                        seconds[pi][ki][round] = time(arena, x, projs.get(pi), dims.get(ki));
+                    }
+                    if (round == rounds - 1) printLines(out, seconds, ki);
                 }
+                if (rounds > 1) spec.commandLine().getErr().printf(Locale.ROOT, "round %d of %d done%n", round + 1, rounds);
             }
         }
         return 0;
+    }
+
+    private void printLines(PrintWriter out, double[][][] seconds, int ki) {
+        int baseline = projs.indexOf(Choices.BenchProjector.SGEMM_PRECOMPUTED);
+        for (int pi = 0; pi < projs.size(); pi++) {
+            Choices.BenchProjector proj = projs.get(pi);
+            double[] perRound = seconds[pi][ki];
+            double median = median(perRound);
+            long effectiveK = proj.kind == ProjectorKind.NONE ? p : dims.get(ki);  // the identity projector has K = P
+            double gflops = 2.0 * b * p * effectiveK / median / 1e9;
+            String ratio = baseline < 0 || baseline == pi ? ""
+                    : String.format(Locale.ROOT, ",\"vs_sgemm_precomputed\":%.4f", medianRatio(seconds[baseline][ki], perRound));
+            out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"rounds\":%d,"
+                            + "\"seconds\":%.6g,\"seconds_per_round\":%s,\"examples_per_s\":%.3f,\"gflops\":%.3f%s}%n",
+                    proj, p, b, effectiveK, Choices.cliName(device), rounds, median, jsonArray(perRound), b / median, gflops, ratio);
+        }
+        out.flush();
+    }
+
+    private double time(Arena arena, MemorySegment x, Choices.BenchProjector proj, int k) {
+        return switch (proj) {
+            case SGEMM_PRECOMPUTED -> device == Device.CUDA
+                    ? timeCublasPrecomputed(x, b, p, k, Cublas.Precision.FP32)
+                    : timeSgemmPrecomputed(x, b, p, k);
+            case TF32_PRECOMPUTED -> timeCublasPrecomputed(x, b, p, k, Cublas.Precision.TF32);
+            case CURAND -> timeCurand(arena, x, b, p, k, seed);
+            default -> timeProjector(arena, x, b, p, k, proj.kind, seed, device);
+        };
+    }
+
+    /** The median of the per-round ratios baseline[r] / variant[r]: how many times faster the variant ran, round by round. */
+    static double medianRatio(double[] baselineSeconds, double[] variantSeconds) {
+        double[] ratios = new double[variantSeconds.length];
+        for (int r = 0; r < ratios.length; r++) ratios[r] = baselineSeconds[r] / variantSeconds[r];
+        return median(ratios);
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static String jsonArray(double[] values) {
+        StringBuilder s = new StringBuilder("[");
+        for (int i = 0; i < values.length; i++) s.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.6g", values[i]));
+        return s.append(']').toString();
     }
 
     private static double timeProjector(Arena arena, MemorySegment x, int b, long p, int k, ProjectorKind kind, long seed, Device device) {

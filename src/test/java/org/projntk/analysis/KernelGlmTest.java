@@ -41,6 +41,11 @@ class KernelGlmTest {
 
     /** Loss from the definition, in double, independent of the implementation's products. */
     static double referenceLoss(KernelMatrix k, int[] y, int c, double lambda, double[] theta) {
+        return referenceLoss(k, y, null, c, lambda, theta);
+    }
+
+    /** The weighted mean of the examples' softmax losses (weights null: 1) plus λ/2 ||W||², in float64 loops. */
+    static double referenceLoss(KernelMatrix k, int[] y, double[] weights, int c, double lambda, double[] theta) {
         int n = k.rows();
         double loss = 0;
         for (int i = 0; i < n; i++) {
@@ -59,7 +64,7 @@ class KernelGlmTest {
             for (double v : z) {
                 s += Math.exp(v - max);
             }
-            loss += max + Math.log(s) - z[y[i]];
+            loss += (weights == null ? 1 : weights[i]) * (max + Math.log(s) - z[y[i]]);
         }
         double reg = 0;
         for (int i = 0; i < n * c; i++) {
@@ -80,21 +85,24 @@ class KernelGlmTest {
         for (int i = 0; i < theta.length; i++) {
             theta[i] = 0.2 * r.nextGaussian();
         }
+        double[] weights = KernelGlm.balancedWeights(y, c);
         for (Boolean blas : new Boolean[] {false, true}) {
+          for (double[] w : new double[][] {null, weights}) {
             KernelProducts.forceBlas = blas;
-            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, c, lambda, false);
+            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, w, c, lambda);
             double[] grad = new double[theta.length];
             double f = obj.value(theta, grad);
-            assertEquals(referenceLoss(k, y, c, lambda, theta), f, 1e-5 * Math.abs(f));
+            assertEquals(referenceLoss(k, y, w, c, lambda, theta), f, 1e-5 * Math.abs(f));
             double h = 1e-4;
             for (int p = 0; p < theta.length; p++) {
                 double[] tp = theta.clone();
                 double[] tm = theta.clone();
                 tp[p] += h;
                 tm[p] -= h;
-                double fd = (referenceLoss(k, y, c, lambda, tp) - referenceLoss(k, y, c, lambda, tm)) / (2 * h);
-                assertEquals(fd, grad[p], 1e-4 * Math.max(1, Math.abs(fd)), "parameter " + p + " blas=" + blas);
+                double fd = (referenceLoss(k, y, w, c, lambda, tp) - referenceLoss(k, y, w, c, lambda, tm)) / (2 * h);
+                assertEquals(fd, grad[p], 1e-4 * Math.max(1, Math.abs(fd)), "parameter " + p + " blas=" + blas + " weighted=" + (w != null));
             }
+          }
         }
     }
 
@@ -185,9 +193,13 @@ class KernelGlmTest {
             theta[i] = 0.1 * r.nextGaussian();
             d[i] = r.nextGaussian();
         }
+        // unequal weights, so a bound that ignored them would be wrong in one direction or the other
+        double[] weights = new double[n];
+        for (int i = 0; i < n; i++) weights[i] = i % 3 == 0 ? 4.0 : 0.25;
         // λ = 500: the penalty dominates and the bound is nearly tight; λ = 0.01: the softmax part dominates
         for (double lambda : new double[] {500, 0.01}) {
-            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, c, lambda, false);
+          for (double[] w : new double[][] {null, weights}) {
+            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, w, c, lambda);
             double[] dual = new double[n * c];
             obj.value(theta, obj.image(theta), dual);
             double[] ad = obj.image(d);
@@ -198,15 +210,51 @@ class KernelGlmTest {
                 plus[i] += h * d[i];
                 minus[i] -= h * d[i];
             }
-            double f0 = referenceLoss(k, y, c, lambda, theta);
-            double fp = referenceLoss(k, y, c, lambda, plus);
-            double fm = referenceLoss(k, y, c, lambda, minus);
+            double f0 = referenceLoss(k, y, w, c, lambda, theta);
+            double fp = referenceLoss(k, y, w, c, lambda, plus);
+            double fm = referenceLoss(k, y, w, c, lambda, minus);
+            String what = "λ " + lambda + (w == null ? "" : ", weighted");
             double slope = (fp - fm) / (2 * h);
-            assertEquals(slope, obj.slope(theta, dual, d, ad), 1e-4 * Math.max(1, Math.abs(slope)), "λ " + lambda);
+            assertEquals(slope, obj.slope(theta, dual, d, ad), 1e-4 * Math.max(1, Math.abs(slope)), what);
             double curvature = (fp - 2 * f0 + fm) / (h * h);
             double bound = obj.curvatureBound(d, ad);
-            assertTrue(curvature <= bound * (1 + 1e-3), "λ " + lambda + ": curvature " + curvature + " above the bound " + bound);
-            if (lambda == 500) assertTrue(bound <= 1.2 * curvature, "the bound " + bound + " is loose against " + curvature);
+            assertTrue(curvature <= bound * (1 + 1e-3), what + ": curvature " + curvature + " above the bound " + bound);
+            // tight where the penalty dominates; where the softmax does, no more than its I/2 bound allows
+            if (lambda == 500) assertTrue(bound <= 1.2 * curvature, what + ": the bound " + bound + " is loose against " + curvature);
+          }
         }
+    }
+
+    @Test
+    void curvatureBoundIsExactForTwoClassesAtZeroWithWeights() {
+        // At θ = 0 with two classes, p = (1/2, 1/2) and the softmax Hessian is [[1, -1], [-1, 1]] / 4. Along logit
+        // changes (a, -a) it equals the bound's I/2, so with a negligible penalty the bound is the curvature itself,
+        // weights included: Σ_i w_i a_i² / N.
+        Random r = new Random(26);
+        int n = 10;
+        int c = 2;
+        KernelMatrix k = randomPsd(r, n, 4);
+        int[] y = randomLabels(r, n, c);
+        double[] weights = new double[n];
+        for (int i = 0; i < n; i++) weights[i] = 0.5 + 3 * r.nextDouble();
+        double[] theta = new double[n * c + c];
+        double[] d = new double[theta.length];
+        for (int j = 0; j < n; j++) {
+            d[j * c] = r.nextGaussian();
+            d[j * c + 1] = -d[j * c];
+        }
+        double lambda = 1e-9;
+        KernelGlm.Objective obj = new KernelGlm.Objective(k, y, weights, c, lambda);
+        double h = 1e-3;
+        double[] plus = d.clone();
+        double[] minus = d.clone();
+        for (int i = 0; i < d.length; i++) {
+            plus[i] *= h;
+            minus[i] *= -h;
+        }
+        double curvature = (referenceLoss(k, y, weights, c, lambda, plus) - 2 * referenceLoss(k, y, weights, c, lambda, theta)
+                + referenceLoss(k, y, weights, c, lambda, minus)) / (h * h);
+        double bound = obj.curvatureBound(d, obj.image(d));
+        assertEquals(curvature, bound, 1e-4 * curvature);
     }
 }

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -313,20 +314,39 @@ class CommandLineTest {
     @Test
     void benchPrintsJsonLines() throws Exception {
         Run projection = ok("bench", "projection", "--P", "1_000", "--B", "2", "--K", "8", "--proj", "rademacher,sgemm-precomputed",
-                "--seed", "1", "--device", "cpu");
+                "--seed", "1", "--device", "cpu", "--rounds", "3");
         List<String> lines = projection.out().strip().lines().toList();
         assertEquals(2, lines.size(), projection.out());
         ObjectMapper json = new ObjectMapper();
         Map<?, ?> first = json.readValue(lines.get(0), Map.class);
+        Map<?, ?> gemm = json.readValue(lines.get(1), Map.class);
         assertEquals("rademacher", first.get("projector"));
         assertEquals(1000, first.get("P"));
-        assertEquals("sgemm-precomputed", json.readValue(lines.get(1), Map.class).get("projector"));
+        assertEquals(3, first.get("rounds"));
+        assertEquals("sgemm-precomputed", gemm.get("projector"));
+        assertFalse(gemm.containsKey("vs_sgemm_precomputed"), "the baseline has no ratio to itself");
+        // seconds is the median round; the ratio is the median of the rounds' time ratios, recomputed here
+        double[] rounds = perRound(first), gemmRounds = perRound(gemm);
+        assertEquals(3, rounds.length);
+        double[] sorted = rounds.clone();
+        Arrays.sort(sorted);
+        assertEquals(sorted[1], ((Number) first.get("seconds")).doubleValue(), 1e-6);
+        double[] ratios = new double[3];
+        for (int r = 0; r < 3; r++) ratios[r] = gemmRounds[r] / rounds[r];
+        Arrays.sort(ratios);
+        assertEquals(ratios[1], ((Number) first.get("vs_sgemm_precomputed")).doubleValue(), 1e-3 * ratios[1]);
+        Run noRounds = run("bench", "projection", "--P", "1_000", "--rounds", "0");
+        assertTrue(noRounds.err().contains("--rounds must be at least 1, got 0"), noRounds.err());
 
         Run gradient = ok("bench", "gradient", "--model", "builtin:tiny-mlp", "--B", "4", "--grad", "functional", "--device", "cpu",
                 "--seed", "1", "--input-shape", "4");
         Map<?, ?> g = json.readValue(gradient.out().strip(), Map.class);
         assertEquals("functional", g.get("strategy"));
         assertTrue(((Number) g.get("examples_per_s")).doubleValue() > 0);
+    }
+
+    private static double[] perRound(Map<?, ?> line) {
+        return ((List<?>) line.get("seconds_per_round")).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
     }
 
     /** Cosine-normalised trNTK between two splits of the fixture store, in fp64 loops over the stored features. */
