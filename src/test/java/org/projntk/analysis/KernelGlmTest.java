@@ -87,22 +87,22 @@ class KernelGlmTest {
         }
         double[] weights = KernelGlm.balancedWeights(y, c);
         for (Boolean blas : new Boolean[] {false, true}) {
-          for (double[] w : new double[][] {null, weights}) {
-            KernelProducts.forceBlas = blas;
-            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, w, c, lambda);
-            double[] grad = new double[theta.length];
-            double f = obj.value(theta, grad);
-            assertEquals(referenceLoss(k, y, w, c, lambda, theta), f, 1e-5 * Math.abs(f));
-            double h = 1e-4;
-            for (int p = 0; p < theta.length; p++) {
-                double[] tp = theta.clone();
-                double[] tm = theta.clone();
-                tp[p] += h;
-                tm[p] -= h;
-                double fd = (referenceLoss(k, y, w, c, lambda, tp) - referenceLoss(k, y, w, c, lambda, tm)) / (2 * h);
-                assertEquals(fd, grad[p], 1e-4 * Math.max(1, Math.abs(fd)), "parameter " + p + " blas=" + blas + " weighted=" + (w != null));
+            for (double[] w : new double[][] {null, weights}) {
+                KernelProducts.forceBlas = blas;
+                KernelGlm.Objective obj = new KernelGlm.Objective(k, y, w, c, lambda);
+                double[] grad = new double[theta.length];
+                double f = obj.value(theta, grad);
+                assertEquals(referenceLoss(k, y, w, c, lambda, theta), f, 1e-5 * Math.abs(f));
+                double h = 1e-4;
+                for (int p = 0; p < theta.length; p++) {
+                    double[] tp = theta.clone();
+                    double[] tm = theta.clone();
+                    tp[p] += h;
+                    tm[p] -= h;
+                    double fd = (referenceLoss(k, y, w, c, lambda, tp) - referenceLoss(k, y, w, c, lambda, tm)) / (2 * h);
+                    assertEquals(fd, grad[p], 1e-4 * Math.max(1, Math.abs(fd)), "parameter " + p + " blas=" + blas + " weighted=" + (w != null));
+                }
             }
-          }
         }
     }
 
@@ -193,35 +193,34 @@ class KernelGlmTest {
             theta[i] = 0.1 * r.nextGaussian();
             d[i] = r.nextGaussian();
         }
-        // unequal weights, so a bound that ignored them would be wrong in one direction or the other
+        // weighted too (curvatureBoundIsExactForTwoClassesAtZeroWithWeights checks the weights where the bound is exact)
         double[] weights = new double[n];
         for (int i = 0; i < n; i++) weights[i] = i % 3 == 0 ? 4.0 : 0.25;
         // λ = 500: the penalty dominates and the bound is nearly tight; λ = 0.01: the softmax part dominates
         for (double lambda : new double[] {500, 0.01}) {
-          for (double[] w : new double[][] {null, weights}) {
-            KernelGlm.Objective obj = new KernelGlm.Objective(k, y, w, c, lambda);
-            double[] dual = new double[n * c];
-            obj.value(theta, obj.image(theta), dual);
-            double[] ad = obj.image(d);
-            double h = 1e-3;
-            double[] plus = theta.clone();
-            double[] minus = theta.clone();
-            for (int i = 0; i < theta.length; i++) {
-                plus[i] += h * d[i];
-                minus[i] -= h * d[i];
+            for (double[] w : new double[][] {null, weights}) {
+                KernelGlm.Objective obj = new KernelGlm.Objective(k, y, w, c, lambda);
+                double[] dual = new double[n * c];
+                obj.value(theta, obj.image(theta), dual);
+                double[] ad = obj.image(d);
+                double h = 1e-3;
+                double[] plus = theta.clone();
+                double[] minus = theta.clone();
+                for (int i = 0; i < theta.length; i++) {
+                    plus[i] += h * d[i];
+                    minus[i] -= h * d[i];
+                }
+                double f0 = referenceLoss(k, y, w, c, lambda, theta);
+                double fp = referenceLoss(k, y, w, c, lambda, plus);
+                double fm = referenceLoss(k, y, w, c, lambda, minus);
+                String what = "λ " + lambda + (w == null ? "" : ", weighted");
+                double slope = (fp - fm) / (2 * h);
+                assertEquals(slope, obj.slope(theta, dual, d, ad), 1e-4 * Math.max(1, Math.abs(slope)), what);
+                double curvature = (fp - 2 * f0 + fm) / (h * h);
+                double bound = obj.curvatureBound(d, ad);
+                assertTrue(curvature <= bound * (1 + 1e-3), what + ": curvature " + curvature + " above the bound " + bound);
+                if (lambda == 500) assertTrue(bound <= 1.2 * curvature, what + ": the bound " + bound + " is loose against " + curvature);
             }
-            double f0 = referenceLoss(k, y, w, c, lambda, theta);
-            double fp = referenceLoss(k, y, w, c, lambda, plus);
-            double fm = referenceLoss(k, y, w, c, lambda, minus);
-            String what = "λ " + lambda + (w == null ? "" : ", weighted");
-            double slope = (fp - fm) / (2 * h);
-            assertEquals(slope, obj.slope(theta, dual, d, ad), 1e-4 * Math.max(1, Math.abs(slope)), what);
-            double curvature = (fp - 2 * f0 + fm) / (h * h);
-            double bound = obj.curvatureBound(d, ad);
-            assertTrue(curvature <= bound * (1 + 1e-3), what + ": curvature " + curvature + " above the bound " + bound);
-            // tight where the penalty dominates; where the softmax does, no more than its I/2 bound allows
-            if (lambda == 500) assertTrue(bound <= 1.2 * curvature, what + ": the bound " + bound + " is loose against " + curvature);
-          }
         }
     }
 
