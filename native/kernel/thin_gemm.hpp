@@ -2,12 +2,22 @@
 // the tall operand for these shapes and streams it at a fraction of memory bandwidth; these kernels read it once.
 #pragma once
 
+#include <xmmintrin.h>
+
 #include <cstdint>
 
 namespace projntk {
 namespace thin {
 
 constexpr int64_t kMaxColumns = 16;
+
+// Column k (once per 16 columns, one cache line) of `rows` rows from `next` (row stride lda) into L2: the kernels stream
+// a group of rows at a time, and each row of the next group is a fresh stream that the hardware prefetcher would
+// otherwise have to pick up again. next == nullptr: the current group is the last.
+inline void prefetch_next_rows(const float *next, int rows, int64_t lda, int64_t k) {
+    if (next == nullptr || (k & 15) != 0) return;
+    for (int r = 0; r < rows; ++r) _mm_prefetch((const char *)(next + r * lda + k), _MM_HINT_T1);
+}
 
 // c[i, 0:q] (+)= Σ_k a[i, k] · b[k, 0:q] for rows [r0, r1); b_padded is d x 16 (zero beyond q).
 void nn_rows_avx2(int64_t r0, int64_t r1, int64_t d, int64_t q, const float *a, int64_t lda, const float *b_padded,

@@ -36,12 +36,10 @@ void nn_rows_avx2(int64_t r0, int64_t r1, int64_t d, int64_t q, const float *a, 
     int64_t i = r0;
     for (; i + 4 <= r1; i += 4) {  // four rows share every load of b
         const float *a0 = a + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        const float *next = i + 8 <= r1 ? a0 + 4 * lda : nullptr;  // fetched into L2, as in nn_rows_avx512
+        const float *next = i + 8 <= r1 ? a0 + 4 * lda : nullptr;
         __m256 l0 = _mm256_setzero_ps(), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
         for (int64_t k = 0; k < d; ++k) {
-            if (next && (k & 15) == 0) {
-                for (int r = 0; r < 4; ++r) _mm_prefetch((const char *)(next + r * lda + k), _MM_HINT_T1);
-            }
+            prefetch_next_rows(next, 4, lda, k);
             const __m256 blo = _mm256_load_ps(b_padded + k * 16), bhi = _mm256_load_ps(b_padded + k * 16 + 8);
             __m256 x = _mm256_broadcast_ss(a0 + k);
             l0 = _mm256_fmadd_ps(x, blo, l0);
@@ -86,11 +84,9 @@ void tn_columns_avx2(int64_t k0, int64_t k1, int64_t rows, int64_t q, const floa
         const __m256 g2l = _mm256_maskload_ps(g0 + 2 * ldb, m0), g2h = _mm256_maskload_ps(g0 + 2 * ldb + 8, m1);
         const __m256 g3l = _mm256_maskload_ps(g0 + 3 * ldb, m0), g3h = _mm256_maskload_ps(g0 + 3 * ldb + 8, m1);
         const float *a0 = a + i * lda + k0, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        const float *next = i + 8 <= rows ? a0 + 4 * lda : nullptr;  // fetched into L2, as in tn_columns_avx512
+        const float *next = i + 8 <= rows ? a0 + 4 * lda : nullptr;
         for (int64_t k = 0; k < width; ++k) {
-            if (next && (k & 15) == 0) {
-                for (int r = 0; r < 4; ++r) _mm_prefetch((const char *)(next + r * lda + k), _MM_HINT_T1);
-            }
+            prefetch_next_rows(next, 4, lda, k);
             __m256 lo = _mm256_load_ps(acc + k * 16), hi = _mm256_load_ps(acc + k * 16 + 8);
             __m256 x = _mm256_broadcast_ss(a0 + k);
             lo = _mm256_fmadd_ps(x, g0l, lo);

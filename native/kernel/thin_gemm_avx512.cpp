@@ -38,15 +38,12 @@ void nn_rows_avx512(int64_t r0, int64_t r1, int64_t d, int64_t q, const float *a
     int64_t i = r0;
     for (; i + kNnRows <= r1; i += kNnRows) {
         const float *ai = a + i * lda;
-        // the next group's rows, fetched into L2 while this group streams: each row is a fresh stream that the hardware
-        // prefetcher would otherwise have to pick up again (1-4% faster than fetching 512 bytes ahead into L1)
+        // 1-4% faster than fetching each row 512 bytes ahead into L1
         const float *next = i + 2 * kNnRows <= r1 ? ai + kNnRows * lda : nullptr;
         __m512 acc[kNnRows];
         for (int r = 0; r < kNnRows; ++r) acc[r] = _mm512_setzero_ps();
         for (int64_t k = 0; k < d; ++k) {
-            if (next && (k & 15) == 0) {
-                for (int r = 0; r < kNnRows; ++r) _mm_prefetch((const char *)(next + r * lda + k), _MM_HINT_T1);
-            }
+            prefetch_next_rows(next, kNnRows, lda, k);
             const __m512 bk = _mm512_loadu_ps(b_padded + k * 16);
             for (int r = 0; r < kNnRows; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ai[r * lda + k]), bk, acc[r]);
         }
@@ -70,13 +67,11 @@ void tn_columns_avx512(int64_t k0, int64_t k1, int64_t rows, int64_t q, const fl
         __m512 g[kTnRows];
         for (int r = 0; r < kTnRows; ++r) g[r] = _mm512_maskz_loadu_ps(m, b + (i + r) * ldb);
         const float *ai = a + i * lda + k0;
-        const float *next = i + 2 * kTnRows <= rows ? ai + kTnRows * lda : nullptr;  // as in nn_rows_avx512
+        const float *next = i + 2 * kTnRows <= rows ? ai + kTnRows * lda : nullptr;
         int64_t k = 0;
         // two columns at a time: two independent FMA chains in flight instead of one
         for (; k + 2 <= width; k += 2) {
-            if (next && (k & 15) == 0) {
-                for (int r = 0; r < kTnRows; ++r) _mm_prefetch((const char *)(next + r * lda + k), _MM_HINT_T1);
-            }
+            prefetch_next_rows(next, kTnRows, lda, k);
             __m512 s0 = _mm512_loadu_ps(acc + k * 16), s1 = _mm512_loadu_ps(acc + k * 16 + 16);
             for (int r = 0; r < kTnRows; ++r) {
                 s0 = _mm512_fmadd_ps(_mm512_set1_ps(ai[r * lda + k]), g[r], s0);
