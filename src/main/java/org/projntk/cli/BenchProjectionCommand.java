@@ -116,13 +116,13 @@ public final class BenchProjectionCommand implements Callable<Integer> {
     }
 
     /** The median of the per-round ratios baseline[r] / variant[r]: how many times faster the variant ran, round by round. */
-    static double medianRatio(double[] baselineSeconds, double[] variantSeconds) {
+    private static double medianRatio(double[] baselineSeconds, double[] variantSeconds) {
         double[] ratios = new double[variantSeconds.length];
         for (int r = 0; r < ratios.length; r++) ratios[r] = baselineSeconds[r] / variantSeconds[r];
         return median(ratios);
     }
 
-    static double median(double[] values) {
+    private static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
