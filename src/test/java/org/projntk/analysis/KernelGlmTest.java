@@ -73,6 +73,18 @@ class KernelGlmTest {
         return loss / n + 0.5 * lambda * reg;
     }
 
+    /** The reference loss at θ - h·d, θ and θ + h·d, for finite differences along d. */
+    private static double[] referenceLossAlong(KernelMatrix k, int[] y, double[] weights, int c, double lambda, double[] theta,
+                                               double[] d, double h) {
+        double[] f = new double[3];
+        for (int s = -1; s <= 1; s++) {
+            double[] at = theta.clone();
+            for (int i = 0; i < at.length; i++) at[i] += s * h * d[i];
+            f[s + 1] = referenceLoss(k, y, weights, c, lambda, at);
+        }
+        return f;
+    }
+
     @Test
     void gradientMatchesFiniteDifferencesOfTheReferenceLoss() {
         Random r = new Random(21);
@@ -204,19 +216,11 @@ class KernelGlmTest {
                 obj.value(theta, obj.image(theta), dual);
                 double[] ad = obj.image(d);
                 double h = 1e-3;
-                double[] plus = theta.clone();
-                double[] minus = theta.clone();
-                for (int i = 0; i < theta.length; i++) {
-                    plus[i] += h * d[i];
-                    minus[i] -= h * d[i];
-                }
-                double f0 = referenceLoss(k, y, w, c, lambda, theta);
-                double fp = referenceLoss(k, y, w, c, lambda, plus);
-                double fm = referenceLoss(k, y, w, c, lambda, minus);
+                double[] f = referenceLossAlong(k, y, w, c, lambda, theta, d, h);
                 String what = "λ " + lambda + (w == null ? "" : ", weighted");
-                double slope = (fp - fm) / (2 * h);
+                double slope = (f[2] - f[0]) / (2 * h);
                 assertEquals(slope, obj.slope(theta, dual, d, ad), 1e-4 * Math.max(1, Math.abs(slope)), what);
-                double curvature = (fp - 2 * f0 + fm) / (h * h);
+                double curvature = (f[2] - 2 * f[1] + f[0]) / (h * h);
                 double bound = obj.curvatureBound(d, ad);
                 assertTrue(curvature <= bound * (1 + 1e-3), what + ": curvature " + curvature + " above the bound " + bound);
                 if (lambda == 500) assertTrue(bound <= 1.2 * curvature, what + ": the bound " + bound + " is loose against " + curvature);
@@ -245,14 +249,8 @@ class KernelGlmTest {
         double lambda = 1e-9;
         KernelGlm.Objective obj = new KernelGlm.Objective(k, y, weights, c, lambda);
         double h = 1e-3;
-        double[] plus = d.clone();
-        double[] minus = d.clone();
-        for (int i = 0; i < d.length; i++) {
-            plus[i] *= h;
-            minus[i] *= -h;
-        }
-        double curvature = (referenceLoss(k, y, weights, c, lambda, plus) - 2 * referenceLoss(k, y, weights, c, lambda, theta)
-                + referenceLoss(k, y, weights, c, lambda, minus)) / (h * h);
+        double[] f = referenceLossAlong(k, y, weights, c, lambda, theta, d, h);
+        double curvature = (f[2] - 2 * f[1] + f[0]) / (h * h);
         double bound = obj.curvatureBound(d, obj.image(d));
         assertEquals(curvature, bound, 1e-4 * curvature);
     }
