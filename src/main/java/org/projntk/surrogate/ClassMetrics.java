@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One-vs-rest metrics of class c: accuracy = (TP+TN)/n, precision = TP/(TP+FP), recall = TP/(TP+FN) (the fraction
- * of class-c examples classified correctly). Precision/recall are NaN when their denominator is 0.
+ * Metrics of class c over n examples. {@code recall} = TP/(TP+FN), the fraction of class-c examples classified correctly:
+ * this is the class's accuracy. {@code precision} = TP/(TP+FP). {@code oneVsRestAccuracy} = (TP+TN)/n, the accuracy of
+ * the binary question "is it c?" over all n examples, which the other classes' true negatives push towards 1.
+ * Recall and precision are NaN when their denominator is 0.
  */
-public record ClassMetrics(int classIndex, int support, int predicted, double accuracy, double precision, double recall) {
+public record ClassMetrics(int classIndex, int support, int predicted, double recall, double precision,
+                           double oneVsRestAccuracy) {
 
     /** Metrics of {@code predicted} against {@code truth} for every class in [0, classes). */
     public static List<ClassMetrics> of(int[] predicted, int[] truth, int classes) {
@@ -32,9 +35,9 @@ public record ClassMetrics(int classIndex, int support, int predicted, double ac
             int fp = pred[c] - tp[c];
             int fn = support[c] - tp[c];
             int tn = n - tp[c] - fp - fn;
-            out.add(new ClassMetrics(c, support[c], pred[c], n == 0 ? Double.NaN : (double) (tp[c] + tn) / n,
+            out.add(new ClassMetrics(c, support[c], pred[c], support[c] == 0 ? Double.NaN : (double) tp[c] / support[c],
                     pred[c] == 0 ? Double.NaN : (double) tp[c] / pred[c],
-                    support[c] == 0 ? Double.NaN : (double) tp[c] / support[c]));
+                    n == 0 ? Double.NaN : (double) (tp[c] + tn) / n));
         }
         return out;
     }

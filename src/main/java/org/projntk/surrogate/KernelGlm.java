@@ -2,6 +2,7 @@ package org.projntk.surrogate;
 
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.projntk.kernel.FeatureKernelOperator;
 import org.projntk.kernel.KernelMatrix;
 import org.projntk.kernel.KernelOperator;
@@ -30,7 +31,11 @@ public final class KernelGlm {
      * @param tolerance      stop when ||∇||_∞ ≤ tolerance·max(1, ||∇₀||_∞), or the objective stalls
      * @param history        L-BFGS memory
      */
-    public record Options(double lambda, boolean absoluteLambda, int maxIterations, double tolerance, int history) {
+    /**
+     * {@code progress} receives one line per L-BFGS iteration (objective, step, evaluations, products); null: silent.
+     */
+    public record Options(double lambda, boolean absoluteLambda, int maxIterations, double tolerance, int history,
+                          Consumer<String> progress) {
         public Options {
             if (!(lambda >= 0) || !Double.isFinite(lambda)) {
                 throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
@@ -43,16 +48,24 @@ public final class KernelGlm {
             }
         }
 
+        public Options(double lambda, boolean absoluteLambda, int maxIterations, double tolerance, int history) {
+            this(lambda, absoluteLambda, maxIterations, tolerance, history, null);
+        }
+
         public static Options defaults() {
             return new Options(1e-3, false, 300, 1e-4, 10);
         }
 
         public Options withLambda(double l) {
-            return new Options(l, absoluteLambda, maxIterations, tolerance, history);
+            return new Options(l, absoluteLambda, maxIterations, tolerance, history, progress);
         }
 
         public Options withMaxIterations(int it) {
-            return new Options(lambda, absoluteLambda, it, tolerance, history);
+            return new Options(lambda, absoluteLambda, it, tolerance, history, progress);
+        }
+
+        public Options withProgress(Consumer<String> lines) {
+            return new Options(lambda, absoluteLambda, maxIterations, tolerance, history, lines);
         }
     }
 
@@ -151,7 +164,7 @@ public final class KernelGlm {
         Objective obj = new Objective(space, targets, weights, classes, lambdaEff);
         int np = space.size() * classes;
         double[] theta = new double[np + classes];
-        Lbfgs.Result r = Lbfgs.minimize(obj, theta, opt.maxIterations(), opt.tolerance(), opt.history());
+        Lbfgs.Result r = Lbfgs.minimize(obj, theta, opt.maxIterations(), opt.tolerance(), opt.history(), opt.progress());
         float[] p = new float[np];
         for (int i = 0; i < np; i++) {
             p[i] = (float) r.x()[i];

@@ -1,5 +1,8 @@
 package org.projntk.surrogate;
 
+import java.util.Locale;
+import java.util.function.Consumer;
+
 /**
  * A small deterministic L-BFGS for objectives of a linear model, f(x) = φ(A x, x), where applying A (a kernel product)
  * is the only expensive step, counted as a product.
@@ -51,9 +54,12 @@ final class Lbfgs {
     record Result(double[] x, double[] image, double fx, double gradInfNorm, int iterations, int evaluations, int products,
                   boolean converged) {}
 
-    static volatile boolean trace = false;
-
     static Result minimize(LinearModel f, double[] x0, int maxIter, double tol, int m) {
+        return minimize(f, x0, maxIter, tol, m, null);
+    }
+
+    /** {@code progress}, if not null, gets one line per iteration. */
+    static Result minimize(LinearModel f, double[] x0, int maxIter, double tol, int m, Consumer<String> progress) {
         int d = x0.length;
         double[] x = x0.clone();
         int products = 0;
@@ -163,8 +169,9 @@ final class Lbfgs {
                 gn = null;
                 step *= 0.5;
             }
-            if (trace) {
-                System.err.printf("lbfgs it %d f %.9g step %.3g evals %d products %d%n", it, fn, step, evals, products);
+            if (progress != null) {
+                progress.accept(String.format(Locale.ROOT, "lbfgs iteration %d: f %.9g, step %.3g, %d evaluations, %d products%s",
+                        it, fn, step, evals, products, accepted ? "" : ", no decrease"));
             }
             if (!accepted) {
                 // no decrease along this direction: retry once from steepest descent, else stop (stalled)

@@ -133,6 +133,8 @@ public record SurrogateReport(
         put(o, "agreement", agreement);
         o.put("test_size", testSize);
         o.put("classes", classes);
+        o.put("per_class_accuracy_definition", "recall: the fraction of the class's test examples classified as that class; "
+                + "one_vs_rest_accuracy is (TP + TN) / n over all test examples");
         o.set("network_per_class", perClass(om, networkPerClass));
         o.set("surrogate_per_class", perClass(om, surrogatePerClass));
         if (fit != null) {
@@ -161,9 +163,9 @@ public record SurrogateReport(
             n.put("class", m.classIndex());
             n.put("support", m.support());
             n.put("predicted", m.predicted());
-            put(n, "accuracy", m.accuracy());
+            put(n, "accuracy", m.recall());
             put(n, "precision", m.precision());
-            put(n, "recall", m.recall());
+            put(n, "one_vs_rest_accuracy", m.oneVsRestAccuracy());
         }
         return a;
     }

@@ -132,10 +132,10 @@ public final class Surrogates {
         lines.add(String.format(Locale.ROOT, "Kendall tau              %.4f  (the paper's: network vs surrogate probability of the true class, saturated rows masked)", r.kendallTau()));
         lines.add(String.format(Locale.ROOT, "Kendall tau (predicted)  %.4f  (network vs surrogate probability of the network's predicted class)", r.kendallTauPredicted()));
         lines.add(String.format(Locale.ROOT, "prediction agreement     %.4f", r.agreement()));
-        lines.add("per class (network accuracy / surrogate accuracy):");
+        lines.add("per-class accuracy (recall: the fraction of the class's test examples classified correctly), network / surrogate:");
         for (int c = 0; c < r.networkPerClass().size(); c++) {
-            lines.add(String.format(Locale.ROOT, "  class %d: %.3f / %.3f  (support %d)", c, r.networkPerClass().get(c).accuracy(),
-                    r.surrogatePerClass().get(c).accuracy(), r.networkPerClass().get(c).support()));
+            lines.add(String.format(Locale.ROOT, "  class %d: %.3f / %.3f  (support %d)", c, r.networkPerClass().get(c).recall(),
+                    r.surrogatePerClass().get(c).recall(), r.networkPerClass().get(c).support()));
         }
         return lines;
     }

@@ -32,6 +32,33 @@ class KendallTauDefinitionsTest {
         return (conc - disc) / Math.sqrt((double) (conc + disc + tx) * (conc + disc + ty));
     }
 
+    /** Row-wise softmax in fp64 as exp(l - logsumexp(row)), written here rather than taken from the code under test. */
+    static double[] referenceSoftmax(double[] logits, int classes) {
+        double[] p = new double[logits.length];
+        for (int row = 0; row < logits.length / classes; row++) {
+            double top = Double.NEGATIVE_INFINITY;
+            for (int q = 0; q < classes; q++) top = Math.max(top, logits[row * classes + q]);
+            double sum = 0;
+            for (int q = 0; q < classes; q++) sum += Math.exp(logits[row * classes + q] - top);
+            double logSumExp = top + Math.log(sum);
+            for (int q = 0; q < classes; q++) p[row * classes + q] = Math.exp(logits[row * classes + q] - logSumExp);
+        }
+        return p;
+    }
+
+    /** The first class with the largest logit of each row. */
+    static int[] referenceArgmax(double[] logits, int classes) {
+        int[] out = new int[logits.length / classes];
+        for (int row = 0; row < out.length; row++) {
+            int best = 0;
+            for (int q = 1; q < classes; q++) {
+                if (logits[row * classes + q] > logits[row * classes + best]) best = q;
+            }
+            out[row] = best;
+        }
+        return out;
+    }
+
     @Test
     void bothDefinitionsMatchTheirNaiveReadings() throws Exception {
         Random r = new Random(41);
@@ -48,9 +75,9 @@ class KendallTauDefinitionsTest {
             if (i % 10 == 0) net[i * c + truth[i]] = 800;   // softmax saturates: p(true) == 1 exactly
             if (i % 13 == 0) sur[i * c + truth[i]] = -800;  // p(true) == 0 exactly
         }
-        double[] pn = SurrogateReport.softmax(net, c);
-        double[] ps = SurrogateReport.softmax(sur, c);
-        int[] netPred = KernelGlm.argmax(net, c);
+        double[] pn = referenceSoftmax(net, c);
+        double[] ps = referenceSoftmax(sur, c);
+        int[] netPred = referenceArgmax(net, c);
         List<Double> xt = new ArrayList<>(), yt = new ArrayList<>(), xp = new ArrayList<>(), yp = new ArrayList<>();
         int masked = 0;
         for (int i = 0; i < t; i++) {

@@ -3,6 +3,8 @@ package org.projntk.surrogate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -114,6 +116,16 @@ class LbfgsTest {
             b[i] = r.nextGaussian();
         }
         return new Ridge(a, b, lambda);
+    }
+
+    @Test
+    void reportsEachIterationToTheProgressConsumer() {
+        List<String> lines = new ArrayList<>();
+        Ridge f = ridge(5, 80, 30, 0.1);
+        Lbfgs.Result r = Lbfgs.minimize(f, new double[30], 500, 1e-7, 10, lines::add);
+        assertTrue(r.iterations() > 1, "iterations " + r.iterations());
+        assertEquals(r.iterations(), lines.size(), lines.toString());
+        for (int i = 0; i < lines.size(); i++) assertTrue(lines.get(i).startsWith("lbfgs iteration " + (i + 1) + ": f "), lines.get(i));
     }
 
     @Test
