@@ -417,7 +417,10 @@ class DocCommandsTest {
             String output;
             int code;
             try {
-                Process p = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true).start();
+                ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
+                // Under `make test` the parent make's flags (jobserver, -k, ...) would reach this make: it stands alone.
+                pb.environment().keySet().removeAll(List.of("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"));
+                Process p = pb.start();
                 output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (!p.waitFor(120, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
