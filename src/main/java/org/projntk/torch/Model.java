@@ -15,8 +15,16 @@ import org.projntk.internal.NativeHandle;
 import org.projntk.internal.TorchCalls;
 
 /**
- * A TorchScript model held by the native engine, in eval mode. Not thread-safe: use one Model per thread.
- * Close it (try-with-resources) to free the native module; use after close throws IllegalStateException.
+ * A TorchScript model held by the native engine, in eval mode.
+ *
+ * <p>Threads: every method may be called from any thread. Calls on one Model are serialised (they hold its monitor);
+ * calls on different Models run in parallel, except the functional (vmap) gradient path, which the engine serialises
+ * process-wide because libtorch's functorch layer cannot run two transforms at once. The per-example loop
+ * ({@link GradStrategy#ITERATIVE}) takes no process-wide lock. Results do not depend on which threads make the calls.
+ *
+ * <p>Memory: close it (try-with-resources) to free the native module at once; close() is idempotent, and any use after
+ * close throws IllegalStateException. A Model that becomes unreachable without close() is freed by a
+ * {@link java.lang.ref.Cleaner} after garbage collection.
  */
 public final class Model implements AutoCloseable {
     /** A named parameter tensor of the current selection, in named_parameters() order. */
@@ -31,7 +39,7 @@ public final class Model implements AutoCloseable {
     private final Device device;
 
     private Model(MemorySegment address, String source, Device device) {
-        this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree);
+        this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree).freeWhenUnreachable(this);
         this.source = source;
         this.device = device;
     }
