@@ -10,6 +10,10 @@ module org.projntk {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
     requires ai.djl.tokenizers; // text: datasets (Hugging Face tokenizer.json)
+    // ai.djl.tokenizers and ai.djl.api are automatic modules, which declare no dependencies: name the named modules
+    // they load, so that text: datasets work on the module path with no --add-modules
+    requires org.slf4j;
+    requires com.google.gson;
     requires java.desktop; // PNG charts and image grids (AWT, ImageIO), always headless
 
     exports org.projntk;

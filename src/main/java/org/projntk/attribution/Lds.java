@@ -67,11 +67,14 @@ public final class Lds {
     /** An LDS with its 95% bootstrap interval; perTest holds each test example's Spearman correlation (NaN: constant). */
     public record Estimate(double lds, double ciLow, double ciHigh, double[] perTest) {}
 
+    /** One point of an LDS curve: the estimate with its confidence interval at a number of checkpoints and a dimension. */
     public record Point(int checkpoints, int dim, double lds, double ciLow, double ciHigh) {}
 
+    /** An LDS estimate and its curves over checkpoints and dimensions. */
     public record Result(Estimate estimate, List<Point> byCheckpoints, List<Point> byDim, double trainSeconds,
                          double featurizeSeconds, double retrainSeconds, double scoreSeconds, double totalSeconds) {}
 
+    /** Progress of an LDS run. */
     public interface Listener {
         void message(String text);
     }

@@ -16,7 +16,13 @@ import org.projntk.internal.TorchCalls;
  * {@link java.lang.ref.Cleaner} after garbage collection.
  */
 public final class Trainer implements AutoCloseable {
-    public enum Optimizer { SGD, ADAM }
+    /** The optimiser a Trainer steps with. */
+    public enum Optimizer {
+        /** Stochastic gradient descent, with optional momentum and weight decay. */
+        SGD,
+        /** Adam, with optional (L2) weight decay. */
+        ADAM
+    }
 
     /** The loss and number of correct predictions of one step. */
     public record Step(double loss, long correct) {}
