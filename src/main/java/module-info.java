@@ -25,6 +25,7 @@ module org.projntk {
     exports org.projntk.kernel;
     exports org.projntk.analysis;
     exports org.projntk.attribution;
+    exports org.projntk.workflow;
 
     // reflection: Jackson reads and writes the manifest and report records, picocli fills the command classes
     opens org.projntk.store to com.fasterxml.jackson.databind;

@@ -15,6 +15,9 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.TreeSet;
 
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.analysis.LineChart;
 import org.projntk.data.DatasetSpec;
 import org.projntk.featurize.FeaturizeConfig;
@@ -102,9 +105,8 @@ public final class Lds {
             Map<String, String> splits = new LinkedHashMap<>();
             splits.put("train", o.train());
             splits.put("test", o.test());
-            FeaturizeConfig f = new FeaturizeConfig(models.get(c).toString(), 0, "m" + c, splits, "margin", o.projector(), o.dim(), o.seed(),
-                    0, 2, false, "float32", Device.CPU, 256, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, storeDir);
-            Featurizer.run(f, (split, done, total, thisRun, seconds) -> {});
+            Featurize.of(models.get(c).toString()).checkpoint("m" + c).train(o.train()).test(o.test()).kernel(Kernel.MARGIN)
+                    .projection(new Projection(o.projector(), o.dim(), o.seed(), 0, 2, false)).batchSize(256).into(storeDir).run();
         }
         FeatureStore store = FeatureStore.open(storeDir);
         long t2 = System.nanoTime();

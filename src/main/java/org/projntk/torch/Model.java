@@ -37,11 +37,13 @@ public final class Model implements AutoCloseable {
     private final NativeHandle handle;
     private final String source;
     private final Device device;
+    private final long seed;
 
-    private Model(MemorySegment address, String source, Device device) {
+    private Model(MemorySegment address, String source, Device device, long seed) {
         this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree).freeWhenUnreachable(this);
         this.source = source;
         this.device = device;
+        this.seed = seed;
     }
 
     /** Loads a TorchScript file, or {@code builtin:NAME} (initialised from {@code seed}). */
@@ -59,7 +61,7 @@ public final class Model implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), device.code(), out),
                     "loading model " + path);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), path.toString(), device);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), path.toString(), device, 0);
         }
     }
 
@@ -69,7 +71,7 @@ public final class Model implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(TorchCalls.modelBuiltin(arena.allocateFrom(name), seed, device.code(), out),
                     "creating builtin:" + name);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device, seed);
         }
     }
 
@@ -79,6 +81,11 @@ public final class Model implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /** The initialisation seed of a built-in model (0 for a loaded file, whose weights are its own). */
+    public long seed() {
+        return seed;
     }
 
     public synchronized void save(Path path) {

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -24,14 +23,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.projntk.analysis.Surrogates;
 import org.projntk.attribution.TrakScores;
 import org.projntk.data.DatasetSpec;
-import org.projntk.featurize.FeaturizeConfig;
+import org.projntk.featurize.Featurize;
 import org.projntk.featurize.Featurizer;
+import org.projntk.featurize.Kernel;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelMatrix;
 import org.projntk.kernel.Normalization;
 import org.projntk.kernel.StoreOperands;
-import org.projntk.project.ProjectorKind;
+import org.projntk.project.Projection;
 import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
@@ -54,12 +54,11 @@ class ThreadSafetyTest {
         Assumptions.assumeTrue(Files.isDirectory(DatasetSpec.fashionMnistRoot()), "Fashion-MNIST not installed");
     }
 
-    static FeaturizeConfig config(String kernel, int trainStart, Path out) {
-        Map<String, String> splits = new LinkedHashMap<>();
-        splits.put("train", "fashion-mnist:train[" + trainStart + ":" + (trainStart + 24) + "]");
-        splits.put("test", "fashion-mnist:test[0:8]");
-        return new FeaturizeConfig(MODEL, 3, "init", splits, kernel, ProjectorKind.RADEMACHER, 16, 42, 0, 1, false, "float32",
-                Device.CPU, 8, GradStrategy.AUTO, null, 0, 1, null, 0, out);
+    /** The job, on the model at MODEL (opened by the job) or on the given one. */
+    static Featurize job(Kernel kernel, int trainStart, Model model) {
+        Featurize f = model == null ? Featurize.of(MODEL).modelSeed(3) : Featurize.of(model);
+        return f.checkpoint("init").train("fashion-mnist:train[" + trainStart + ":" + (trainStart + 24) + "]")
+                .test("fashion-mnist:test[0:8]").kernel(kernel).projection(Projection.rademacher(16).seed(42)).batchSize(8);
     }
 
     /** Every file of a store but its manifest (which records timings-free metadata only) and lock, by name. */
@@ -99,10 +98,10 @@ class ThreadSafetyTest {
     @Test
     void concurrentWorkEqualsSingleThreadedWork() throws Exception {
         // single-threaded references
-        Map<String, byte[]> trntkRef = storeBytes(Featurizer.run(config("trntk", 0, tmp.resolve("ref-trntk")), (s, d, t, r, x) -> {}).store().dir());
-        Map<String, byte[]> trntkRef2 = storeBytes(Featurizer.run(config("trntk", 24, tmp.resolve("ref-trntk-2")), (s, d, t, r, x) -> {}).store().dir());
+        Map<String, byte[]> trntkRef = storeBytes(job(Kernel.TRNTK, 0, null).into(tmp.resolve("ref-trntk")).run().store().dir());
+        Map<String, byte[]> trntkRef2 = storeBytes(job(Kernel.TRNTK, 24, null).into(tmp.resolve("ref-trntk-2")).run().store().dir());
         FeatureStore trntk = FeatureStore.open(tmp.resolve("ref-trntk"));
-        Featurizer.Result margin = Featurizer.run(config("margin", 0, tmp.resolve("ref-margin")), (s, d, t, r, x) -> {});
+        Featurizer.Result margin = job(Kernel.MARGIN, 0, null).into(tmp.resolve("ref-margin")).run();
         assertEquals(GradStrategy.FUNCTIONAL, margin.strategyUsed());
         FeatureStore marginStore = margin.store();
         float[] gramRef = gram(trntk);
@@ -123,9 +122,8 @@ class ThreadSafetyTest {
                                 start.await();
                                 List<Outcome> outcomes = new ArrayList<>();
                                 // threads differ in rows, so a mix-up between them shows
-                                FeaturizeConfig c = config("trntk", thread % 2 == 0 ? 0 : 24, out);
-                                Featurizer.Result r = sharedModel ? Featurizer.run(c, shared, (s, d, tot, x, y) -> {})
-                                        : Featurizer.run(c, (s, d, tot, x, y) -> {});
+                                Featurizer.Result r = job(Kernel.TRNTK, thread % 2 == 0 ? 0 : 24, sharedModel ? shared : null)
+                                        .into(out).run();
                                 outcomes.add(new Outcome("featurize", storeBytes(out), r.strategyUsed().name()));
                                 outcomes.add(new Outcome("gram", gram(trntk), null));
                                 outcomes.add(new Outcome("surrogate", surrogate(trntk), null));
