@@ -282,7 +282,7 @@ public final class FeatureStore {
             } else if (!recorded.equals(path)) {
                 throw new IncompatibleStoreException("incompatible store " + dir + ": the rows of checkpoint '" + id
                         + "' were computed with the " + recorded + " gradient path, this run uses the " + path
-                        + " path (the two differ in the last bits); resume it with --grad-strategy " + recorded
+                        + " path (the two differ in the last bits); resume it with --grad " + recorded + " (GradStrategy." + recorded.toUpperCase(java.util.Locale.ROOT) + ")"
                         + ", or write to a new store");
             }
             return null;
