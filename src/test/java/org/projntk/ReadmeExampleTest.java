@@ -12,13 +12,13 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
-import org.projntk.analysis.SurrogateReport;
+import org.projntk.surrogate.SurrogateReport;
 import org.projntk.data.DatasetSpec;
 import org.projntk.featurize.Featurize;
 import org.projntk.featurize.Featurizer;
 import org.projntk.featurize.Kernel;
 import org.projntk.kernel.KernelMatrix;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.TopK;
 import org.projntk.project.Projection;
 import org.projntk.workflow.Store;
@@ -47,7 +47,7 @@ class ReadmeExampleTest {
                 .run((split, done, total, thisRun, seconds) -> System.out.println(split + " " + done + "/" + total));
 
         Store store = Store.of(result.store());                                      // or Store.open(Path.of("store"))
-        KernelMatrix gram = store.gram("test", "train", Normalization.COSINE);      // [50 x 200] proj-trNTK
+        KernelMatrix gram = store.gram("test", "train", KernelNormalization.COSINE); // [50 x 200] proj-trNTK
         TopK.Result nearest = store.similar("test", "train", 5);                     // 5 nearest train rows per test row
         SurrogateReport surrogate = store.surrogate().report();                      // kernel GLM vs the network
 

@@ -5,13 +5,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
-import org.projntk.analysis.Surrogates;
+import org.projntk.surrogate.Surrogates;
 import org.projntk.attribution.TrakScores;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelMatrix;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.StoreOperands;
 import org.projntk.kernel.TopK;
 import org.projntk.store.FeatureStore;
@@ -21,7 +21,7 @@ import org.projntk.store.FeatureStore;
  *
  * <pre>{@code
  * Store store = Store.open(Path.of("store"));
- * KernelMatrix k = store.gram("test", "train", Normalization.COSINE);
+ * KernelMatrix k = store.gram("test", "train", KernelNormalization.COSINE);
  * TopK.Result nearest = store.similar("test", "train", 5);
  * SurrogateReport report = store.surrogate().report();
  * }</pre>
@@ -75,18 +75,18 @@ public final class Store {
         return StoreOperands.operand(store, checkpoint, split);
     }
 
-    /** The kernel between the rows of two splits, e.g. {@code gram("test", "train", Normalization.COSINE)}. */
-    public KernelMatrix gram(String rows, String cols, Normalization normalization) {
+    /** The kernel between the rows of two splits, e.g. {@code gram("test", "train", KernelNormalization.COSINE)}. */
+    public KernelMatrix gram(String rows, String cols, KernelNormalization normalization) {
         return Gram.computeMatrix(features(rows), features(cols), Gram.Options.of(kernel(), normalization));
     }
 
     /** The k most similar rows of {@code train} for every row of {@code test}, by the cosine-normalised kernel. */
     public TopK.Result similar(String test, String train, int k) {
-        return similar(test, train, k, Normalization.COSINE);
+        return similar(test, train, k, KernelNormalization.COSINE);
     }
 
     /** As {@link #similar(String, String, int)} with another normalisation. */
-    public TopK.Result similar(String test, String train, int k, Normalization normalization) {
+    public TopK.Result similar(String test, String train, int k, KernelNormalization normalization) {
         Gram.Options options = Gram.Options.of(StoreOperands.traceKind(store), normalization);
         return TopK.compute(features(test), features(train), options, k);
     }

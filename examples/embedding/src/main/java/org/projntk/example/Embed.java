@@ -6,16 +6,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import org.projntk.analysis.SurrogateReport;
 import org.projntk.data.LabelledText;
 import org.projntk.data.TextTokenizer;
 import org.projntk.featurize.Featurize;
 import org.projntk.featurize.Featurizer;
 import org.projntk.featurize.Kernel;
 import org.projntk.kernel.KernelMatrix;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.TopK;
 import org.projntk.project.Projection;
+import org.projntk.surrogate.SurrogateReport;
 import org.projntk.torch.Runtime;
 import org.projntk.workflow.Store;
 
@@ -44,7 +44,7 @@ public final class Embed {
                 trainRows, testRows, featurized.parameters(), featurized.outputs(), featurized.strategyUsed());
 
         Store store = Store.of(featurized.store());
-        KernelMatrix gram = store.gram("train", "train", Normalization.COSINE);
+        KernelMatrix gram = store.gram("train", "train", KernelNormalization.COSINE);
         double diagonal = 0;
         for (int i = 0; i < gram.rows(); i++) diagonal += gram.get(i, i);
         System.out.printf(Locale.ROOT, "train Gram [%d x %d], cosine-normalised, mean diagonal %.6f%n",

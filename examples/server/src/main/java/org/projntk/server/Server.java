@@ -34,7 +34,7 @@ import org.projntk.kernel.ArrayFeatureMatrix;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.TopK;
 import org.projntk.project.Projector;
 import org.projntk.project.ProjectorKind;
@@ -43,7 +43,7 @@ import org.projntk.store.Manifest;
 import org.projntk.store.ProjectorInfo;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
-import org.projntk.torch.Input;
+import org.projntk.tensor.Input;
 import org.projntk.torch.Model;
 import org.projntk.workflow.Store;
 
@@ -128,7 +128,7 @@ public final class Server {
             for (int c = 0; c < outputs; c++) {
                 query.add(new ArrayFeatureMatrix(features.asSlice((long) c * dim * Float.BYTES, (long) dim * Float.BYTES), 1, dim));
             }
-            return TopK.compute(query, train, Gram.Options.of(kind, Normalization.COSINE), top);
+            return TopK.compute(query, train, Gram.Options.of(kind, KernelNormalization.COSINE), top);
         }
     }
 
