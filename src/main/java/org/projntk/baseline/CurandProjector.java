@@ -172,7 +172,7 @@ public final class CurandProjector implements AutoCloseable {
 
     /**
      * out[B x K] = x[B x P] · R with x and out already on the device (no transfers; for benchmarks). Needs
-     * P <= Integer.MAX_VALUE (x's leading dimension). Asynchronous: call {@link Cuda#synchronize()} before timing.
+     * {@code P <= Integer.MAX_VALUE} (x's leading dimension). Asynchronous: call {@link Cuda#synchronize()} before timing.
      */
     public synchronized void projectOnDevice(Cuda.DeviceBuffer x, int batch, Cuda.DeviceBuffer out) {
         ensureOpen();

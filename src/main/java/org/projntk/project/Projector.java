@@ -19,7 +19,9 @@ import org.projntk.torch.OutputKind;
 /**
  * A random projection R [P x K] that is never stored: entries are generated on the fly from the spec, so the same
  * spec gives the same projection on any device, batch size, batch order or chunking (see docs/projection.md).
- * Calls are serialised; close() is idempotent, and frees the native buffers only once no call is in flight.
+ * Calls are serialised and may come from any thread; close() is idempotent, and frees the native buffers only once no
+ * call is in flight. A Projector dropped without close() is freed by a {@link java.lang.ref.Cleaner} after garbage
+ * collection.
  */
 public final class Projector implements AutoCloseable {
     private final ProjectorSpec spec;
@@ -33,7 +35,7 @@ public final class Projector implements AutoCloseable {
         int flags = (spec.unscaled() ? ProjectorCalls.FLAG_UNSCALED : 0) | (spec.checkFinite() ? 0 : ProjectorCalls.FLAG_NO_CHECK)
                 | (spec.fp32Strict() ? ProjectorCalls.FLAG_FP32_STRICT : 0);
         this.handle = ProjectorCalls.create(spec.kind().code(), spec.P(), spec.K(), spec.seed(), spec.modelId(), spec.sjltS(),
-                flags, spec.device().code(), spec.toString());
+                flags, spec.device().code(), spec.toString()).freeWhenUnreachable(this);
     }
 
     public ProjectorSpec spec() {
