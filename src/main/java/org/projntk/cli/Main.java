@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 import org.projntk.ProjntkException;
+import org.projntk.store.Checksums;
 import org.projntk.torch.Runtime;
 
 import picocli.AutoComplete;
@@ -30,7 +31,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "projntk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Projected neural tangent kernels of PyTorch models.",
         subcommands = {VersionCommand.class, TrainCommand.class, FeaturizeCommand.class, GramCommand.class, SimilarCommand.class,
-                SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, ScoreCommand.class, LdsCommand.class,
+                SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, ScoreCommand.class, LdsCommand.class, VerifyCommand.class,
                 BenchCommand.class, BenchSurrogateCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
         footer = {"", "Datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test,",
                 "  npy:X.npy,Y.npy; each takes a row range, e.g. fashion-mnist:train[0:5000].",
@@ -71,11 +72,16 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = commandLine();
         cl.setOut(outWriter);
         cl.setErr(errWriter);
+        Checksums.setWarningListener(m -> {
+            errWriter.println("warning: " + m);
+            errWriter.flush();
+        });
         try {
             return cl.execute(argv);
         } finally {
             outWriter.flush();
             errWriter.flush();
+            Checksums.setWarningListener(null);
         }
     }
 
