@@ -90,6 +90,7 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("spark", sparkCommand());
         registerConverters(cl);
+        OptionRanges.install(all(cl));
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((e, command, parsed) -> runtimeError(e, command));
         Version version = new Version();

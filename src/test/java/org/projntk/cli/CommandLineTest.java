@@ -85,7 +85,7 @@ class CommandLineTest {
     @Test
     void everyCommandHasHelp() {
         CommandLine model = Main.commandLine();
-        assertEquals(List.of("version", "train", "featurize", "gram", "similar", "surrogate", "explain", "sweep", "score", "lds", "bench",
+        assertEquals(List.of("version", "train", "featurize", "gram", "similar", "surrogate", "explain", "sweep", "score", "lds", "verify", "bench",
                 "bench-surrogate", "demo", "generate-completion", "help", "spark"), List.copyOf(model.getSubcommands().keySet()));
         for (String name : model.getSubcommands().keySet()) {
             if (name.equals("help")) continue;
