@@ -147,7 +147,7 @@ public final class Main implements Callable<Integer> {
     private static int runtimeError(Exception e, CommandLine command) {
         String name = command.getCommandSpec().qualifiedName();
         boolean expected = e instanceof ProjntkException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                || e instanceof UncheckedIOException || e instanceof IOException;
+                || e instanceof UncheckedIOException || e instanceof IOException || e instanceof org.projntk.data.DataFormatException;
         String message = expected && e.getMessage() != null ? e.getMessage() : e.toString();
         command.getErr().println(name + ": " + oneLine(message));
         if (System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(command.getErr());
