@@ -146,12 +146,46 @@ public final class Main implements Callable<Integer> {
 
     private static int runtimeError(Exception e, CommandLine command) {
         String name = command.getCommandSpec().qualifiedName();
+        Throwable shown = rootCauseOfSparkFailure(e);
+        String message = shown == e ? describe(e) : describe(shown);
+        if (shown == e && e.getClass().getName().startsWith("org.apache.spark.")) message = sparkTaskCause(message);
+        command.getErr().println(name + ": " + oneLine(message));
+        boolean verbose = command.getParseResult() != null && command.getParseResult().hasMatchedOption("--verbose");
+        if (verbose || System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(command.getErr());
+        return 1;
+    }
+
+    private static String describe(Throwable e) {
         boolean expected = e instanceof ProjntkException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
                 || e instanceof UncheckedIOException || e instanceof IOException || e instanceof org.projntk.data.DataFormatException;
-        String message = expected && e.getMessage() != null ? e.getMessage() : e.toString();
-        command.getErr().println(name + ": " + oneLine(message));
-        if (System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(command.getErr());
-        return 1;
+        return expected && e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /** A Spark job's failure as the exception a task threw (the driver wraps it in SparkExceptions), else e itself. */
+    static Throwable rootCauseOfSparkFailure(Throwable e) {
+        Throwable t = e;
+        while (t.getClass().getName().startsWith("org.apache.spark.") && t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t;
+    }
+
+    /** "Job aborted due to stage failure: ... most recent failure: Lost task ... (...): CLASS: MESSAGE\n\tat ..." to MESSAGE. */
+    static String sparkTaskCause(String message) {
+        if (message == null) return "";
+        int at = message.indexOf("most recent failure: ");
+        if (at < 0) return message;
+        String rest = message.substring(at);
+        int colon = rest.indexOf("): ");
+        if (colon < 0) return message;
+        String cause = rest.substring(colon + 3).lines().findFirst().orElse("");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:[a-z][\\w$]*\\.)+([A-Z][\\w$]*): (.*)$").matcher(cause);
+        if (m.matches()) {
+            String simple = m.group(1);
+            boolean expected = simple.equals("IllegalArgumentException") || simple.equals("IllegalStateException") || simple.endsWith("IOException")
+                    || simple.equals("ProjntkException") || simple.equals("ChecksumMismatchException") || simple.equals("StoreIOException")
+                    || simple.equals("DataFormatException");
+            return expected ? m.group(2) : simple + ": " + m.group(2);
+        }
+        return cause;
     }
 
     private static String oneLine(String message) {

@@ -114,7 +114,8 @@ final class OptionRanges {
             Map.entry("--weight-decay", Range.atLeast(0)),
             Map.entry("--save-every", Range.atLeast(0)),
             Map.entry("--tile", Range.atLeast(1)),
-            Map.entry("--repeats", Range.atLeast(1)));
+            Map.entry("--repeats", Range.atLeast(1)),
+            Map.entry("--partitions", Range.atLeast(0)));
 
     static boolean isNumeric(Class<?> t) {
         return t == int.class || t == long.class || t == float.class || t == double.class || t == Integer.class || t == Long.class

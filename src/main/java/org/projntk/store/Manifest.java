@@ -153,6 +153,8 @@ public record Manifest(
             for (BatchEntry e : batches) if (!e.overlaps(b.checkpoint(), b.split(), b.start(), b.rows())) all.add(e);
         }
         all.add(b);
+        // a fixed order, so that the manifest's bytes do not depend on which shard or task wrote first
+        all.sort(java.util.Comparator.comparing(BatchEntry::checkpoint).thenComparing(BatchEntry::split).thenComparingLong(BatchEntry::start));
         return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, checkpoints, files, completion, outToLoss,
                 List.copyOf(all));
     }
