@@ -10,7 +10,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * The accepted range of every numeric option, checked while picocli parses (so a bad value is a usage error, exit 2,
+ * The accepted range of every numeric option (and of each value of a numeric list option), checked while picocli parses (so a bad value is a usage error, exit 2,
  * with one line naming the option and the range) instead of deep in the library. The table is keyed by option name,
  * with "COMMAND OPTION" entries (the command's qualified name without "projntk ") where one command differs. The
  * converters are attached to the parsed option specs themselves, so they apply wherever the option is declared (a
@@ -115,7 +115,16 @@ final class OptionRanges {
             Map.entry("--save-every", Range.atLeast(0)),
             Map.entry("--tile", Range.atLeast(1)),
             Map.entry("--repeats", Range.atLeast(1)),
-            Map.entry("--partitions", Range.atLeast(0)));
+            Map.entry("--partitions", Range.atLeast(0)),
+            Map.entry("--dims", Range.atLeast(1)),
+            Map.entry("--sweep-dims", Range.atLeast(1)),
+            Map.entry("--N", Range.atLeast(1)));
+
+    /** The type a converter produces: the element type of a list option, else the option's type. */
+    static Class<?> valueType(OptionSpec o) {
+        if (o.typeInfo().isMap()) return Map.class;
+        return o.isMultiValue() && o.auxiliaryTypes().length == 1 ? o.auxiliaryTypes()[0] : o.type();
+    }
 
     static boolean isNumeric(Class<?> t) {
         return t == int.class || t == long.class || t == float.class || t == double.class || t == Integer.class || t == Long.class
@@ -141,11 +150,12 @@ final class OptionRanges {
         for (CommandLine c : commands) {
             CommandSpec spec = c.getCommandSpec();
             for (OptionSpec o : List.copyOf(spec.options())) {
-                if (!isNumeric(o.type())) continue;
+                Class<?> type = valueType(o);
+                if (!isNumeric(type)) continue;
                 Range r = rangeOf(spec, o);
                 if (r == null || r.any()) continue;
                 spec.remove(o);
-                spec.addOption(o.toBuilder().converters(converter(o.type(), r)).build());
+                spec.addOption(o.toBuilder().converters(converter(type, r)).build());
             }
         }
     }

@@ -398,7 +398,7 @@ class BadInputSuiteTest {
 
     @Test
     void e03_sweepDimsOfZero() {
-        expect(1, "every K must be >= 1", "sweep", "--model", "builtin:tiny-mlp", "--train", train, "--dims", "0,4", "--out",
+        expect(2, "'--dims' (K): must be >= 1, got 0", "sweep", "--model", "builtin:tiny-mlp", "--train", train, "--dims", "0,4", "--out",
                 tmp.resolve("sw").toString());
     }
 
