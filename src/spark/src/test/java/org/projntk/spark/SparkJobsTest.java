@@ -191,6 +191,29 @@ class SparkJobsTest {
         assertTrue(err.toString().contains("--store"), err.toString());
     }
 
+    /** Every numeric option of every spark command (seeds and model ids take any value) rejects -1 as a usage error. */
+    @Test
+    void numericOptionsOutOfRangeExitTwo() {
+        picocli.CommandLine spark = org.projntk.cli.Main.commandLine().getSubcommands().get("spark");
+        int walked = 0;
+        for (var sub : spark.getSubcommands().entrySet()) {
+            for (var o : sub.getValue().getCommandSpec().options()) {
+                Class<?> t = o.type();
+                boolean numeric = t == int.class || t == long.class || t == double.class || t == Integer.class || t == Long.class || t == Double.class;
+                if (!numeric || o.longestName().matches("--seed|--model-seed|--model-id")) continue;
+                java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+                int code = org.projntk.cli.Main.run(new String[] {"spark", sub.getKey(), o.longestName(), "-1"},
+                        new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), new java.io.PrintStream(err));
+                List<String> lines = err.toString().strip().lines().toList();
+                assertEquals(2, code, sub.getKey() + " " + o.longestName() + ": " + err);
+                assertEquals(1, lines.size(), err.toString());
+                assertTrue(lines.get(0).contains("option '" + o.longestName() + "'") && lines.get(0).contains("must be >= "), lines.get(0));
+                walked++;
+            }
+        }
+        assertTrue(walked >= 10, walked + " options walked");
+    }
+
     /** Through the CLI's error handling: inputs checked on the driver, and a task's failure told as its root cause, in one line. */
     @Test
     void badInputsAndTaskFailuresAreOneLine() throws IOException {
