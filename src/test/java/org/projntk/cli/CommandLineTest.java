@@ -336,7 +336,8 @@ class CommandLineTest {
         Arrays.sort(ratios);
         assertEquals(ratios[1], ((Number) first.get("vs_sgemm_precomputed")).doubleValue(), 1e-3 * ratios[1]);
         Run noRounds = run("bench", "projection", "--P", "1_000", "--rounds", "0");
-        assertTrue(noRounds.err().contains("--rounds must be at least 1, got 0"), noRounds.err());
+        assertEquals(2, noRounds.code(), noRounds.err());
+        assertTrue(noRounds.err().contains("'--rounds': must be >= 1, got 0"), noRounds.err());
 
         Run gradient = ok("bench", "gradient", "--model", "builtin:tiny-mlp", "--B", "4", "--grad", "functional", "--device", "cpu",
                 "--seed", "1", "--input-shape", "4");
