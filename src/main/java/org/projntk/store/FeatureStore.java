@@ -299,6 +299,29 @@ public final class FeatureStore {
     }
 
     /**
+     * Records the gradient path that writes the checkpoint's rows, or checks it against the one recorded by an earlier
+     * run or another shard; a different path is refused before any row is written with it.
+     */
+    void recordGradientPath(String id, String path) {
+        locked(dir, () -> {
+            Manifest m = readManifest(dir);
+            manifest = m;
+            String recorded = m.checkpoints().get(id).gradientPath();
+            if (recorded == null) {
+                m = m.withGradientPath(id, path);
+                writeManifest(dir, m);
+                manifest = m;
+            } else if (!recorded.equals(path)) {
+                throw new IncompatibleStoreException("incompatible store " + dir + ": the rows of checkpoint '" + id
+                        + "' were computed with the " + recorded + " gradient path, this run uses the " + path
+                        + " path (the two differ in the last bits); resume it with --grad " + recorded + " (GradStrategy." + recorded.toUpperCase(java.util.Locale.ROOT) + ")"
+                        + ", or write to a new store");
+            }
+            return null;
+        });
+    }
+
+    /**
      * Checks the whole store: manifest, every feature, out-to-loss and completion file (presence, size, header) and every
      * recorded checksum. Returns one line per problem, empty when the store is sound. Files without any checksum (stores
      * written before checksums were recorded) are problems too; {@link #rehash()} records them.
