@@ -211,7 +211,7 @@ class SparkJobsTest {
                 List<String> lines = err.toString().strip().lines().toList();
                 assertEquals(2, code, sub.getKey() + " " + o.longestName() + ": " + err);
                 assertEquals(1, lines.size(), err.toString());
-                assertTrue(lines.get(0).contains("option '" + o.longestName() + "'") && lines.get(0).contains("must be >= "), lines.get(0));
+                assertTrue(lines.get(0).contains("option '" + o.longestName() + "'") && lines.get(0).contains("must be ") && lines.get(0).contains(">= "), lines.get(0));
                 walked++;
             }
         }
