@@ -86,7 +86,12 @@ std::vector<at::Tensor> output_functions(const at::Tensor &out, const at::Tensor
 }
 
 at::Tensor example_logits(projntk_model &m, const Inputs &x_single_batch) {
-    return forward_logits(m, x_single_batch).select(0, 0);
+    at::Tensor out = forward_logits(m, x_single_batch);
+    // autograd would only say "element 0 of tensors does not require grad" for integer outputs
+    if (!at::isFloatingType(out.scalar_type()))
+        throw Error(PROJNTK_ERR_INVALID_ARGUMENT, std::string("the model's output has dtype ") + c10::toString(out.scalar_type()) +
+                                                      "; gradients need float logits");
+    return out.select(0, 0);
 }
 
 Grads functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output, int64_t C) {

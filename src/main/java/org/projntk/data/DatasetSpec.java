@@ -169,7 +169,9 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
                 yield new TextSource(Path.of(first), Path.of(second.substring(0, comma)), Integer.parseInt(second.substring(comma + 1)));
             }
         };
+        if (src.rows() == 0) throw new IllegalArgumentException("no rows in " + this + " (its files hold 0 examples)");
         long[] r = resolveRange(src.rows());
+        if (r[1] == r[0]) throw new IllegalArgumentException("no rows in " + this + " (the range selects none of its " + src.rows() + " rows)");
         // statistics for computed standardisation are taken over the selected rows only
         return new Dataset(src, r[0], r[1] - r[0], norm);
     }

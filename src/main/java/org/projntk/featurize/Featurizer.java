@@ -47,6 +47,18 @@ public final class Featurizer {
     }
 
     /**
+     * What a run checks before it computes anything, without opening the model: the output is a directory (or absent),
+     * and every split's dataset opens and has rows. A Spark driver calls it before starting tasks.
+     */
+    public static void checkInputs(FeaturizeConfig config) {
+        if (java.nio.file.Files.exists(config.out()) && !java.nio.file.Files.isDirectory(config.out())) {
+            throw new IllegalArgumentException("the output " + config.out() + " is not a directory (a feature store is a folder)");
+        }
+        Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
+        for (String spec : config.splits().values()) DatasetSpec.parse(spec).open(normalization);
+    }
+
+    /**
      * As {@link #run(FeaturizeConfig, Listener)} for a model whose forward returns a tuple/list (the logits are element
      * outputIndex) or a dict (the value under outputKey; null: "logits"); see {@link Model#selectOutput}.
      */

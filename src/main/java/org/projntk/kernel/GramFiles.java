@@ -7,15 +7,14 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 
 import org.projntk.data.Npy;
+import org.projntk.data.StagedFiles;
 import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 
@@ -88,44 +87,30 @@ public final class GramFiles {
         long per = options.kind() == KernelKind.ENTK ? s.classes() : 1;
         long n = s.rows() * per;
         long m = s.cols() * per;
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        Gram.Result result;
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            byte[] header = Npy.header(Npy.Dtype.FLOAT32, n, m);
-            channel.write(ByteBuffer.wrap(header), 0);
-            long dataOffset = header.length;
-            result = compute.apply((rowStart, colStart, tr, tc, tile) -> {
-                for (int r = 0; r < tr; r++) {
-                    ByteBuffer line = tile.asSlice((long) r * tc * Float.BYTES, (long) tc * Float.BYTES).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-                    long position = dataOffset + ((rowStart + r) * m + colStart) * Float.BYTES;
-                    try {
-                        while (line.hasRemaining()) position += channel.write(line, position);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
+        try (StagedFiles staged = new StagedFiles()) {
+            Path tmp = staged.stage(out);
+            Gram.Result result;
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                byte[] header = Npy.header(Npy.Dtype.FLOAT32, n, m);
+                channel.write(ByteBuffer.wrap(header), 0);
+                long dataOffset = header.length;
+                result = compute.apply((rowStart, colStart, tr, tc, tile) -> {
+                    for (int r = 0; r < tr; r++) {
+                        ByteBuffer line = tile.asSlice((long) r * tc * Float.BYTES, (long) tc * Float.BYTES).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                        long position = dataOffset + ((rowStart + r) * m + colStart) * Float.BYTES;
+                        try {
+                            while (line.hasRemaining()) position += channel.write(line, position);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
+                        }
                     }
-                }
-            });
-            channel.force(true);
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e;
-        }
-        try {
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("renaming " + tmp + " to " + out + ": " + e.getMessage(), e);
-        }
-        return result;
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException ignored) {
-            // the original failure is the one to report
+                });
+                channel.force(true);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
+            }
+            staged.commit();
+            return result;
         }
     }
 }

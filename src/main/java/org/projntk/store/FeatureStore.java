@@ -191,9 +191,16 @@ public final class FeatureStore {
         return new CheckpointWriter(this, id);
     }
 
-    /** A read-only view of stored features; float16 is converted to float32 on read. Close it to unmap. */
+    /**
+     * A read-only view of stored features; float16 is converted to float32 on read. Close it to unmap. The file's
+     * checksum is verified before its first use in this process.
+     *
+     * @throws ChecksumMismatchException naming the file, the batch and both checksums when its bytes changed
+     */
     public StoredMatrix features(String checkpoint, String split, Integer clazz) {
-        Manifest.FileEntry f = manifest.file(checkpoint, split, clazz);
+        Manifest m = manifest;
+        Manifest.FileEntry f = m.file(checkpoint, split, clazz);
+        Checksums.verifyOnce(dir, m, f, false);
         return new StoredMatrix(dir.resolve(f.path()), f.rows(), f.dim());
     }
 
@@ -207,6 +214,7 @@ public final class FeatureStore {
             throw new IllegalArgumentException("store " + dir + " has no out-to-loss weights for checkpoint '" + checkpoint + "', split '"
                     + split + "' (they are stored by featurize --kernel margin)");
         }
+        Checksums.verifyOnce(dir, manifest, f, true);
         try (StoredMatrix q = new StoredMatrix(dir.resolve(f.path()), f.rows(), 1)) {
             float[] out = new float[Math.toIntExact(f.rows())];
             MemorySegment.copy(q.rows(0, out.length), ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, out, 0, out.length);
@@ -258,11 +266,35 @@ public final class FeatureStore {
                 for (byte x : completion(id, split)) if (x != 1) return false;
             }
             if (!m.checkpoints().get(id).status().equals(Manifest.Checkpoint.COMPLETE)) {
-                m = m.withStatus(id, Manifest.Checkpoint.COMPLETE);
+                m = m.withFileChecksums(fileChecksums(m, id)).withStatus(id, Manifest.Checkpoint.COMPLETE);
                 writeManifest(dir, m);
                 manifest = m;
             }
             return true;
+        });
+    }
+
+    /** Whole-file CRC32Cs of a checkpoint's feature and out-to-loss files, by path, checking each batch on the way. */
+    private Map<String, String> fileChecksums(Manifest m, String id) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (Manifest.FileEntry f : m.files()) {
+            if (f.checkpoint().equals(id)) out.put(f.path(), Checksums.fileCrcCheckingBatches(dir, m, f, false));
+        }
+        if (m.outToLoss() != null) {
+            for (Manifest.FileEntry f : m.outToLoss()) {
+                if (f.checkpoint().equals(id)) out.put(f.path(), Checksums.fileCrcCheckingBatches(dir, m, f, true));
+            }
+        }
+        return out;
+    }
+
+    /** Records a written batch's checksums (under the lock, atomic manifest replace) before its rows are marked done. */
+    void recordBatch(Manifest.BatchEntry batch) {
+        locked(dir, () -> {
+            Manifest m = readManifest(dir).withBatch(batch);
+            writeManifest(dir, m);
+            manifest = m;
+            return null;
         });
     }
 
@@ -286,6 +318,33 @@ public final class FeatureStore {
                         + ", or write to a new store");
             }
             return null;
+        });
+    }
+
+    /**
+     * Checks the whole store: manifest, every feature, out-to-loss and completion file (presence, size, header) and every
+     * recorded checksum. Returns one line per problem, empty when the store is sound. Files without any checksum (stores
+     * written before checksums were recorded) are problems too; {@link #rehash()} records them.
+     */
+    public List<String> verify() {
+        return StoreVerifier.problems(dir, reload());
+    }
+
+    /**
+     * Records checksums where the manifest has none: the whole-file CRC32C of each file of a complete checkpoint, and
+     * one batch entry per run of done rows for a running one. Existing checksums are kept (and still checked by
+     * {@link #verify()}). Returns the number of files that got a checksum.
+     */
+    public int rehash() {
+        return locked(dir, () -> {
+            Manifest m = readManifest(dir);
+            int[] count = {0};
+            Manifest updated = StoreVerifier.rehash(this, m, count);
+            if (updated != m) {
+                writeManifest(dir, updated);
+                manifest = updated;
+            }
+            return count[0];
         });
     }
 

@@ -47,6 +47,7 @@ public final class SparkFeaturize {
 
     public static Result run(JavaSparkContext sc, FeaturizeConfig config, int partitions) {
         if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+        Featurizer.checkInputs(config); // on the driver, before any task
         FeaturizeJob job = FeaturizeJob.of(config);
         long start = System.nanoTime();
         List<Integer> shards = new ArrayList<>();

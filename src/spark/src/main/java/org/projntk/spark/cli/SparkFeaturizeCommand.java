@@ -90,6 +90,7 @@ public final class SparkFeaturizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         FeaturizeConfig config = config();
+        org.projntk.featurize.Featurizer.checkInputs(config); // before Spark starts: a bad input is one line, not a log
         PrintWriter w = spec.commandLine().getOut();
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();

@@ -39,6 +39,9 @@ public final class SparkGramCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        // inputs and output checked before Spark starts: a bad one is one line, not a log
+        org.projntk.kernel.StoreOperands.checkReadable(org.projntk.store.FeatureStore.open(store), checkpoint.id(), rows, cols);
+        if (java.nio.file.Files.isDirectory(out)) throw new IllegalArgumentException("the output " + out + " is a directory");
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
             SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint.id(), rows, cols, KernelNormalization.parse(normalize), tile.tile, spark.partitions, out);

@@ -25,6 +25,9 @@ public final class SparkOptions {
             description = "Spark partitions (tasks) per stage; 0: four per task slot.")
     int partitions;
 
+    @Option(names = "--verbose", description = "On failure, print the whole exception with Spark's task failures, not only the root cause.")
+    boolean verbose;
+
     /**
      * The Spark context of a command: that of the JVM's default SparkSession if there is one (a notebook, a test; left
      * running), else a new session (stopped on close).

@@ -41,6 +41,11 @@ public final class SparkSimilarCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        // inputs and output checked before Spark starts: a bad one is one line, not a log
+        org.projntk.kernel.StoreOperands.checkReadable(org.projntk.store.FeatureStore.open(store), checkpoint.id(), trainSplit, testSplit);
+        if (java.nio.file.Files.exists(out) && !java.nio.file.Files.isDirectory(out)) {
+            throw new IllegalArgumentException("the output " + out + " is not a directory");
+        }
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
             SparkKernels.SimilarResult r = SparkKernels.similar(sc, store, checkpoint.id(), trainSplit, testSplit, top, KernelNormalization.parse(normalize),
