@@ -13,7 +13,7 @@ cd "$here"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 java="$JAVA_HOME/bin/java"
 [[ -x "$java" ]] || { echo "spark-cluster-check: needs Java 25 at JAVA_HOME ($JAVA_HOME)" >&2; exit 1; }
-TRAIN="${TRAIN:-320}" TEST="${TEST:-64}" DIM="${DIM:-128}"
+TRAIN="${TRAIN:-256}" TEST="${TEST:-64}" DIM="${DIM:-64}"
 work="$(mktemp -d /tmp/projntk-spark-cluster.XXXXXX)"
 t0=$(date +%s)
 pids=()
@@ -46,8 +46,18 @@ say "build: core jar and spark module jar"
 timeout 900 make -s install > "$work/build.log" 2>&1 || fail "make install (see $work/build.log)"
 timeout 600 mvn -B -q -f src/spark/pom.xml package -DskipTests >> "$work/build.log" 2>&1 || fail "spark module package"
 
-say "Spark's own jars (the module's provided scope), as a Spark home for the daemons"
-timeout 300 mvn -B -q -f src/spark/pom.xml dependency:build-classpath -DincludeScope=provided \
+say "Spark's own jars (the module's spark-sql version, nothing else), as a Spark home for the daemons"
+spark_version=$(sed -n 's:.*<spark.version>\(.*\)</spark.version>.*:\1:p' src/spark/pom.xml)
+mkdir -p "$work/spark-pom"
+cat > "$work/spark-pom/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>org.projntk.check</groupId><artifactId>spark-daemons</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies><dependency><groupId>org.apache.spark</groupId><artifactId>spark-sql_2.13</artifactId>
+    <version>$spark_version</version></dependency></dependencies>
+</project>
+POM
+# the checkout's Maven settings (.mvn/maven.config, e.g. its local repository) also for the pom outside it
+timeout 600 mvn -B -q $(cat .mvn/maven.config 2>/dev/null || true) -f "$work/spark-pom/pom.xml" dependency:build-classpath \
   -Dmdep.outputFile="$work/spark.classpath" >> "$work/build.log" 2>&1 || fail "resolving Spark's class path"
 mkdir -p "$work/spark-home/jars"
 tr ':' '\n' < "$work/spark.classpath" | while read -r jar; do ln -s "$jar" "$work/spark-home/jars/"; done
@@ -76,9 +86,10 @@ free_port() {
   done
   fail "no free port"
 }
-await_line() {   # FILE PATTERN SECONDS WHAT
+await_line() {   # FILE PATTERN SECONDS WHAT PID
   local end=$(( $(date +%s) + $3 ))
   until grep -q "$2" "$1" 2>/dev/null; do
+    kill -0 "$5" 2>/dev/null || fail "$4: the process ended (see $1)"
     [[ $(date +%s) -lt $end ]] || fail "$4 within $3 s (see $1)"
     sleep 1
   done
@@ -91,7 +102,7 @@ say "master on spark://127.0.0.1:$port"
 "${daemon_env[@]}" "$java" "${opens[@]}" -Xmx512m -cp "$work/spark-home/jars/*" org.apache.spark.deploy.master.Master \
   --host 127.0.0.1 --port "$port" --webui-port "$(free_port)" > "$work/master.log" 2>&1 &
 pids+=($!)
-await_line "$work/master.log" "I have been elected leader" 180 "the master did not start"
+await_line "$work/master.log" "I have been elected leader" 180 "the master did not start" "${pids[0]}"
 
 worker_pids=()
 for i in 1 2; do
@@ -104,7 +115,9 @@ for i in 1 2; do
   pids+=($!)
   worker_pids+=($!)
 done
-for i in 1 2; do await_line "$work/worker$i.log" "Successfully registered with master" 180 "worker $i did not register"; done
+for i in 1 2; do
+  await_line "$work/worker$i.log" "Successfully registered with master" 180 "worker $i did not register" "${worker_pids[$((i - 1))]}"
+done
 
 # The driver: only the master URL and the loopback address (bin/projntk-spark names build/native/libprojntk.so, which
 # the executors get through spark.executorEnv.PROJNTK_NATIVE; no projntk cache is forwarded).
@@ -120,7 +133,7 @@ timed() {   # NAME SECONDS COMMAND...: runs it, records its wall time, fails on 
 }
 same_tree() {   # EXPECTED ACTUAL WHAT
   diff -r "$1" "$2" > "$work/diff.txt" 2>&1 || { cat "$work/diff.txt" >&2; fail "$3: stores differ"; }
-  [[ $(find "$1" -type f | wc -l) -gt 10 ]] || fail "$3: the reference store holds too few files"
+  [[ $(find "$1" -type f | wc -l) -ge 4 ]] || fail "$3: the reference store holds too few files"
 }
 same_file() { cmp "$1" "$2" || fail "$3: $1 and $2 differ"; }
 
