@@ -104,11 +104,18 @@ say "master on spark://127.0.0.1:$port"
 pids+=($!)
 await_line "$work/master.log" "I have been elected leader" 180 "the master did not start" "${pids[0]}"
 
+# As root, the workers (and so their executors) run in a mount namespace of their own in which $work/hidden is an
+# empty tmpfs: a folder the driver sees and the executors do not, for the shared-folder probe.
+mkdir -p "$work/hidden"
+hide=()
+if [[ $(id -u) == 0 ]] && unshare -m --propagation private true 2> /dev/null; then
+  hide=(unshare -m --propagation private sh -c 'mount -t tmpfs projntk-hidden "$0" && exec "$@"' "$work/hidden")
+fi
 worker_pids=()
 for i in 1 2; do
   w="$work/w$i"
   mkdir -p "$w/work" "$w/local" "$w/cache" "$w/home"
-  "${daemon_env[@]}" HOME="$w/home" SPARK_LOCAL_DIRS="$w/local" XDG_CACHE_HOME="$w/cache" PROJNTK_CACHE="$w/cache" \
+  "${hide[@]}" "${daemon_env[@]}" HOME="$w/home" SPARK_LOCAL_DIRS="$w/local" XDG_CACHE_HOME="$w/cache" PROJNTK_CACHE="$w/cache" \
     "$java" "${opens[@]}" -Xmx512m -cp "$work/spark-home/jars/*" org.apache.spark.deploy.worker.Worker \
     --host 127.0.0.1 --cores 1 --memory 2g --work-dir "$w/work" --webui-port "$(free_port)" "spark://127.0.0.1:$port" \
     > "$work/worker$i.log" 2>&1 &
@@ -172,6 +179,22 @@ timed submit-gram-cosine 300 "${driver_env[@]}" "$java" "${opens[@]}" -cp "$work
   --driver-java-options "--enable-native-access=ALL-UNNAMED" --jars "target/projntk-0.1.0.jar,$(ls target/lib/picocli-*.jar)" \
   src/spark/target/projntk-spark-0.1.0.jar gram --store "$c/trntk" --rows train --cols test --normalize cosine --out "$c/submit-gram.npy"
 same_file "$s/gram-cosine.npy" "$c/submit-gram.npy" "spark-submit gram cosine"
+
+if [[ ${#hide[@]} -gt 0 ]]; then
+  say "cluster: an output folder the executors do not see stops the job at start, with one line"
+  set +e
+  timeout --kill-after=15 300 "${driver_env[@]}" bin/projntk-spark gram "${cluster[@]}" --store "$c/trntk" --rows train --cols test \
+    --out "$work/hidden/K.npy" > "$work/cluster-hidden.log" 2>&1
+  rc=$?
+  set -e
+  [[ $rc -eq 1 ]] || fail "a hidden output folder: exit $rc, expected 1 (see $work/cluster-hidden.log)"
+  [[ $(grep -c "output folder $work/hidden is not visible to the executors" "$work/cluster-hidden.log") -eq 1 ]] \
+    || fail "a hidden output folder: no one-line message (see $work/cluster-hidden.log)"
+  [[ ! -e "$work/hidden/K.npy" && ! -e "$work/hidden/K.npy.tmp" ]] || fail "a hidden output folder: the job wrote output"
+  grep "is not visible" "$work/cluster-hidden.log"
+else
+  say "not root (or no unshare): the hidden-folder probe check is skipped"
+fi
 
 say "cluster: featurize with worker 1's executor killed (kill -9) mid-job"
 "${driver_env[@]}" timeout --kill-after=15 900 bin/projntk-spark featurize "${cluster[@]}" "${data[@]}" --kernel trntk \
