@@ -196,6 +196,19 @@ else
   say "not root (or no unshare): the hidden-folder probe check is skipped"
 fi
 
+say "cluster: a TorchScript model the executors do not see (Spark's distributed files), relative paths on the driver"
+model="$work/hidden/model.pt"   # hidden from the executors when the workers run in their own mount namespace
+timed train-model 300 bin/projntk train --model builtin:cnn-fmnist --data 'fashion-mnist:train[0:64]' --epochs 1 --out "$model"
+fm="${PROJNTK_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
+idx() { echo "idx:$1/$2-images-idx3-ubyte.gz,$1/$2-labels-idx1-ubyte.gz[0:$3]"; }
+rel() { realpath -m --relative-to="$here" "$1"; }
+shipped=(--kernel pntk --dim 32 --batch 16 --checkpoint ck0)
+timed single-shipped 300 bin/projntk featurize "${shipped[@]}" --model "$model" --train "$(idx "$fm" train 96)" \
+  --test "$(idx "$fm" t10k 32)" --out "$s/shipped"
+timed cluster-shipped 600 "${driver_env[@]}" bin/projntk-spark featurize "${cluster[@]}" "${shipped[@]}" --model "$(rel "$model")" \
+  --train "$(idx "$(rel "$fm")" train 96)" --test "$(idx "$(rel "$fm")" t10k 32)" --out "$(rel "$c/shipped")"
+same_tree "$s/shipped" "$c/shipped" "featurize with a shipped model and relative paths"
+
 say "cluster: featurize with worker 1's executor killed (kill -9) mid-job"
 "${driver_env[@]}" timeout --kill-after=15 900 bin/projntk-spark featurize "${cluster[@]}" "${data[@]}" --kernel trntk \
   --out "$c/killed" > "$work/cluster-killed.log" 2>&1 &
