@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 import org.projntk.internal.Blas;
+import org.projntk.stats.Cholesky;
 import org.projntk.store.FeatureStore;
 
 /**
