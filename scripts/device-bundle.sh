@@ -13,7 +13,7 @@ rm -rf "$out" && mkdir -p "$out/lib" "$out/test-lib"
   --compress=zip-9 --strip-debug --no-header-files --no-man-pages --output "$out/jre" 2>&1 | grep -v 'incubator modules' || true
 tar czf "$out/jre.tgz" -C "$out" jre && rm -rf "$out/jre"
 
-cp target/projntk-*.jar "$out/lib/projntk.jar"
+cp "$(ls target/projntk-*.jar | grep -v -e '-sources\.jar$' -e '-javadoc\.jar$' | head -1)" "$out/lib/projntk.jar"
 cp target/lib/*.jar "$out/lib/"
 [[ -e benchmarks/target/benchmarks.jar ]] && cp benchmarks/target/benchmarks.jar "$out/lib/benchmarks.jar.bench"
 # gpu-tagged JUnit tests run with the console launcher

@@ -31,6 +31,8 @@ public record Manifest(
      * parameters, and the input normalisation the datasets were opened with. {@code modelId} enters its projection
      * (R depends on (seed, model_id, p, k)), so every checkpoint of a store gets its own projection, as in TRAK.
      * Stores written before these were recorded have nulls there ({@code projector.model_id} for every checkpoint).
+     * {@code gradientPath} is the per-example gradient path that wrote the rows ("functional" or "iterative"; null until
+     * the first rows are written): the two differ in the last bits, so one checkpoint never mixes them.
      */
     public record Checkpoint(
             @JsonProperty("model") String model,
@@ -40,22 +42,33 @@ public record Manifest(
             @JsonProperty("model_seed") Long modelSeed,
             @JsonProperty("params") String params,
             @JsonProperty("parameters") Long parameters,
-            @JsonProperty("input_normalization") String inputNormalization) {
+            @JsonProperty("input_normalization") String inputNormalization,
+            @JsonProperty("gradient_path") String gradientPath) {
         public static final String RUNNING = "running";
         public static final String COMPLETE = "complete";
 
         public Checkpoint(String model, String modelChecksum, String status) {
-            this(model, modelChecksum, status, null, null, null, null, null);
+            this(model, modelChecksum, status, null, null, null, null, null, null);
+        }
+
+        /** A checkpoint with its provenance, its gradient path not recorded yet. */
+        public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
+                          Long parameters, String inputNormalization) {
+            this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, null);
         }
 
         /** A checkpoint's provenance before registration (the store assigns its model id). */
         public Checkpoint(String model, String modelChecksum, String status, Long modelSeed, String params, Long parameters,
                           String inputNormalization) {
-            this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization);
+            this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization, null);
         }
 
         public Checkpoint withStatus(String s) {
-            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization);
+            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization, gradientPath);
+        }
+
+        Checkpoint withGradientPath(String path) {
+            return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, path);
         }
 
         /** True when the provenance fields were recorded (stores written by this version on). */
@@ -110,6 +123,12 @@ public record Manifest(
         LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
         Checkpoint c = cps.get(id);
         cps.put(id, c.withStatus(status));
+        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss);
+    }
+
+    Manifest withGradientPath(String id, String path) {
+        LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
+        cps.put(id, cps.get(id).withGradientPath(path));
         return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss);
     }
 
