@@ -54,6 +54,15 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Path path, Device device) {
+        return load(path, path.toString(), device);
+    }
+
+    /**
+     * Loads a TorchScript file under another name: {@code source} is what {@link #source()} reports and a store records,
+     * e.g. the path on the machine that submitted a job, when a worker loads its own copy of the file (Spark's
+     * distributed files).
+     */
+    public static Model load(Path path, String source, Device device) {
         Native.ensureLoaded();
         if (!Files.isRegularFile(path)) {
             throw new ProjntkException(ProjntkException.Status.IO, "model file not found: " + path.toAbsolutePath());
@@ -62,7 +71,7 @@ public final class Model implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), device.code(), out),
                     "loading model " + path);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), path.toString(), device, 0);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), java.util.Objects.requireNonNull(source, "source"), device, 0);
         }
     }
 

@@ -116,6 +116,9 @@ public final class SparkKernels {
     public static GramResult gram(JavaSparkContext sc, Path storeDir, String checkpoint, String rowsSplit, String colsSplit,
                                   KernelNormalization norm, int tile, int partitions, Path out) {
         long start = System.nanoTime();
+        storeDir = storeDir.toAbsolutePath().normalize();
+        out = out.toAbsolutePath().normalize();   // tasks write into out.tmp: no path relative to the driver's folder
+        ClusterLaunch.checkSharedFolder(sc, out.getParent());
         KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
         Job job = job(storeDir, checkpoint, rowsSplit, colsSplit, kind, norm, tile);
         List<Tile> tiles = job.tiles();
@@ -190,6 +193,9 @@ public final class SparkKernels {
                                         int k, KernelNormalization norm, int tile, int partitions, Path outDir) {
         long start = System.nanoTime();
         if (k < 1) throw new IllegalArgumentException("top-k needs k >= 1, got " + k);
+        storeDir = storeDir.toAbsolutePath().normalize();
+        outDir = outDir.toAbsolutePath().normalize();
+        ClusterLaunch.checkSharedFolder(sc, storeDir);   // tasks read the store; the driver alone writes similar.csv
         KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
         if (kind == KernelKind.ENTK) kind = KernelKind.TRNTK;   // similarity of examples: the trace kernel
         Job job = job(storeDir, checkpoint, testSplit, trainSplit, kind, norm, tile);
