@@ -98,9 +98,14 @@ public final class projntk_h {
         return 1;
     }
 
-    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 4} */
+    /** {@code projntk_device_ordinal.PROJNTK_DEVICE_ORDINAL_SHIFT = 8} */
+    public static int PROJNTK_DEVICE_ORDINAL_SHIFT() {
+        return 8;
+    }
+
+    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 5} */
     public static int PROJNTK_ABI_VERSION() {
-        return 4;
+        return 5;
     }
 
     private static final class projntk_abi_version {
@@ -935,6 +940,34 @@ public final class projntk_h {
         var mh$ = require$(projntk_projector_dims.HANDLE, "projntk_projector_dims");
         try {
             return (int) mh$.invokeExact(projector, out_P, out_K);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_projector_device {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_projector_device", DESC);
+    }
+
+    public static FunctionDescriptor projntk_projector_device$descriptor() {
+        return projntk_projector_device.DESC;
+    }
+
+    public static MethodHandle projntk_projector_device$handle() {
+        return require$(projntk_projector_device.HANDLE, "projntk_projector_device");
+    }
+
+    /** {@code int projntk_projector_device(projntk_projector *projector, int32_t *out_device)} */
+    public static int projntk_projector_device(MemorySegment projector, MemorySegment out_device) {
+        var mh$ = require$(projntk_projector_device.HANDLE, "projntk_projector_device");
+        try {
+            return (int) mh$.invokeExact(projector, out_device);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

@@ -62,12 +62,18 @@ public final class BenchProjectionCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
     Device device;
 
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
     @Option(names = "--rounds", defaultValue = "1", description = "Timings of each variant, interleaved (see above).")
     int rounds;
 
     @Override
     public Integer call() {
         if (rounds < 1) throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
+        Choices.checkGpu(spec, device, gpu);
+        // the cuBLAS and cuRAND baselines run on the calling thread's current GPU
+        if (device == Device.CUDA && gpu != 0) Cuda.useDevice(gpu);
         PrintWriter out = spec.commandLine().getOut();
         // seconds[proj][k][round]; a K's lines are printed as soon as its last round is timed
         double[][][] seconds = new double[projs.size()][dims.size()][rounds];
@@ -99,7 +105,7 @@ public final class BenchProjectionCommand implements Callable<Integer> {
                     : String.format(Locale.ROOT, ",\"vs_sgemm_precomputed\":%.4f", medianRatio(seconds[baseline][ki], perRound));
             out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"rounds\":%d,"
                             + "\"seconds\":%.6g,\"seconds_per_round\":%s,\"examples_per_s\":%.3f,\"gflops\":%.3f%s}%n",
-                    proj, p, b, effectiveK, Choices.cliName(device), rounds, median, jsonArray(perRound), b / median, gflops, ratio);
+                    proj, p, b, effectiveK, device.label(gpu), rounds, median, jsonArray(perRound), b / median, gflops, ratio);
         }
         out.flush();
     }
@@ -111,7 +117,7 @@ public final class BenchProjectionCommand implements Callable<Integer> {
                     : timeSgemmPrecomputed(x, b, p, k);
             case TF32_PRECOMPUTED -> timeCublasPrecomputed(x, b, p, k, Cublas.Precision.TF32);
             case CURAND -> timeCurand(arena, x, b, p, k, seed);
-            default -> timeProjector(arena, x, b, p, k, proj.kind, seed, device);
+            default -> timeProjector(arena, x, b, p, k, proj.kind, seed, device, gpu);
         };
     }
 
@@ -135,9 +141,10 @@ public final class BenchProjectionCommand implements Callable<Integer> {
         return s.append(']').toString();
     }
 
-    private static double timeProjector(Arena arena, MemorySegment x, int b, long p, int k, ProjectorKind kind, long seed, Device device) {
+    private static double timeProjector(Arena arena, MemorySegment x, int b, long p, int k, ProjectorKind kind, long seed, Device device,
+                                        int gpu) {
         int kk = kind == ProjectorKind.NONE ? (int) p : k;
-        try (Projector projector = new Projector(ProjectorSpec.of(kind, p, kk, seed).withDevice(device).withCheckFinite(false))) {
+        try (Projector projector = new Projector(ProjectorSpec.of(kind, p, kk, seed).withDevice(device, gpu).withCheckFinite(false))) {
             MemorySegment result = arena.allocate(ValueLayout.JAVA_FLOAT, (long) b * kk);
             return timeIt(() -> projector.project(x, b, result));
         }

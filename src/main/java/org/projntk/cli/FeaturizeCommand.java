@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.projntk.GemmPrecision;
 import org.projntk.data.DatasetSpec;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
@@ -60,6 +61,14 @@ public final class FeaturizeCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
             description = "Where gradients and projections run: ${COMPLETION-CANDIDATES}.")
     Device device;
+
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
+    @Option(names = "--precision", defaultValue = "fp32", completionCandidates = Choices.Precisions.class,
+            description = "Projection arithmetic on CUDA: ${COMPLETION-CANDIDATES} (fp32: strict float32; tf32: tensor cores, "
+                    + "relative error ~1e-3). The CPU always computes in float32. Recorded in the store.")
+    GemmPrecision precision;
 
     @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Examples per batch.")
     int batch;
@@ -132,8 +141,9 @@ public final class FeaturizeCommand implements Callable<Integer> {
         Map<String, String> splits = new LinkedHashMap<>();
         splits.put("train", dataset(train));
         if (test != null) splits.put("test", dataset(test));
+        Choices.checkGpu(spec, device, gpu);
         return new FeaturizeConfig(model, modelSeed, checkpoint, splits, kernel.toString(), proj.kind, dim, seed, modelId, sjltS, unscaled,
-                dtype.toString(), device, batch, grad, params, shard.index(), shard.count(), normalize, maxBlockBytes, out);
+                dtype.toString(), device, batch, grad, params, shard.index(), shard.count(), normalize, maxBlockBytes, out, precision, gpu);
     }
 
     /** A split's dataset spec: as given, or with --tokenizer a text file (and its row range) as a text: spec. */

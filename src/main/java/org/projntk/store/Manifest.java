@@ -31,6 +31,9 @@ public record Manifest(
      * parameters, and the input normalisation the datasets were opened with. {@code modelId} enters its projection
      * (R depends on (seed, model_id, p, k)), so every checkpoint of a store gets its own projection, as in TRAK.
      * Stores written before these were recorded have nulls there ({@code projector.model_id} for every checkpoint).
+     * {@code device} is where the run that registered the checkpoint computed ({@code cpu} or {@code cuda:N}; shards
+     * may run elsewhere, since the device does not change R), and {@code precision} the projection's arithmetic
+     * ({@code fp32}, or {@code tf32} on CUDA tensor cores), which every run that joins the checkpoint must share.
      */
     public record Checkpoint(
             @JsonProperty("model") String model,
@@ -40,12 +43,20 @@ public record Manifest(
             @JsonProperty("model_seed") Long modelSeed,
             @JsonProperty("params") String params,
             @JsonProperty("parameters") Long parameters,
-            @JsonProperty("input_normalization") String inputNormalization) {
+            @JsonProperty("input_normalization") String inputNormalization,
+            @JsonProperty("device") String device,
+            @JsonProperty("precision") String precision) {
         public static final String RUNNING = "running";
         public static final String COMPLETE = "complete";
 
         public Checkpoint(String model, String modelChecksum, String status) {
             this(model, modelChecksum, status, null, null, null, null, null);
+        }
+
+        /** Without the device and precision (stores written before they were recorded). */
+        public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
+                          Long parameters, String inputNormalization) {
+            this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, null, null);
         }
 
         /** A checkpoint's provenance before registration (the store assigns its model id). */
@@ -54,8 +65,15 @@ public record Manifest(
             this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization);
         }
 
+        /** This provenance, computed on {@code device} ({@code cpu} or {@code cuda:N}) with {@code precision}. */
+        public Checkpoint withRun(String device, String precision) {
+            return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization,
+                    device, precision);
+        }
+
         public Checkpoint withStatus(String s) {
-            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization);
+            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization, device,
+                    precision);
         }
 
         /** True when the provenance fields were recorded (stores written by this version on). */
