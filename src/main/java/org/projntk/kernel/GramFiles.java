@@ -28,7 +28,7 @@ public final class GramFiles {
     private GramFiles() {}
 
     /** What {@link #write(FeatureStore, Request)} computed. */
-    public record Written(Path file, KernelKind kind, String checkpoint, String rowsSplit, String colsSplit, Normalization normalization,
+    public record Written(Path file, KernelKind kind, String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization,
                           Gram.Result result, double seconds) {}
 
     /**
@@ -38,7 +38,7 @@ public final class GramFiles {
      * @param precision  GEMM arithmetic on CUDA; ignored on the CPU, which always computes in float32
      * @param gpu        the CUDA device's ordinal (0 with the CPU)
      */
-    public record Request(String checkpoint, String rowsSplit, String colsSplit, Normalization normalization, Device device,
+    public record Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
                           GemmPrecision precision, int gpu, Path out) {
         public Request {
             Objects.requireNonNull(rowsSplit, "rowsSplit");
@@ -51,7 +51,7 @@ public final class GramFiles {
         }
 
         /** On GPU 0 (or the CPU). */
-        public Request(String checkpoint, String rowsSplit, String colsSplit, Normalization normalization, Device device,
+        public Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
                        GemmPrecision precision, Path out) {
             this(checkpoint, rowsSplit, colsSplit, normalization, device, precision, 0, out);
         }
