@@ -33,9 +33,9 @@ class DeviceOptionsTest {
 
     /** featurize's options parsed by the CLI's own command model (its converters included). */
     static FeaturizeCommand featurize(String... extra) {
-        CommandLine cl = Main.commandLine().getSubcommands().get("featurize");
-        cl.parseArgs(concat(new String[] {"--model", "builtin:tiny-mlp", "--train", "fashion-mnist:train[0:4]", "--out", "unused"}, extra));
-        return cl.getCommand();
+        CommandLine.ParseResult parsed = Main.commandLine().parseArgs(concat(new String[] {"featurize", "--model", "builtin:tiny-mlp",
+                "--train", "fashion-mnist:train[0:4]", "--out", "unused"}, extra));
+        return (FeaturizeCommand) parsed.subcommand().commandSpec().userObject();
     }
 
     @Test
