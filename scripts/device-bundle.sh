@@ -40,7 +40,7 @@ other_platforms=(native/lib/linux-aarch64 native/lib/osx-aarch64 native/lib/osx-
   com/sun/jna/sunos-sparc com/sun/jna/sunos-sparcv9 com/sun/jna/sunos-x86 com/sun/jna/sunos-x86-64 com/sun/jna/win32-aarch64
   com/sun/jna/win32-x86 com/sun/jna/win32-x86-64)
 
-cp target/projntk-*.jar "$out/lib/projntk.jar"
+cp "$(ls target/projntk-*.jar | grep -v -e '-sources\.jar$' -e '-javadoc\.jar$' | head -1)" "$out/lib/projntk.jar"
 cp target/lib/*.jar "$out/lib/"
 for jar in "$out"/lib/tokenizers-*.jar "$out"/lib/jna-*.jar; do [[ -e $jar ]] && thin_jar "$jar" "${other_platforms[@]}"; done
 if [[ -e benchmarks/target/benchmarks.jar ]]; then

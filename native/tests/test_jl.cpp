@@ -23,23 +23,6 @@
 #include "check.hpp"
 #define CHECK PROJNTK_CHECK
 
-#define CHECK_OK(call)                                                                  \
-    do {                                                                                \
-        int rc_ = (call);                                                               \
-        ++g_checks;                                                                     \
-        if (rc_ != PROJNTK_OK) {                                                        \
-            ++g_failures;                                                               \
-            std::printf("FAIL %s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #call, rc_, last_error().c_str()); \
-        }                                                                               \
-    } while (0)
-
-static std::string last_error() {
-    char buf[1024];
-    int64_t len = 0;
-    projntk_last_error(buf, sizeof buf, &len);
-    return buf;
-}
-
 static const char *kind_name(int kind) {
     static const char *names[] = {"rademacher", "gaussian", "sjlt", "none"};
     return names[kind];

@@ -31,22 +31,6 @@ std::string sha256_hex(const std::vector<std::pair<const void *, size_t>> &chunk
 
 #define EXPECT PROJNTK_CHECK
 
-static std::string last_error() {
-    char buf[4096];
-    projntk_last_error(buf, sizeof buf, nullptr);
-    return buf;
-}
-
-#define CHECK_OK(call)                                                                                       \
-    do {                                                                                                     \
-        int rc_ = (call);                                                                                    \
-        ++g_checks;                                                                                          \
-        if (rc_ != PROJNTK_OK) {                                                                             \
-            ++g_failures;                                                                                    \
-            std::printf("FAIL %s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #call, rc_, last_error().c_str()); \
-        }                                                                                                    \
-    } while (0)
-
 // A failing call must return `status` and leave a message containing `needle`.
 #define CHECK_FAILS(call, status, needle)                                                                       \
     do {                                                                                                        \

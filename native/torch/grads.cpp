@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "functorch_lock.hpp"
 #include "grads.hpp"
 
 namespace projntk {
@@ -165,6 +166,23 @@ Grads functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &oneh
     return result;
 }
 
+// functional_grads under the process-wide functorch lock (see functorch_lock.hpp).
+Grads serialised_functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output,
+                                  int64_t C) {
+    std::lock_guard<std::mutex> lock(functorch_mutex());
+    return functional_grads(m, x, onehot, output, C);
+}
+
+// True for libtorch's report that vmap cannot run an op (no batching rule, data-dependent control flow, .item(),
+// in-place ops on unbatched tensors...): a property of the model, so AUTO may use the per-example loop for good.
+// Anything else (an internal assert, out of memory, a bad input) is not, and is reported as it is.
+bool is_missing_batching_rule(const std::exception &e) {
+    const std::string text = e.what();
+    if (text.find("INTERNAL ASSERT") != std::string::npos) return false;
+    return text.find("vmap:") != std::string::npos || text.find("Batching rule not implemented") != std::string::npos ||
+           text.find("batching rule") != std::string::npos;
+}
+
 Grads iterative_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output, int64_t C) {
     const int64_t B = batch_size(x);
     torch::AutoGradMode grad_on(true);
@@ -248,15 +266,17 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
         if (used == PROJNTK_GRAD_ITERATIVE) {
             g = iterative_grads(m, xs, os, output, C);
         } else if (strategy == PROJNTK_GRAD_FUNCTIONAL) {
-            g = functional_grads(m, xs, os, output, C);
+            g = serialised_functional_grads(m, xs, os, output, C);
         } else {
             try {
-                g = functional_grads(m, xs, os, output, C);
+                g = serialised_functional_grads(m, xs, os, output, C);
             } catch (const std::exception &e) {
-                // projntk's own errors (bad labels, non-finite values...) are not about batching rules; libtorch's are
-                // (they reach here as c10::Error, or as PROJNTK_ERR_TORCH from the forward pass).
+                // projntk's own errors (bad labels, non-finite values...) are not about batching rules; libtorch's may
+                // be (they reach here as c10::Error, or as PROJNTK_ERR_TORCH from the forward pass), and only vmap's
+                // own refusal makes the per-example loop this model's path for good.
                 auto *own = dynamic_cast<const Error *>(&e);
                 if (own && own->status != PROJNTK_ERR_TORCH) throw;
+                if (!is_missing_batching_rule(e)) throw;
                 // No print: a library keeps stderr to its host; out_strategy_used reports the path that ran.
                 g = iterative_grads(m, xs, os, output, C);
                 used = PROJNTK_GRAD_ITERATIVE;

@@ -19,7 +19,7 @@ struct projntk_model {
     std::vector<at::ScalarType> input_dtypes;  // builtins: the dtype of each input; empty: unknown (loaded file)
     int64_t output_index = 0;           // element of a tuple/list result holding the logits
     std::string output_key = "logits";  // value of a dict result holding the logits
-    bool functional_unsupported = false;  // AUTO found a missing batching rule: use the iterative path from then on
+    bool functional_unsupported = false;  // AUTO met vmap refusing an op (not any failure): the iterative path from then on
     int64_t classes = -1;               // -1: not known until the first forward
     std::vector<std::string> names;     // all parameters, named_parameters() order
     std::vector<int64_t> selected;      // indices into names, in order

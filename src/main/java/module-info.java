@@ -27,6 +27,10 @@ module org.projntk {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
     requires ai.djl.tokenizers; // text: datasets (Hugging Face tokenizer.json)
+    // ai.djl.tokenizers and ai.djl.api are automatic modules, which declare no dependencies: name the named modules
+    // they load, so that text: datasets work on the module path with no --add-modules
+    requires org.slf4j;
+    requires com.google.gson;
     requires java.desktop; // PNG charts and image grids (AWT, ImageIO), always headless
 
     exports org.projntk;
@@ -42,6 +46,7 @@ module org.projntk {
     exports org.projntk.residual;
     exports org.projntk.similar;
     exports org.projntk.attribution;
+    exports org.projntk.workflow;
 
     // reflection: Jackson reads and writes the manifest and report records, picocli fills the command classes
     opens org.projntk.store to com.fasterxml.jackson.databind;

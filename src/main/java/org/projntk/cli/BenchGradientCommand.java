@@ -70,8 +70,9 @@ public final class BenchGradientCommand implements Callable<Integer> {
                 for (GradStrategy strategy : strategies) {
                     double seconds = timeIt(() -> Gradients.compute(model, x, shape, null, OutputKind.PNTK, strategy, 0, true,
                             (o, ro, rows, po, cols, block) -> { }));
-                    out.printf(Locale.ROOT, "{\"model\":\"%s\",\"P\":%d,\"B\":%d,\"strategy\":\"%s\",\"device\":\"%s\",\"examples_per_s\":%.3f}%n",
-                            modelSpec, params, b, Choices.cliName(strategy), device.label(gpu), b / seconds);
+                    out.println(JsonLine.of(JsonLine.object().put("model", modelSpec).put("P", params).put("B", b)
+                            .put("strategy", Choices.cliName(strategy)).put("device", device.label(gpu))
+                            .put("examples_per_s", b / seconds)));
                     out.flush();
                 }
             }

@@ -1,5 +1,7 @@
 package org.projntk.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -101,11 +103,13 @@ public final class BenchProjectionCommand implements Callable<Integer> {
             double median = median(perRound);
             long effectiveK = proj.kind == ProjectorKind.NONE ? p : dims.get(ki);  // the identity projector has K = P
             double gflops = 2.0 * b * p * effectiveK / median / 1e9;
-            String ratio = baseline < 0 || baseline == pi ? ""
-                    : String.format(Locale.ROOT, ",\"vs_sgemm_precomputed\":%.4f", medianRatio(seconds[baseline][ki], perRound));
-            out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"rounds\":%d,"
-                            + "\"seconds\":%.6g,\"seconds_per_round\":%s,\"examples_per_s\":%.3f,\"gflops\":%.3f%s}%n",
-                    proj, p, b, effectiveK, device.label(gpu), rounds, median, jsonArray(perRound), b / median, gflops, ratio);
+            ObjectNode o = JsonLine.object().put("projector", proj.toString()).put("P", p).put("B", b).put("K", effectiveK)
+                    .put("device", device.label(gpu)).put("rounds", rounds).put("seconds", median);
+            ArrayNode perRoundJson = o.putArray("seconds_per_round");
+            for (double t : perRound) perRoundJson.add(t);
+            o.put("examples_per_s", b / median).put("gflops", gflops);
+            if (baseline >= 0 && baseline != pi) o.put("vs_sgemm_precomputed", medianRatio(seconds[baseline][ki], perRound));
+            out.println(JsonLine.of(o));
         }
         out.flush();
     }
@@ -133,12 +137,6 @@ public final class BenchProjectionCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    private static String jsonArray(double[] values) {
-        StringBuilder s = new StringBuilder("[");
-        for (int i = 0; i < values.length; i++) s.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.6g", values[i]));
-        return s.append(']').toString();
     }
 
     private static double timeProjector(Arena arena, MemorySegment x, int b, long p, int k, ProjectorKind kind, long seed, Device device,

@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.projntk.GemmPrecision;
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.data.DatasetSpec;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
@@ -138,12 +141,15 @@ public final class FeaturizeCommand implements Callable<Integer> {
     }
 
     FeaturizeConfig config() {
-        Map<String, String> splits = new LinkedHashMap<>();
-        splits.put("train", dataset(train));
-        if (test != null) splits.put("test", dataset(test));
         Choices.checkGpu(spec, device, gpu);
-        return new FeaturizeConfig(model, modelSeed, checkpoint, splits, kernel.toString(), proj.kind, dim, seed, modelId, sjltS, unscaled,
-                dtype.toString(), device, batch, grad, params, shard.index(), shard.count(), normalize, maxBlockBytes, out, precision, gpu);
+        Featurize f = Featurize.of(model).modelSeed(modelSeed).device(device).gpu(gpu).precision(precision).checkpoint(checkpoint)
+                .train(dataset(train))
+                .kernel(Kernel.parse(kernel.toString())).projection(new Projection(proj.kind, dim, seed, modelId, sjltS, unscaled))
+                .dtype(Featurize.Dtype.valueOf(dtype.toString().toUpperCase(java.util.Locale.ROOT))).batchSize(batch).gradients(grad)
+                .shard(shard.index(), shard.count()).inputNormalization(normalize).maxBlockBytes(maxBlockBytes).into(out);
+        if (test != null) f.test(dataset(test));
+        if (params != null) f.parameters(params);
+        return f.config();
     }
 
     /** A split's dataset spec: as given, or with --tokenizer a text file (and its row range) as a text: spec. */

@@ -11,6 +11,7 @@ import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,8 +32,7 @@ public final class GramCommand implements Callable<Integer> {
     @Option(names = "--cols", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's columns.")
     String cols;
 
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
+    @Mixin CheckpointOption checkpoint;
 
     @Option(names = "--normalize", defaultValue = "none", completionCandidates = Choices.KernelNormalizations.class,
             description = "Normalisation: ${COMPLETION-CANDIDATES}.")
@@ -57,7 +57,7 @@ public final class GramCommand implements Callable<Integer> {
     public Integer call() {
         Choices.checkGpu(spec, device, gpu);
         GramFiles.Written w = GramFiles.write(FeatureStore.open(store),
-                new GramFiles.Request(checkpoint, rows, cols, normalize, device, precision, gpu, out));
+                new GramFiles.Request(checkpoint.id(), rows, cols, normalize, device, precision, gpu, out));
         spec.commandLine().getOut().printf(Locale.ROOT, "gram %s %s x %s (%s, normalize %s): [%d x %d] float32 -> %s in %.2f s (scale %.6g)%n",
                 Choices.cliName(w.kind()), w.rowsSplit(), w.colsSplit(), w.checkpoint(), Choices.cliName(w.normalization()),
                 w.result().rows(), w.result().cols(), w.file(), w.seconds(), w.result().scale());

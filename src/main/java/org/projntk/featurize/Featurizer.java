@@ -116,6 +116,8 @@ public final class Featurizer {
 
             long computed = 0;
             GradStrategy used = config.strategy();
+            // A fixed strategy is checked against the store before any work; AUTO once its first batch shows the path.
+            if (config.strategy() != GradStrategy.AUTO) writer.gradientPath(pathName(config.strategy()));
             try (Projector projector = new Projector(projectorSpec)) {
                 for (var entry : datasets.entrySet()) {
                     String split = entry.getKey();
@@ -133,6 +135,7 @@ public final class Featurizer {
                             MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) outputs * range.count() * dim);
                             used = projector.projectGradients(model, batch.modelInputs(), batch.labels(), output, config.strategy(),
                                     config.maxBlockBytes(), features);
+                            writer.gradientPath(pathName(used));
                             float[] outToLoss = output == OutputKind.MARGIN ? outToLoss(model, batch) : null;
                             writer.writeRows(split, range.start(), range.count(), features, outToLoss);
                         }
@@ -150,6 +153,10 @@ public final class Featurizer {
             boolean complete = writer.markComplete();
             return new Result(store, parameters, outputs, computed, used, complete);
         }
+    }
+
+    private static String pathName(GradStrategy strategy) {
+        return strategy.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** TRAK's out-to-loss weight Q = 1 - softmax(logits)[y] of every example of the batch, from a forward pass. */

@@ -1,6 +1,7 @@
 package org.projntk.kernel;
 
 import org.projntk.GemmPrecision;
+import org.projntk.internal.Buffers;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,9 +62,9 @@ public final class GpuGram implements AutoCloseable {
     public synchronized void product(MemorySegment a, int m, MemorySegment b, int n, int d, MemorySegment c) {
         ensureOpen();
         if (m < 0 || n < 0 || d < 1) throw new IllegalArgumentException("bad product shape " + m + " x " + n + " x " + d);
-        checkSize(a, (long) m * d, "A");
-        checkSize(b, (long) n * d, "B");
-        checkSize(c, (long) m * n, "C");
+        Buffers.requireFloats(a, (long) m * d, "A");
+        Buffers.requireFloats(b, (long) n * d, "B");
+        Buffers.requireFloats(c, (long) m * n, "C");
         if (m == 0 || n == 0) return;
         Cuda.useDevice(gpu);
         ensureDevice((long) m * d, (long) n * d, (long) m * n);
@@ -177,13 +178,6 @@ public final class GpuGram implements AutoCloseable {
         return Cuda.allocateFloats(floats);
     }
 
-    private static void checkSize(MemorySegment segment, long floats, String what) {
-        Objects.requireNonNull(segment, what);
-        if (segment.byteSize() < floats * Float.BYTES) {
-            throw new IllegalArgumentException(what + " holds " + segment.byteSize() / Float.BYTES + " floats, needs " + floats);
-        }
-    }
-
     private void ensureOpen() {
         if (closed) throw new IllegalStateException("GpuGram is closed");
     }
@@ -192,16 +186,6 @@ public final class GpuGram implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        RuntimeException first = null;
-        for (AutoCloseable c : new AutoCloseable[] {aDev, bDev, cDev, blas}) {
-            if (c == null) continue;
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (first == null) first = e instanceof RuntimeException re ? re : new RuntimeException(e);
-            }
-        }
-        if (hostArena != null) hostArena.close();
-        if (first != null) throw first;
+        Buffers.closeAll(aDev, bDev, cDev, blas, hostArena);
     }
 }

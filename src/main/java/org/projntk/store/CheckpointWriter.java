@@ -19,6 +19,7 @@ import org.projntk.data.Npy;
 public final class CheckpointWriter {
     private final FeatureStore store;
     private final String id;
+    private String recordedPath;
 
     CheckpointWriter(FeatureStore store, String id) {
         this.store = store;
@@ -53,6 +54,27 @@ public final class CheckpointWriter {
             }
         }
         return out;
+    }
+
+    /**
+     * Records the per-example gradient path ("functional" or "iterative") about to write rows, or checks it against the
+     * path recorded by an earlier run or another shard of this checkpoint.
+     *
+     * @throws IncompatibleStoreException when the checkpoint's rows were written with the other path
+     */
+    public void gradientPath(String path) {
+        if (!path.equals("functional") && !path.equals("iterative")) {
+            throw new IllegalArgumentException("gradient path must be functional or iterative, got '" + path + "'");
+        }
+        if (!path.equals(recordedPath)) {
+            store.recordGradientPath(id, path);
+            recordedPath = path;
+        }
+    }
+
+    /** The gradient path recorded for this checkpoint, or null before its first rows. */
+    public String recordedGradientPath() {
+        return store.reload().checkpoints().get(id).gradientPath();
     }
 
     public long doneRows(String split) {

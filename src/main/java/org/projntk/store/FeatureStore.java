@@ -187,7 +187,7 @@ public final class FeatureStore {
             long modelId = m.projector().modelId() + m.checkpoints().size();
             Manifest.Checkpoint registered = new Manifest.Checkpoint(provenance.model(), provenance.modelChecksum(),
                     Manifest.Checkpoint.RUNNING, modelId, provenance.modelSeed(), provenance.params(), provenance.parameters(),
-                    provenance.inputNormalization(), provenance.device(), provenance.precision());
+                    provenance.inputNormalization(), null, provenance.device(), provenance.precision());
             Manifest updated = m.withCheckpoint(id, registered, files, done, outToLoss);
             writeManifest(dir, updated);
             manifest = updated;
@@ -268,6 +268,29 @@ public final class FeatureStore {
                 manifest = m;
             }
             return true;
+        });
+    }
+
+    /**
+     * Records the gradient path that writes the checkpoint's rows, or checks it against the one recorded by an earlier
+     * run or another shard; a different path is refused before any row is written with it.
+     */
+    void recordGradientPath(String id, String path) {
+        locked(dir, () -> {
+            Manifest m = readManifest(dir);
+            manifest = m;
+            String recorded = m.checkpoints().get(id).gradientPath();
+            if (recorded == null) {
+                m = m.withGradientPath(id, path);
+                writeManifest(dir, m);
+                manifest = m;
+            } else if (!recorded.equals(path)) {
+                throw new IncompatibleStoreException("incompatible store " + dir + ": the rows of checkpoint '" + id
+                        + "' were computed with the " + recorded + " gradient path, this run uses the " + path
+                        + " path (the two differ in the last bits); resume it with --grad " + recorded + " (GradStrategy." + recorded.toUpperCase(java.util.Locale.ROOT) + ")"
+                        + ", or write to a new store");
+            }
+            return null;
         });
     }
 

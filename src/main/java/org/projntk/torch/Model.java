@@ -16,8 +16,16 @@ import org.projntk.internal.TorchCalls;
 import org.projntk.tensor.Input;
 
 /**
- * A TorchScript model held by the native engine, in eval mode. Not thread-safe: use one Model per thread.
- * Close it (try-with-resources) to free the native module; use after close throws IllegalStateException.
+ * A TorchScript model held by the native engine, in eval mode.
+ *
+ * <p>Threads: every method may be called from any thread. Calls on one Model are serialised (they hold its monitor);
+ * calls on different Models run in parallel, except the functional (vmap) gradient path, which the engine serialises
+ * process-wide because libtorch's functorch layer cannot run two transforms at once. The per-example loop
+ * ({@link GradStrategy#ITERATIVE}) takes no process-wide lock. Results do not depend on which threads make the calls.
+ *
+ * <p>Memory: close it (try-with-resources) to free the native module at once; close() is idempotent, and any use after
+ * close throws IllegalStateException. A Model that becomes unreachable without close() is freed by a
+ * {@link java.lang.ref.Cleaner} after garbage collection.
  */
 public final class Model implements AutoCloseable {
     /** A named parameter tensor of the current selection, in named_parameters() order. */
@@ -31,12 +39,14 @@ public final class Model implements AutoCloseable {
     private final String source;
     private final Device device;
     private final int gpu;
+    private final long seed;
 
-    private Model(MemorySegment address, String source, Device device, int gpu) {
-        this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree);
+    private Model(MemorySegment address, String source, Device device, int gpu, long seed) {
+        this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree).freeWhenUnreachable(this);
         this.source = source;
         this.device = device;
         this.gpu = gpu;
+        this.seed = seed;
     }
 
     /** Loads a TorchScript file, or {@code builtin:NAME} (initialised from {@code seed}). */
@@ -65,7 +75,7 @@ public final class Model implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), code, out),
                     "loading model " + path);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), path.toString(), device, gpu);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), path.toString(), device, gpu, 0);
         }
     }
 
@@ -81,7 +91,7 @@ public final class Model implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(TorchCalls.modelBuiltin(arena.allocateFrom(name), seed, code, out),
                     "creating builtin:" + name);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device, gpu);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device, gpu, seed);
         }
     }
 
@@ -96,6 +106,11 @@ public final class Model implements AutoCloseable {
     /** The GPU's ordinal on a CUDA device; 0 on the CPU. */
     public int gpu() {
         return gpu;
+    }
+
+    /** The initialisation seed of a built-in model (0 for a loaded file, whose weights are its own). */
+    public long seed() {
+        return seed;
     }
 
     public synchronized void save(Path path) {

@@ -23,6 +23,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.data.DatasetSpec;
 import org.projntk.data.Npy;
 import org.projntk.featurize.FeaturizeConfig;
@@ -69,8 +72,9 @@ class SparkJobsTest {
         Map<String, String> splits = new LinkedHashMap<>();
         splits.put("train", "fashion-mnist:train[0:" + TRAIN + "]");
         splits.put("test", "fashion-mnist:test[0:" + TEST + "]");
-        return new FeaturizeConfig("builtin:cnn-fmnist", 3, "ck0", splits, "trntk", ProjectorKind.RADEMACHER, 64, 5, 0, 2, false,
-                "float32", Device.CPU, 16, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, out);
+        return Featurize.of("builtin:cnn-fmnist").modelSeed(3).checkpoint("ck0").split("train", splits.get("train"))
+                .split("test", splits.get("test")).kernel(Kernel.TRNTK).projection(Projection.rademacher(64).seed(5)).batchSize(16)
+                .into(out).config();
     }
 
 

@@ -6,10 +6,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.api.java.JavaSparkContext;
-import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelNormalization;
 import org.projntk.spark.SparkKernels;
 
+import org.projntk.cli.CheckpointOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,10 +31,8 @@ public final class SparkGramCommand implements Callable<Integer> {
     String cols;
     @Option(names = "--normalize", defaultValue = "none", description = "none, cosine or std.")
     String normalize;
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
-    @Option(names = "--tile", defaultValue = "" + Gram.DEFAULT_TILE, description = "Tile side in examples (the single-process tile gives identical bytes).")
-    int tile;
+    @Mixin CheckpointOption checkpoint;
+    @Mixin TileOption tile;
     @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output .npy (visible to every executor).")
     Path out;
 
@@ -43,7 +41,7 @@ public final class SparkGramCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
-            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint, rows, cols, KernelNormalization.parse(normalize), tile, spark.partitions, out);
+            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint.id(), rows, cols, KernelNormalization.parse(normalize), tile.tile, spark.partitions, out);
             w.printf(Locale.ROOT, "spark gram %s x %s (normalize %s): [%d x %d] float32 -> %s, %d tiles in %d partitions, %.2f s (scale %.6g)%n",
                     rows, cols, normalize, r.rows(), r.cols(), r.file(), r.tiles(), r.partitions(), r.seconds(), r.scale());
             w.flush();
