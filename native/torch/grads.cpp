@@ -231,7 +231,8 @@ bool all_finite(const float *v, int64_t n) {
 }  // namespace
 
 int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, int32_t output, int32_t strategy,
-                      int64_t max_block_bytes, bool check_finite, projntk_grad_consumer consumer, void *ctx) {
+                      int64_t max_block_bytes, bool check_finite, projntk_grad_consumer consumer, void *ctx,
+                      bool device_blocks) {
     require(consumer != nullptr, "consumer is null");
     require(output >= PROJNTK_OUTPUT_PNTK && output <= PROJNTK_OUTPUT_MARGIN, "unknown output " + std::to_string(output));
     require(strategy >= PROJNTK_GRAD_AUTO && strategy <= PROJNTK_GRAD_ITERATIVE,
@@ -243,7 +244,7 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
     if (output == PROJNTK_OUTPUT_MARGIN) {
         require(C >= 2, "MARGIN output needs at least 2 classes, model has " + std::to_string(C));
         at::Tensor y = labels_tensor(labels, B, C);
-        onehot = torch::one_hot(y, C).to(m.device, torch::kFloat32);
+        onehot = copy_to(torch::one_hot(y, C).to(torch::kFloat32), m.device);
     }
     const int64_t n_out = output == PROJNTK_OUTPUT_PER_CLASS ? C : 1;
     const int64_t budget = max_block_bytes <= 0 ? (int64_t(256) << 20) : max_block_bytes;
@@ -290,9 +291,10 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
         for (int64_t c = 0; c < n_out; ++c) {
             for (size_t k = 0; k < m.selected.size(); ++k) {
                 at::Tensor t = std::move(g[c][k]);
-                t = t.reshape({rows, -1}).to(torch::kCPU, torch::kFloat32).contiguous();
+                t = t.reshape({rows, -1}).to(torch::kFloat32).contiguous();
+                if (!(device_blocks && t.is_cuda())) t = to_host(t);
                 const std::string &name = m.names[m.selected[k]];
-                if (check_finite && !all_finite(t.data_ptr<float>(), t.numel()))
+                if (check_finite && t.is_cpu() && !all_finite(t.data_ptr<float>(), t.numel()))
                     throw Error(PROJNTK_ERR_NONFINITE, "the gradient of parameter " + name + " (output " +
                                                            std::to_string(c) + ", rows " + std::to_string(row) + ".." +
                                                            std::to_string(row + rows - 1) + ") contains NaN or Inf");

@@ -1,5 +1,14 @@
-// The fused path: per-example gradients streamed straight into a projector through its public C functions.
+// The fused path: per-example gradients streamed straight into a projector through its public C functions. When the
+// model and the projector share a GPU, the gradients stay there: only the result crosses to the host, once per call.
 #include <cstring>
+
+// libtorch's current CUDA stream orders the projector's kernels after the gradients' (and before the caching allocator
+// reuses their memory). A CPU-only libtorch that ships c10/cuda headers without their generated macros (Debian's) has
+// only the default stream to offer: NULL, the legacy default stream, which libtorch uses unless told otherwise.
+#if defined(PROJNTK_WITH_CUDA) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
+#include <c10/cuda/CUDAStream.h>
+#define PROJNTK_TORCH_CUDA_STREAM 1
+#endif
 
 #include "grads.hpp"
 
@@ -9,7 +18,9 @@ namespace {
 
 struct Sink {
     projntk_projector *projector = nullptr;
-    float *out = nullptr;
+    float *out = nullptr;      // host memory, or the GPU's when on_device
+    bool on_device = false;    // blocks and out in the projector's GPU memory, work queued on stream
+    void *stream = nullptr;    // libtorch's current stream there
     int64_t B = 0, K = 0;
     int status = PROJNTK_OK;
     std::string message;
@@ -24,8 +35,10 @@ std::string last_error_text() {
 int32_t accumulate(void *ctx, int64_t output, int64_t row_offset, int64_t rows, int64_t param_offset, int64_t cols,
                    const float *block) {
     Sink &s = *static_cast<Sink *>(ctx);
-    int st = projntk_projector_accumulate(s.projector, block, rows, cols, param_offset,
-                                          s.out + (output * s.B + row_offset) * s.K);
+    float *target = s.out + (output * s.B + row_offset) * s.K;
+    int st = s.on_device
+                 ? projntk_projector_accumulate_device(s.projector, block, rows, cols, param_offset, target, s.stream)
+                 : projntk_projector_accumulate(s.projector, block, rows, cols, param_offset, target);
     if (st != PROJNTK_OK) {
         s.status = st;
         s.message = last_error_text();
@@ -61,13 +74,36 @@ extern "C" int projntk_project_grads_inputs(projntk_model *model, projntk_projec
         sink.out = out;
         sink.B = B;
         sink.K = K;
+        at::Tensor device_out;  // [n_out, B, K] on the GPU, for the device path
+        int32_t projector_device = PROJNTK_DEVICE_CPU;
+        if (int st = projntk_projector_device(projector, &projector_device); st != PROJNTK_OK)
+            throw Error(st, last_error_text());
+#ifdef PROJNTK_WITH_CUDA
+        const int32_t model_device =
+            m.device.is_cuda() ? PROJNTK_DEVICE_CUDA | ((m.device.has_index() ? m.device.index() : 0)
+                                                        << PROJNTK_DEVICE_ORDINAL_SHIFT)
+                               : PROJNTK_DEVICE_CPU;
+        if (m.device.is_cuda() && projector_device == model_device) {
+            device_out = torch::zeros({n_out, B, K}, torch::TensorOptions().dtype(torch::kFloat32).device(m.device));
+            sink.out = device_out.data_ptr<float>();
+            sink.on_device = true;
+#ifdef PROJNTK_TORCH_CUDA_STREAM
+            sink.stream = c10::cuda::getCurrentCUDAStream(m.device.index()).stream();
+#endif
+        }
+#endif
         int32_t used;
         try {
             // Gradients are checked by the projector unless it was built with PROJNTK_PROJ_NO_CHECK.
-            used = compute_grads(m, xt, labels, output, strategy, max_block_bytes, true, accumulate, &sink);
+            used = compute_grads(m, xt, labels, output, strategy, max_block_bytes, true, accumulate, &sink,
+                                 sink.on_device);
         } catch (const Error &e) {
             if (e.status == PROJNTK_ERR_CALLBACK && sink.status != PROJNTK_OK) throw Error(sink.status, sink.message);
             throw;
+        }
+        if (sink.on_device) {
+            at::Tensor host = to_host(device_out);  // the one copy of the call's result
+            std::memcpy(out, host.data_ptr<float>(), sizeof(float) * static_cast<size_t>(n_out * B * K));
         }
         if (out_outputs) *out_outputs = n_out;
         if (out_strategy_used) *out_strategy_used = used;

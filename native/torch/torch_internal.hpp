@@ -70,6 +70,10 @@ Inputs input_tensors(projntk_model &m, const projntk_tensor *inputs, int32_t n_i
 // The single float32 input of the older entry points, as one projntk_tensor.
 projntk_tensor float_input(const float *x, const int64_t *x_shape, int32_t x_ndim);
 int64_t batch_size(const Inputs &x);
+// The projection path's only ways across the host/device boundary, both counted (common/transfer.hpp, transfer.cpp):
+// a new copy of t on `device` (also when t is already there), and t on the host (t itself when it is there).
+at::Tensor copy_to(const at::Tensor &t, torch::Device device);
+at::Tensor to_host(const at::Tensor &t);
 Inputs narrow_rows(const Inputs &x, int64_t start, int64_t rows);
 // forward's (min, max) input count, from its TorchScript schema.
 std::pair<int32_t, int32_t> forward_arity(projntk_model &m);

@@ -42,6 +42,9 @@ public final class BenchGradientCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
     Device device;
 
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the model and the inputs.")
     long seed;
 
@@ -52,7 +55,8 @@ public final class BenchGradientCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         long[] example = shapeText != null ? parseShape(shapeText) : Builtins.inputShape(modelSpec);
-        try (Model model = Model.open(modelSpec, seed, device); Arena arena = Arena.ofConfined()) {
+        Choices.checkGpu(spec, device, gpu);
+        try (Model model = Model.open(modelSpec, seed, device, gpu); Arena arena = Arena.ofConfined()) {
             long params = model.parameterCount();
             for (int b : batches) {
                 long[] shape = new long[example.length + 1];
@@ -67,7 +71,7 @@ public final class BenchGradientCommand implements Callable<Integer> {
                     double seconds = timeIt(() -> Gradients.compute(model, x, shape, null, OutputKind.PNTK, strategy, 0, true,
                             (o, ro, rows, po, cols, block) -> { }));
                     out.println(JsonLine.of(JsonLine.object().put("model", modelSpec).put("P", params).put("B", b)
-                            .put("strategy", Choices.cliName(strategy)).put("device", Choices.cliName(device))
+                            .put("strategy", Choices.cliName(strategy)).put("device", device.label(gpu))
                             .put("examples_per_s", b / seconds)));
                     out.flush();
                 }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.projntk.GemmPrecision;
 import org.projntk.project.Projection;
 import org.projntk.featurize.Kernel;
 import org.projntk.featurize.Featurize;
@@ -63,6 +64,14 @@ public final class FeaturizeCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
             description = "Where gradients and projections run: ${COMPLETION-CANDIDATES}.")
     Device device;
+
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
+    @Option(names = "--precision", defaultValue = "fp32", completionCandidates = Choices.Precisions.class,
+            description = "Projection arithmetic on CUDA: ${COMPLETION-CANDIDATES} (fp32: strict float32; tf32: tensor cores, "
+                    + "relative error ~1e-3). The CPU always computes in float32. Recorded in the store.")
+    GemmPrecision precision;
 
     @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Examples per batch.")
     int batch;
@@ -132,7 +141,9 @@ public final class FeaturizeCommand implements Callable<Integer> {
     }
 
     FeaturizeConfig config() {
-        Featurize f = Featurize.of(model).modelSeed(modelSeed).device(device).checkpoint(checkpoint).train(dataset(train))
+        Choices.checkGpu(spec, device, gpu);
+        Featurize f = Featurize.of(model).modelSeed(modelSeed).device(device).gpu(gpu).precision(precision).checkpoint(checkpoint)
+                .train(dataset(train))
                 .kernel(Kernel.parse(kernel.toString())).projection(new Projection(proj.kind, dim, seed, modelId, sjltS, unscaled))
                 .dtype(Featurize.Dtype.valueOf(dtype.toString().toUpperCase(java.util.Locale.ROOT))).batchSize(batch).gradients(grad)
                 .shard(shard.index(), shard.count()).inputNormalization(normalize).maxBlockBytes(maxBlockBytes).into(out);

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
+import org.projntk.GemmPrecision;
 import org.projntk.data.DatasetSpec;
 import org.projntk.project.Projection;
 import org.projntk.torch.Device;
@@ -41,6 +42,8 @@ public final class Featurize {
     private final Model model;
     private long modelSeed;
     private Device device = Device.CPU;
+    private int gpu;
+    private GemmPrecision precision = GemmPrecision.FP32;
     private String checkpoint = "0";
     private final Map<String, String> splits = new LinkedHashMap<>();
     private Kernel kernel = Kernel.TRNTK;
@@ -75,6 +78,7 @@ public final class Featurize {
         Featurize f = new Featurize(Objects.requireNonNull(model, "model").source(), model);
         f.modelSeed = model.seed();
         f.device = model.device();
+        f.gpu = model.gpu();
         return f;
     }
 
@@ -83,6 +87,8 @@ public final class Featurize {
         Featurize f = new Featurize(c.model(), null);
         f.modelSeed = c.modelSeed();
         f.device = c.device();
+        f.gpu = c.gpu();
+        f.precision = c.precision();
         f.checkpoint = c.checkpoint();
         f.splits.putAll(c.splits());
         f.kernel = Kernel.parse(c.kernel());
@@ -118,6 +124,21 @@ public final class Featurize {
     }
 
     /** The name of this model checkpoint in the store (default "0"). */
+    /** With device CUDA: the GPU's ordinal (default 0). */
+    public Featurize gpu(int ordinal) {
+        if (model != null && ordinal != model.gpu()) {
+            throw new IllegalArgumentException("the model given is on GPU " + model.gpu() + ", not " + ordinal);
+        }
+        this.gpu = ordinal;
+        return this;
+    }
+
+    /** The projection's arithmetic on CUDA: FP32 (strict, the default) or TF32; the CPU always computes in float32. */
+    public Featurize precision(GemmPrecision value) {
+        this.precision = Objects.requireNonNull(value, "precision");
+        return this;
+    }
+
     public Featurize checkpoint(String id) {
         this.checkpoint = Objects.requireNonNull(id, "checkpoint");
         return this;
@@ -219,7 +240,7 @@ public final class Featurize {
         return new FeaturizeConfig(modelSpec, modelSeed, checkpoint, splits, kernel.toString(), projection.kind(),
                 projection.dim(), projection.seed(), projection.modelId(), projection.sjltS(), projection.unscaled(),
                 dtype.name().toLowerCase(Locale.ROOT), device, batchSize, gradients, parameters, shardIndex, shardCount,
-                inputNormalization, maxBlockBytes, out);
+                inputNormalization, maxBlockBytes, out, precision, gpu);
     }
 
     /** Runs the job, reporting progress to listener. */

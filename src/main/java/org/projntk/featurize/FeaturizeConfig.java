@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
+import org.projntk.GemmPrecision;
 import org.projntk.project.ProjectorKind;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
@@ -30,6 +31,8 @@ public final class FeaturizeConfig {
     private final boolean unscaled;
     private final String dtype;
     private final Device device;
+    private final GemmPrecision precision;
+    private final int gpu;
     private final int batchSize;
     private final GradStrategy strategy;
     private final String params;
@@ -39,11 +42,20 @@ public final class FeaturizeConfig {
     private final long maxBlockBytes;
     private final Path out;
 
+    /** In strict float32 on GPU 0 (or the CPU). */
     FeaturizeConfig(String model, long modelSeed, String checkpoint, Map<String, String> splits, String kernel, ProjectorKind projector, int dim, long seed, long modelId, int sjltS, boolean unscaled, String dtype, Device device, int batchSize, GradStrategy strategy, String params, int shardIndex, int shardCount, String normalization, long maxBlockBytes, Path out) {
+        this(model, modelSeed, checkpoint, splits, kernel, projector, dim, seed, modelId, sjltS, unscaled, dtype, device, batchSize,
+                strategy, params, shardIndex, shardCount, normalization, maxBlockBytes, out, GemmPrecision.FP32, 0);
+    }
+
+    FeaturizeConfig(String model, long modelSeed, String checkpoint, Map<String, String> splits, String kernel, ProjectorKind projector, int dim, long seed, long modelId, int sjltS, boolean unscaled, String dtype, Device device, int batchSize, GradStrategy strategy, String params, int shardIndex, int shardCount, String normalization, long maxBlockBytes, Path out,
+                    GemmPrecision precision, int gpu) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(checkpoint, "checkpoint");
         Objects.requireNonNull(projector, "projector");
         Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(precision, "precision");
+        device.checkGpu(gpu);
         Objects.requireNonNull(strategy, "strategy");
         Objects.requireNonNull(out, "out (the store folder)");
         if (splits.isEmpty()) throw new IllegalArgumentException("give at least one split (train)");
@@ -71,6 +83,8 @@ public final class FeaturizeConfig {
         this.unscaled = unscaled;
         this.dtype = dtype;
         this.device = device;
+        this.precision = precision;
+        this.gpu = gpu;
         this.batchSize = batchSize;
         this.strategy = strategy;
         this.params = params;
@@ -187,6 +201,21 @@ public final class FeaturizeConfig {
     }
 
     /** The network output whose per-example gradient a kernel kind needs. */
+    /** The projection's arithmetic on CUDA (FP32: strict float32; TF32: tensor cores). */
+    public GemmPrecision precision() {
+        return precision;
+    }
+
+    /** The CUDA device's ordinal (0 with the CPU). */
+    public int gpu() {
+        return gpu;
+    }
+
+    /** The arithmetic the projection actually uses: the requested precision on CUDA, float32 on the CPU. */
+    public GemmPrecision effectivePrecision() {
+        return device == Device.CUDA ? precision : GemmPrecision.FP32;
+    }
+
     public static OutputKind outputKind(String kernel) {
         return switch (kernel) {
             case "pntk" -> OutputKind.PNTK;

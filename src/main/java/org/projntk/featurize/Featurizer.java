@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.projntk.GemmPrecision;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
@@ -63,7 +64,7 @@ public final class Featurizer {
      * outputIndex) or a dict (the value under outputKey; null: "logits"); see {@link Model#selectOutput}.
      */
     public static Result run(FeaturizeConfig config, int outputIndex, String outputKey, Listener listener) {
-        try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
+        try (Model model = Model.open(config.model(), config.modelSeed(), config.device(), config.gpu())) {
             if (outputIndex != 0 || outputKey != null) model.selectOutput(outputIndex, outputKey);
             return run(config, model, listener);
         }
@@ -76,9 +77,9 @@ public final class Featurizer {
      */
     public static Result run(FeaturizeConfig config, Model model, Listener listener) {
         String source = config.model().startsWith("builtin:") ? config.model() : java.nio.file.Path.of(config.model()).toString();
-        if (!model.source().equals(source) || model.device() != config.device()) {
-            throw new IllegalArgumentException("the model given (" + model.source() + " on " + model.device() + ") is not the one configured ("
-                    + config.model() + " on " + config.device() + ")");
+        if (!model.source().equals(source) || model.device() != config.device() || model.gpu() != config.gpu()) {
+            throw new IllegalArgumentException("the model given (" + model.source() + " on " + model.device().label(model.gpu())
+                    + ") is not the one configured (" + config.model() + " on " + config.device().label(config.gpu()) + ")");
         }
         Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
         Map<String, Dataset> datasets = new LinkedHashMap<>();
@@ -110,18 +111,20 @@ public final class Featurizer {
             int outputs = output == OutputKind.PER_CLASS ? classes : 1;
             if (output == OutputKind.MARGIN) checkLabels(datasets, classes);
             int dim = config.projector() == ProjectorKind.NONE ? Math.toIntExact(parameters) : config.dim();
+            boolean fp32Strict = config.effectivePrecision() == GemmPrecision.FP32;
             ProjectorSpec baseSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), config.modelId(),
-                    config.sjltS(), config.unscaled(), true, false, config.device());
+                    config.sjltS(), config.unscaled(), true, fp32Strict, config.device(), config.gpu());
             StoreSpec storeSpec = new StoreSpec(ProjectorInfo.of(baseSpec), config.kernel(), outputs, config.dtype(), splitInfos);
             FeatureStore store = FeatureStore.openOrCreate(config.out(), storeSpec);
             CheckpointWriter writer = store.checkpoint(config.checkpoint(), new Manifest.Checkpoint(config.model(), model.checksum(),
                     Manifest.Checkpoint.RUNNING, null, config.modelSeed(), StoreProvenance.paramsKey(config.params()), parameters,
-                    normalization.toString()));
+                    normalization.toString()).withRun(config.device().label(config.gpu()), config.effectivePrecision().toString()));
             long modelId = store.manifest().modelId(config.checkpoint());
             ProjectorSpec projectorSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), modelId,
-                    config.sjltS(), config.unscaled(), true, false, config.device());
-            listener.message(String.format("model %s: P=%d selected parameters, C=%d classes; projector %s K=%d seed=%d model_id=%d; %d output(s) per example",
-                    config.model(), parameters, classes, config.projector().cliName(), dim, config.seed(), modelId, outputs));
+                    config.sjltS(), config.unscaled(), true, fp32Strict, config.device(), config.gpu());
+            listener.message(String.format("model %s: P=%d selected parameters, C=%d classes; projector %s K=%d seed=%d model_id=%d; %d output(s) per example; %s, %s",
+                    config.model(), parameters, classes, config.projector().cliName(), dim, config.seed(), modelId, outputs,
+                    config.device().label(config.gpu()), config.effectivePrecision()));
 
             long computed = 0;
             GradStrategy used = config.strategy();

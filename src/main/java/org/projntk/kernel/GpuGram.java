@@ -25,6 +25,7 @@ import org.projntk.internal.Cuda;
 public final class GpuGram implements AutoCloseable {
     private final GemmPrecision precision;
     private final Cublas.Precision gemmPrecision;
+    private final int gpu;
     private final Cublas blas;
     private Cuda.DeviceBuffer aDev;
     private Cuda.DeviceBuffer bDev;
@@ -36,14 +37,25 @@ public final class GpuGram implements AutoCloseable {
     private boolean closed;
 
     public GpuGram(GemmPrecision precision) {
+        this(precision, 0);
+    }
+
+    /** On GPU {@code gpu} (its ordinal); every call makes that GPU current on the calling thread first. */
+    public GpuGram(GemmPrecision precision, int gpu) {
         this.precision = Objects.requireNonNull(precision, "precision");
         this.gemmPrecision = Cublas.Precision.of(precision);
-        Cuda.require();
+        this.gpu = gpu;
+        Cuda.useDevice(gpu);
         this.blas = new Cublas();
     }
 
     public GemmPrecision precision() {
         return precision;
+    }
+
+    /** The GPU's ordinal. */
+    public int gpu() {
+        return gpu;
     }
 
     /** Host row-major C[m x n] = A[m x d] · B[n x d]ᵀ (one GEMM on the device). */
@@ -54,6 +66,7 @@ public final class GpuGram implements AutoCloseable {
         Buffers.requireFloats(b, (long) n * d, "B");
         Buffers.requireFloats(c, (long) m * n, "C");
         if (m == 0 || n == 0) return;
+        Cuda.useDevice(gpu);
         ensureDevice((long) m * d, (long) n * d, (long) m * n);
         aDev.copyFromHost(a.asSlice(0, (long) m * d * Float.BYTES), 0);
         bDev.copyFromHost(b.asSlice(0, (long) n * d * Float.BYTES), 0);
@@ -65,6 +78,7 @@ public final class GpuGram implements AutoCloseable {
     public synchronized Gram.Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, TileSink sink) {
         ensureOpen();
         Objects.requireNonNull(opt, "options");
+        Cuda.useDevice(gpu);
         return Gram.normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kind()), this::run, sink);
     }
 

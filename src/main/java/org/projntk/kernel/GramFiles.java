@@ -35,9 +35,10 @@ public final class GramFiles {
      *
      * @param checkpoint null: the store's first complete checkpoint
      * @param precision  GEMM arithmetic on CUDA; ignored on the CPU, which always computes in float32
+     * @param gpu        the CUDA device's ordinal (0 with the CPU)
      */
     public record Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
-                          GemmPrecision precision, Path out) {
+                          GemmPrecision precision, int gpu, Path out) {
         public Request {
             Objects.requireNonNull(rowsSplit, "rowsSplit");
             Objects.requireNonNull(colsSplit, "colsSplit");
@@ -45,6 +46,13 @@ public final class GramFiles {
             Objects.requireNonNull(device, "device");
             Objects.requireNonNull(precision, "precision");
             Objects.requireNonNull(out, "out");
+            device.checkGpu(gpu);
+        }
+
+        /** On GPU 0 (or the CPU). */
+        public Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
+                       GemmPrecision precision, Path out) {
+            this(checkpoint, rowsSplit, colsSplit, normalization, device, precision, 0, out);
         }
     }
 
@@ -58,7 +66,7 @@ public final class GramFiles {
         Gram.Options options = Gram.Options.of(kind, request.normalization());
         Gram.Result result;
         if (request.device() == Device.CUDA) {
-            try (GpuGram gpu = new GpuGram(request.precision())) {
+            try (GpuGram gpu = new GpuGram(request.precision(), request.gpu())) {
                 result = write(rows, cols, options, gpu, request.out());
             }
         } else {

@@ -35,7 +35,7 @@ public final class Projector implements AutoCloseable {
         int flags = (spec.unscaled() ? ProjectorCalls.FLAG_UNSCALED : 0) | (spec.checkFinite() ? 0 : ProjectorCalls.FLAG_NO_CHECK)
                 | (spec.fp32Strict() ? ProjectorCalls.FLAG_FP32_STRICT : 0);
         this.handle = ProjectorCalls.create(spec.kind().code(), spec.P(), spec.K(), spec.seed(), spec.modelId(), spec.sjltS(),
-                flags, spec.device().code(), spec.toString()).freeWhenUnreachable(this);
+                flags, spec.device().code(spec.gpu()), spec.toString()).freeWhenUnreachable(this);
     }
 
     public ProjectorSpec spec() {

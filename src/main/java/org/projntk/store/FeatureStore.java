@@ -125,8 +125,9 @@ public final class FeatureStore {
     }
 
     /**
-     * Registers a checkpoint with its provenance (model, seed, checksum, parameter selection, P, input normalisation),
-     * or joins an existing one (a resume or another shard) only if every recorded field is equal; otherwise throws
+     * Registers a checkpoint with its provenance (model, seed, checksum, parameter selection, P, input normalisation,
+     * device and precision), or joins an existing one (a resume or another shard) only if every recorded field but the
+     * device is equal (the device does not change R, so shards may run on different GPUs); otherwise throws
      * {@link IncompatibleStoreException} naming each differing field. A new checkpoint takes the next model id.
      */
     public CheckpointWriter checkpoint(String id, Manifest.Checkpoint provenance) {
@@ -148,6 +149,10 @@ public final class FeatureStore {
                     diff(diffs, p + "params", existing.params(), provenance.params());
                     diff(diffs, p + "parameters", existing.parameters(), provenance.parameters());
                     diff(diffs, p + "input_normalization", existing.inputNormalization(), provenance.inputNormalization());
+                }
+                // TF32 and fp32 features differ in their low bits: one checkpoint holds one arithmetic
+                if (existing.precision() != null && provenance.precision() != null) {
+                    diff(diffs, p + "precision", existing.precision(), provenance.precision());
                 }
                 if (!diffs.isEmpty()) {
                     throw new IncompatibleStoreException("incompatible store " + dir + ": " + String.join("; ", diffs));
@@ -182,7 +187,7 @@ public final class FeatureStore {
             long modelId = m.projector().modelId() + m.checkpoints().size();
             Manifest.Checkpoint registered = new Manifest.Checkpoint(provenance.model(), provenance.modelChecksum(),
                     Manifest.Checkpoint.RUNNING, modelId, provenance.modelSeed(), provenance.params(), provenance.parameters(),
-                    provenance.inputNormalization());
+                    provenance.inputNormalization(), null, provenance.device(), provenance.precision());
             Manifest updated = m.withCheckpoint(id, registered, files, done, outToLoss);
             writeManifest(dir, updated);
             manifest = updated;

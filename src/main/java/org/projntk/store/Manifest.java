@@ -35,6 +35,9 @@ public record Manifest(
      * Stores written before these were recorded have nulls there ({@code projector.model_id} for every checkpoint).
      * {@code gradientPath} is the per-example gradient path that wrote the rows ("functional" or "iterative"; null until
      * the first rows are written): the two differ in the last bits, so one checkpoint never mixes them.
+     * {@code device} is where the run that registered the checkpoint computed ({@code cpu} or {@code cuda:N}; shards
+     * may run elsewhere, since the device does not change R), and {@code precision} the projection's arithmetic
+     * ({@code fp32}, or {@code tf32} on CUDA tensor cores), which every run that joins the checkpoint must share.
      */
     public record Checkpoint(
             @JsonProperty("model") String model,
@@ -45,32 +48,48 @@ public record Manifest(
             @JsonProperty("params") String params,
             @JsonProperty("parameters") Long parameters,
             @JsonProperty("input_normalization") String inputNormalization,
-            @JsonProperty("gradient_path") String gradientPath) {
+            @JsonProperty("gradient_path") String gradientPath,
+            @JsonProperty("device") String device,
+            @JsonProperty("precision") String precision) {
         public static final String RUNNING = "running";
         public static final String COMPLETE = "complete";
 
         public Checkpoint(String model, String modelChecksum, String status) {
-            this(model, modelChecksum, status, null, null, null, null, null, null);
+            this(model, modelChecksum, status, null, null, null, null, null);
         }
 
-        /** A checkpoint with its provenance, its gradient path not recorded yet. */
+        /** A checkpoint with its provenance; its gradient path, device and precision not recorded yet. */
         public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
                           Long parameters, String inputNormalization) {
             this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, null);
         }
 
+        /** Without the device and precision (stores written before they were recorded). */
+        public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
+                          Long parameters, String inputNormalization, String gradientPath) {
+            this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, gradientPath, null, null);
+        }
+
         /** A checkpoint's provenance before registration (the store assigns its model id). */
         public Checkpoint(String model, String modelChecksum, String status, Long modelSeed, String params, Long parameters,
                           String inputNormalization) {
-            this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization, null);
+            this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization);
+        }
+
+        /** This provenance, computed on {@code device} ({@code cpu} or {@code cuda:N}) with {@code precision}. */
+        public Checkpoint withRun(String device, String precision) {
+            return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization,
+                    gradientPath, device, precision);
         }
 
         public Checkpoint withStatus(String s) {
-            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization, gradientPath);
+            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization, gradientPath,
+                    device, precision);
         }
 
         Checkpoint withGradientPath(String path) {
-            return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, path);
+            return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, path,
+                    device, precision);
         }
 
         /** True when the provenance fields were recorded (stores written by this version on). */

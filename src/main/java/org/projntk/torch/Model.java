@@ -38,23 +38,35 @@ public final class Model implements AutoCloseable {
     private final NativeHandle handle;
     private final String source;
     private final Device device;
+    private final int gpu;
     private final long seed;
 
-    private Model(MemorySegment address, String source, Device device, long seed) {
+    private Model(MemorySegment address, String source, Device device, int gpu, long seed) {
         this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree).freeWhenUnreachable(this);
         this.source = source;
         this.device = device;
+        this.gpu = gpu;
         this.seed = seed;
     }
 
     /** Loads a TorchScript file, or {@code builtin:NAME} (initialised from {@code seed}). */
     public static Model open(String spec, long seed, Device device) {
-        if (spec.startsWith("builtin:")) return builtin(spec.substring("builtin:".length()), seed, device);
-        return load(Path.of(spec), device);
+        return open(spec, seed, device, 0);
+    }
+
+    /** As {@link #open(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model open(String spec, long seed, Device device, int gpu) {
+        if (spec.startsWith("builtin:")) return builtin(spec.substring("builtin:".length()), seed, device, gpu);
+        return load(Path.of(spec), device, gpu);
     }
 
     public static Model load(Path path, Device device) {
-        return load(path, path.toString(), device);
+        return load(path, path.toString(), device, 0);
+    }
+
+    /** As {@link #load(Path, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model load(Path path, Device device, int gpu) {
+        return load(path, path.toString(), device, gpu);
     }
 
     /**
@@ -63,25 +75,38 @@ public final class Model implements AutoCloseable {
      * distributed files).
      */
     public static Model load(Path path, String source, Device device) {
+        return load(path, source, device, 0);
+    }
+
+    /** As {@link #load(Path, String, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model load(Path path, String source, Device device, int gpu) {
+        java.util.Objects.requireNonNull(source, "source");
+        int code = device.code(gpu);
         Native.ensureLoaded();
         if (!Files.isRegularFile(path)) {
             throw new ProjntkException(ProjntkException.Status.IO, "model file not found: " + path.toAbsolutePath());
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), device.code(), out),
+            Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), code, out),
                     "loading model " + path);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), java.util.Objects.requireNonNull(source, "source"), device, 0);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), source, device, gpu, 0);
         }
     }
 
     public static Model builtin(String name, long seed, Device device) {
+        return builtin(name, seed, device, 0);
+    }
+
+    /** As {@link #builtin(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model builtin(String name, long seed, Device device, int gpu) {
+        int code = device.code(gpu);
         Native.ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(TorchCalls.modelBuiltin(arena.allocateFrom(name), seed, device.code(), out),
+            Native.check(TorchCalls.modelBuiltin(arena.allocateFrom(name), seed, code, out),
                     "creating builtin:" + name);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device, seed);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device, gpu, seed);
         }
     }
 
@@ -91,6 +116,11 @@ public final class Model implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /** The GPU's ordinal on a CUDA device; 0 on the CPU. */
+    public int gpu() {
+        return gpu;
     }
 
     /** The initialisation seed of a built-in model (0 for a loaded file, whose weights are its own). */
