@@ -80,6 +80,7 @@ public final class NativeLibraries {
                     + ". Use a projntk jar that carries it (`make install`), or point -Dprojntk.native / PROJNTK_NATIVE"
                     + " at one built with `make native`.", null);
         }
+        keepUcxOffJvmSignals();
         SymbolLookup lookup;
         try {
             lookup = SymbolLookup.libraryLookup(file, Arena.global());
@@ -92,6 +93,29 @@ public final class NativeLibraries {
         projntk = lookup;
         projntkPath = file;
         return lookup;
+    }
+
+    /**
+     * libtorch builds linked with MPI (Debian 13's libtorch 2.6 is) load UCX, whose library constructor installs
+     * handlers for SIGSEGV, SIGBUS, SIGILL and SIGFPE. The JVM raises SIGSEGV on purpose (implicit null checks,
+     * safepoint polls) and handles it itself; UCX's handler takes it first and kills the process. UCX reads
+     * {@code UCX_ERROR_SIGNALS} when it loads, so it is set to the empty list (no signals) before libtorch is loaded,
+     * unless the user set it. This is the one process-wide setting the library makes; it is documented in the README.
+     */
+    static void keepUcxOffJvmSignals() {
+        if (System.getenv("UCX_ERROR_SIGNALS") != null) return;
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            try (Arena arena = Arena.ofConfined()) {
+                int rc = (int) setenv.invokeExact(arena.allocateFrom("UCX_ERROR_SIGNALS"), arena.allocateFrom(""), 0);
+                if (rc != 0) throw new IllegalStateException("setenv returned " + rc);
+            }
+        } catch (Throwable e) {
+            throw new NativeLibraryException("cannot set UCX_ERROR_SIGNALS before loading libtorch (set it to an empty"
+                    + " value in the environment): " + e, e);
+        }
     }
 
     /** Where libprojntk.so was loaded from (loading it if needed). */

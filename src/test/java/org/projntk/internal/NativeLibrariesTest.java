@@ -199,4 +199,22 @@ class NativeLibrariesTest {
         assertEquals(0, second.exit(), second.output());
         assertArrayEquals(Files.readAllBytes(realLibrary()), Files.readAllBytes(extracted));
     }
+
+    /**
+     * UCX (loaded by MPI-linked libtorch builds such as Debian 13's) would take SIGSEGV from the JVM: by the time
+     * libprojntk is loaded, the C environment must tell UCX to leave the JVM's signals alone, unless the user chose.
+     */
+    @Test
+    void ucxErrorSignalsAreOffOnceLoaded() throws Throwable {
+        NativeLibraries.loadProjntk();
+        var linker = java.lang.foreign.Linker.nativeLinker();
+        var getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.ADDRESS));
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var value = (java.lang.foreign.MemorySegment) getenv.invokeExact(arena.allocateFrom("UCX_ERROR_SIGNALS"));
+            assertNotEquals(0L, value.address(), "UCX_ERROR_SIGNALS is not set in the C environment");
+            String expected = System.getenv("UCX_ERROR_SIGNALS") == null ? "" : System.getenv("UCX_ERROR_SIGNALS");
+            assertEquals(expected, value.reinterpret(4096).getString(0));
+        }
+    }
 }
