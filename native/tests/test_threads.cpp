@@ -18,12 +18,6 @@
 
 #define EXPECT PROJNTK_CHECK
 
-static std::string last_error() {
-    char buf[4096];
-    projntk_last_error(buf, sizeof buf, nullptr);
-    return buf;
-}
-
 static std::vector<float> random_input(const std::vector<int64_t> &shape, uint64_t seed) {
     int64_t n = 1;
     for (auto d : shape) n *= d;
