@@ -79,6 +79,7 @@ final class OptionRanges {
             Map.entry("--model-seed", Range.ANY),
             Map.entry("--model-id", Range.ANY),
             Map.entry("--batch", Range.atLeast(1)),
+            Map.entry("--gpu", Range.atLeast(0)),
             Map.entry("--B", Range.atLeast(1)),
             Map.entry("--P", Range.atLeast(1)),
             Map.entry("--C", Range.atLeast(2)),
