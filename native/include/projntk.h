@@ -204,6 +204,12 @@ PROJNTK_API int projntk_projector_entry(projntk_projector *projector, int64_t p,
  */
 PROJNTK_API int projntk_projector_accumulate(projntk_projector *projector, const float *block, int64_t rows, int64_t cols,
                                  int64_t param_offset, float *out);
+/*
+ * The CPU's fp32 FMA rate in GFLOP/s on all OpenMP threads, measured over about `seconds` (best of short trials of
+ * independent FMA chains on the projection kernels' vector width). A projection's ceiling is this rate divided by
+ * its 2·P·K flops per row. Fails with PROJNTK_ERR_UNSUPPORTED on a CPU without AVX2 and FMA.
+ */
+PROJNTK_API int projntk_cpu_fma_peak(double seconds, double *out_gflops);
 /* out[B x K] = x[B x P] · R (out is overwritten). */
 PROJNTK_API int projntk_project(projntk_projector *projector, const float *x, int64_t B, int64_t P, float *out);
 

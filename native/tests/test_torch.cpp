@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "projntk.h"
+#include "../torch/torch_internal.hpp"
 #include "check.hpp"
 
 namespace projntk {
@@ -865,6 +866,103 @@ static void test_project_grads() {
     projntk_projector_free(pr);
 }
 
+// PER_CLASS gradients from one backward pass vmapped over the C one-hot cotangents, against one backward pass per
+// class (the form kept for models whose backward lacks a batching rule).
+static void test_class_vmap(const char *arch, const std::vector<int64_t> &shape) {
+    Model m(arch, 5);
+    const int64_t B = shape[0], P = m.P();
+    auto x = random_input(shape, 71);
+    int64_t C = 0;
+    {
+        std::vector<float> logits(B * 64);
+        CHECK_OK(projntk_model_forward(m.m, x.data(), shape.data(), (int32_t)shape.size(), logits.data(),
+                                       (int64_t)logits.size(), &C));
+    }
+    Collector batched(C, B, P), sequential(C, B, P);
+    int32_t used = -1;
+    CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, 0, batched, &used));
+    EXPECT(used == PROJNTK_GRAD_FUNCTIONAL && !m.m->class_vmap_unsupported,
+           "%s: the batched class backward did not run (used %d)", arch, used);
+    m.m->class_vmap_unsupported = true;
+    CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, 0, sequential, &used));
+    EXPECT(batched.complete() && sequential.complete(), "%s: incomplete delivery", arch);
+    const double d = rel_diff(batched.g, sequential.g);
+    EXPECT(d < 1e-6, "%s: batched vs sequential class gradients %.2e", arch, d);
+}
+
+// The same on a two-input transformer (embedding, attention, layer norm): batched, one class at a time, iterative.
+static void test_class_vmap_text() {
+    projntk_model *m = nullptr;
+    CHECK_OK(projntk_model_builtin("text-transformer:vocab=50,classes=3,length=12", 3, PROJNTK_DEVICE_CPU, &m));
+    if (!m) return;
+    int64_t n = 0, P = 0;
+    projntk_model_param_count(m, &n, &P);
+    TextBatch b = text_batch(3, 8, 5);
+    auto a = b.inputs();
+    Collector batched(3, 3, P), sequential(3, 3, P), iterative(3, 3, P);
+    int32_t used = -1;
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_FUNCTIONAL, 0, 1,
+                                  Collector::consume, &batched, &used));
+    EXPECT(!m->class_vmap_unsupported, "text-transformer: the batched class backward fell back");
+    m->class_vmap_unsupported = true;
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_FUNCTIONAL, 0, 1,
+                                  Collector::consume, &sequential, &used));
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_ITERATIVE, 0, 1,
+                                  Collector::consume, &iterative, &used));
+    const double d = rel_diff(batched.g, sequential.g), di = rel_diff(batched.g, iterative.g);
+    EXPECT(d < 1e-6 && di < 1e-5, "text-transformer class gradients: batched vs sequential %.2e, vs iterative %.2e", d,
+           di);
+    projntk_model_free(m);
+}
+
+// The fused per-class projection hands the projector one [C·rows x cols] block per parameter tensor. Its bits must be
+// those of one projector call per (class, parameter tensor) in parameter order, the way features were projected
+// before, so stores written then stay valid: compared bit for bit, whole batch and sub-batched.
+static void test_project_grads_class_block() {
+    Model m("cnn-fmnist", 3);
+    std::vector<int64_t> shape{6, 1, 28, 28};
+    const int64_t B = 6, P = m.P(), C = 10;
+    auto x = random_input(shape, 81);
+    Collector g(C, B, P);
+    CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, 0, g, nullptr));
+    int64_t tensors = 0;
+    projntk_model_param_count(m.m, &tensors, nullptr);
+    std::vector<int64_t> numel(tensors);
+    for (int64_t i = 0; i < tensors; ++i) {
+        char name[128];
+        CHECK_OK(projntk_model_param_info(m.m, i, name, sizeof name, &numel[i]));
+    }
+    for (int kind : {PROJNTK_PROJ_GAUSSIAN, PROJNTK_PROJ_RADEMACHER, PROJNTK_PROJ_SJLT}) {
+        const int64_t K = 200;  // not a multiple of any panel width
+        projntk_projector *pr = nullptr;
+        CHECK_OK(projntk_projector_new(kind, P, K, 23, 4, 4, 0, PROJNTK_DEVICE_CPU, &pr));
+        if (!pr) return;
+        std::vector<float> old(C * B * K, 0.f);
+        std::vector<float> rows(B * P);
+        for (int64_t c = 0; c < C; ++c) {
+            int64_t off = 0;
+            for (int64_t k = 0; k < tensors; ++k) {
+                for (int64_t r = 0; r < B; ++r)
+                    std::memcpy(&rows[r * numel[k]], &g.g[(c * B + r) * P + off], sizeof(float) * numel[k]);
+                CHECK_OK(projntk_projector_accumulate(pr, rows.data(), B, numel[k], off, &old[c * B * K]));
+                off += numel[k];
+            }
+        }
+        for (int64_t budget : {int64_t(0), 4 * P * 4 * C + 1}) {  // whole batch; sub-batches of 4 and 2 rows
+            std::vector<float> fused(C * B * K, -1.f);
+            int64_t outs = 0;
+            CHECK_OK(projntk_project_grads(m.m, pr, x.data(), shape.data(), 4, nullptr, PROJNTK_OUTPUT_PER_CLASS,
+                                           PROJNTK_GRAD_AUTO, budget, fused.data(), (int64_t)fused.size(), &outs,
+                                           nullptr));
+            size_t differ = 0;
+            for (size_t i = 0; i < old.size(); ++i) differ += std::memcmp(&old[i], &fused[i], 4) != 0;
+            EXPECT(outs == C && differ == 0, "kind %d budget %lld: %zu of %zu projected values differ in their bits",
+                   kind, (long long)budget, differ, old.size());
+        }
+        projntk_projector_free(pr);
+    }
+}
+
 static void test_training() {
     for (int opt : {PROJNTK_OPT_SGD, PROJNTK_OPT_ADAM}) {
         Model m("tiny-mlp", 21);
@@ -1048,6 +1146,10 @@ int main(int argc, char **argv) {
     step("multi-input errors", test_multi_input_errors);
     step("multi-input text-transformer", test_text_transformer);
     step("project_grads", test_project_grads);
+    step("project_grads class block bits", test_project_grads_class_block);
+    step("class vmap tiny-cnn", [] { test_class_vmap("tiny-cnn", {5, 1, 6, 6}); });
+    step("class vmap cnn-fmnist", [] { test_class_vmap("cnn-fmnist", {4, 1, 28, 28}); });
+    step("class vmap text-transformer", test_class_vmap_text);
     step("training", test_training);
     step("resnet memory", test_resnet_memory);
     std::printf("%d checks, %d failures, %.1f s\n", g_checks, g_failures, seconds_since(t0));

@@ -1,5 +1,6 @@
 // The fused path: per-example gradients streamed straight into a projector through its public C functions.
 #include <cstring>
+#include <vector>
 
 #include "grads.hpp"
 
@@ -9,8 +10,9 @@ namespace {
 
 struct Sink {
     projntk_projector *projector = nullptr;
-    float *out = nullptr;
+    float *out = nullptr;  // [n_outputs][B][K]
     int64_t B = 0, K = 0;
+    std::vector<float> gathered;  // the block's output rows, when they are not contiguous in out
     int status = PROJNTK_OK;
     std::string message;
 };
@@ -21,16 +23,30 @@ std::string last_error_text() {
     return buf;
 }
 
-int32_t accumulate(void *ctx, int64_t output, int64_t row_offset, int64_t rows, int64_t param_offset, int64_t cols,
-                   const float *block) {
-    Sink &s = *static_cast<Sink *>(ctx);
-    int st = projntk_projector_accumulate(s.projector, block, rows, cols, param_offset,
-                                          s.out + (output * s.B + row_offset) * s.K);
+// All outputs of one parameter block in one projector call, so each tile of R is generated once for the C·rows rows.
+// Output rows are independent chains over p, so the bits are those of one call per output: the rows of a sub-batch
+// that are not contiguous in out (n_outputs > 1 and rows < B) are copied out, accumulated and copied back unchanged.
+int32_t accumulate(Sink &s, const GradBlock &b) {
+    const int64_t n = b.n_outputs * b.rows;
+    const bool contiguous = b.n_outputs == 1 || b.rows == s.B;
+    float *target = s.out + b.row_offset * s.K;
+    if (!contiguous) {
+        s.gathered.resize(static_cast<size_t>(n * s.K));
+        for (int64_t c = 0; c < b.n_outputs; ++c)
+            std::memcpy(s.gathered.data() + c * b.rows * s.K, s.out + (c * s.B + b.row_offset) * s.K,
+                        sizeof(float) * static_cast<size_t>(b.rows * s.K));
+        target = s.gathered.data();
+    }
+    int st = projntk_projector_accumulate(s.projector, b.data, n, b.cols, b.param_offset, target);
     if (st != PROJNTK_OK) {
         s.status = st;
         s.message = last_error_text();
         return 1;
     }
+    if (!contiguous)
+        for (int64_t c = 0; c < b.n_outputs; ++c)
+            std::memcpy(s.out + (c * s.B + b.row_offset) * s.K, s.gathered.data() + c * b.rows * s.K,
+                        sizeof(float) * static_cast<size_t>(b.rows * s.K));
     return 0;
 }
 
@@ -64,7 +80,8 @@ extern "C" int projntk_project_grads_inputs(projntk_model *model, projntk_projec
         int32_t used;
         try {
             // Gradients are checked by the projector unless it was built with PROJNTK_PROJ_NO_CHECK.
-            used = compute_grads(m, xt, labels, output, strategy, max_block_bytes, true, accumulate, &sink);
+            used = compute_grads(m, xt, labels, output, strategy, max_block_bytes, true,
+                                 [&](const GradBlock &b) { return accumulate(sink, b); });
         } catch (const Error &e) {
             if (e.status == PROJNTK_ERR_CALLBACK && sink.status != PROJNTK_OK) throw Error(sink.status, sink.message);
             throw;

@@ -1004,6 +1004,34 @@ public final class projntk_h {
         }
     }
 
+    private static final class projntk_cpu_fma_peak {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_DOUBLE,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_cpu_fma_peak", DESC);
+    }
+
+    public static FunctionDescriptor projntk_cpu_fma_peak$descriptor() {
+        return projntk_cpu_fma_peak.DESC;
+    }
+
+    public static MethodHandle projntk_cpu_fma_peak$handle() {
+        return require$(projntk_cpu_fma_peak.HANDLE, "projntk_cpu_fma_peak");
+    }
+
+    /** {@code int projntk_cpu_fma_peak(double seconds, double *out_gflops)} */
+    public static int projntk_cpu_fma_peak(double seconds, MemorySegment out_gflops) {
+        var mh$ = require$(projntk_cpu_fma_peak.HANDLE, "projntk_cpu_fma_peak");
+        try {
+            return (int) mh$.invokeExact(seconds, out_gflops);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class projntk_project {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 projntk_h.C_INT,
