@@ -87,6 +87,8 @@ public final class BenchProjectionCommand implements Callable<Integer> {
         return 0;
     }
 
+    private final HostCpu host = HostCpu.read();
+
     private void printLines(PrintWriter out, double[][][] seconds, int ki) {
         int baseline = projs.indexOf(Choices.BenchProjector.SGEMM_PRECOMPUTED);
         for (int pi = 0; pi < projs.size(); pi++) {
@@ -98,8 +100,9 @@ public final class BenchProjectionCommand implements Callable<Integer> {
             String ratio = baseline < 0 || baseline == pi ? ""
                     : String.format(Locale.ROOT, ",\"vs_sgemm_precomputed\":%.4f", medianRatio(seconds[baseline][ki], perRound));
             out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"rounds\":%d,"
-                            + "\"seconds\":%.6g,\"seconds_per_round\":%s,\"examples_per_s\":%.3f,\"gflops\":%.3f%s}%n",
-                    proj, p, b, effectiveK, Choices.cliName(device), rounds, median, jsonArray(perRound), b / median, gflops, ratio);
+                            + "\"seconds\":%.6g,\"seconds_per_round\":%s,\"examples_per_s\":%.3f,\"gflops\":%.3f%s,%s}%n",
+                    proj, p, b, effectiveK, Choices.cliName(device), rounds, median, jsonArray(perRound), b / median, gflops, ratio,
+                    host.jsonFields());
         }
         out.flush();
     }
@@ -116,20 +119,20 @@ public final class BenchProjectionCommand implements Callable<Integer> {
     }
 
     /** The median of the per-round ratios baseline[r] / variant[r]: how many times faster the variant ran, round by round. */
-    private static double medianRatio(double[] baselineSeconds, double[] variantSeconds) {
+    static double medianRatio(double[] baselineSeconds, double[] variantSeconds) {
         double[] ratios = new double[variantSeconds.length];
         for (int r = 0; r < ratios.length; r++) ratios[r] = baselineSeconds[r] / variantSeconds[r];
         return median(ratios);
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static String jsonArray(double[] values) {
+    static String jsonArray(double[] values) {
         StringBuilder s = new StringBuilder("[");
         for (int i = 0; i < values.length; i++) s.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.6g", values[i]));
         return s.append(']').toString();
