@@ -1,5 +1,6 @@
 // Standalone tests of the libtorch half of projntk.h (models, per-example gradients, training, fused projection).
-// Exit status 0 means every check passed. `test_torch --bench [threads]` prints the timings quoted in docs/gradients.md.
+// Exit status 0 means every check passed. `test_torch --bench [threads]` prints the timings quoted in docs/gradients.md,
+// `test_torch --bench-classes [rounds]` those of the per-class path in docs/performance.md.
 //
 // References are independent of the library: a per-example loop written here over torch::jit::load of the saved
 // model (float32), central finite differences on a float64 copy, and the public SHA-256 test vectors.
@@ -1094,6 +1095,62 @@ static void bench(int threads) {
     }
 }
 
+// `test_torch --bench-classes [rounds]`: cnn-fmnist PER_CLASS at B = 64, variants interleaved round by round
+// (medians): class gradients from one vmapped backward against one backward per class, and the fused projection
+// (one [C·B x cols] block per parameter tensor) against one projector call per (class, parameter tensor).
+static void bench_classes(int rounds) {
+    Model m("cnn-fmnist", 1);
+    std::vector<int64_t> shape{64, 1, 28, 28};
+    const int64_t B = 64, C = 10, P = m.P(), K = 2048;
+    auto x = random_input(shape, 5);
+    struct PerClass {
+        projntk_projector *pr;
+        float *out;
+        int64_t B, K;
+        static int32_t consume(void *ctx, int64_t c, int64_t row, int64_t rows, int64_t off, int64_t cols,
+                               const float *block) {
+            auto *s = static_cast<PerClass *>(ctx);
+            return projntk_projector_accumulate(s->pr, block, rows, cols, off, s->out + (c * s->B + row) * s->K);
+        }
+    };
+    for (int kind : {PROJNTK_PROJ_GAUSSIAN, PROJNTK_PROJ_RADEMACHER}) {
+        projntk_projector *pr = nullptr;
+        CHECK_OK(projntk_projector_new(kind, P, K, 1, 0, 0, 0, PROJNTK_DEVICE_CPU, &pr));
+        std::vector<float> out(C * B * K);
+        const char *names[4] = {"grads, classes vmapped", "grads, one backward per class", "fused, one block per tensor",
+                                "grads + one projector call per class"};
+        std::vector<std::vector<double>> t(4);
+        for (int r = 0; r < rounds; ++r)
+            for (int j = 0; j < 4; ++j) {
+                const int v = r % 2 == 0 ? j : 3 - j;
+                m.m->class_vmap_unsupported = v == 1;
+                auto t0 = std::chrono::steady_clock::now();
+                if (v < 2) {
+                    Collector col(C, B, P);
+                    CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_FUNCTIONAL, 0, col, nullptr));
+                } else if (v == 2) {
+                    CHECK_OK(projntk_project_grads(m.m, pr, x.data(), shape.data(), 4, nullptr, PROJNTK_OUTPUT_PER_CLASS,
+                                                   PROJNTK_GRAD_FUNCTIONAL, 0, out.data(), (int64_t)out.size(), nullptr,
+                                                   nullptr));
+                } else {
+                    std::fill(out.begin(), out.end(), 0.f);
+                    PerClass s{pr, out.data(), B, K};
+                    CHECK_OK(projntk_grads(m.m, x.data(), shape.data(), 4, nullptr, PROJNTK_OUTPUT_PER_CLASS,
+                                           PROJNTK_GRAD_FUNCTIONAL, 0, 0, PerClass::consume, &s, nullptr));
+                }
+                t[v].push_back(seconds_since(t0));
+            }
+        m.m->class_vmap_unsupported = false;
+        for (int v = 0; v < 4; ++v) {
+            std::sort(t[v].begin(), t[v].end());
+            std::printf("%-10s K=%lld %-38s %8.1f rows/s (median of %d)\n",
+                        kind == PROJNTK_PROJ_GAUSSIAN ? "gaussian" : "rademacher", (long long)K, names[v],
+                        B / t[v][t[v].size() / 2], rounds);
+        }
+        projntk_projector_free(pr);
+    }
+}
+
 // The graph executor's optimisation is off while projntk runs libtorch, on the calling thread only, and the caller's
 // setting is restored afterwards (libtorch keeps it per thread).
 static void test_executor_setting_is_scoped() {
@@ -1120,6 +1177,10 @@ static void test_executor_setting_is_scoped() {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && std::string(argv[1]) == "--bench-classes") {
+        bench_classes(argc > 2 ? std::atoi(argv[2]) : 5);
+        return 0;
+    }
     if (argc > 1 && std::string(argv[1]) == "--bench") {
         bench(argc > 2 ? std::atoi(argv[2]) : 0);
         return 0;
