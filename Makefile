@@ -16,7 +16,10 @@ NATIVE_OUT := $(BUILD)/native
 LIB := $(NATIVE_OUT)/libprojntk.so
 
 # ------------------------------------------------------------------ packages
-DEB_PACKAGES := libtorch-dev libopenblas0-pthread libopenblas-dev libclang-14-dev dataset-fashion-mnist g++ maven fortunes
+# What `make demo` and `make test` need, by names every Debian release since 12 has (libtorch 1.13 on 12, 2.6 on 13).
+DEB_PACKAGES := libtorch-dev libopenblas0-pthread libopenblas-dev dataset-fashion-mnist g++ maven fortunes
+# Only `make bindings` reads headers through libclang: the release's default version.
+BINDINGS_PACKAGES := libclang-dev
 .PHONY: deps
 deps:
 	@scripts/install-deps.sh $(DEB_PACKAGES)
@@ -102,17 +105,27 @@ check-exports: $(LIB)
 
 .PHONY: native cuda-check
 native: $(LIB)
-# Compiles the CUDA sources without linking, so CI catches a build break without a GPU.
+# Compiles the CUDA sources without linking, so CI catches a build break without a GPU. Without nvcc it says that it
+# skips, and why.
+ifeq ($(strip $(NVCC)),)
+cuda-check:
+	@echo "cuda-check: skipped: no nvcc (looked for /usr/local/cuda/bin/nvcc; set NVCC=/path/to/nvcc to compile the CUDA sources)"
+else
 cuda-check: $(CU_OBJECTS)
-	@if [ -z "$(NVCC)" ]; then echo "nvcc not found: CUDA sources not compiled"; fi
+	@echo "cuda-check: $(words $(CU_OBJECTS)) CUDA sources compile with $(NVCC)"
+endif
 
 # ------------------------------------------------------------------ bindings
 BINDGEN := scripts/bindgen/BindGen.java
 .PHONY: bindings check-bindings
-bindings: deps java-check
+.PHONY: bindings-deps
+bindings-deps: deps
+	@scripts/install-deps.sh $(BINDINGS_PACKAGES)
+
+bindings: bindings-deps java-check
 	scripts/bindings.sh bindings/java
 
-check-bindings: deps java-check
+check-bindings: bindings-deps java-check
 	@rm -rf $(BUILD)/bindings-check && mkdir -p $(BUILD)/bindings-check
 	scripts/bindings.sh $(BUILD)/bindings-check
 	@diff -r bindings/java $(BUILD)/bindings-check || { echo "bindings/ drifted from the headers: run 'make bindings'" >&2; exit 1; }
@@ -141,6 +154,16 @@ test: build native-test
 .PHONY: spark-jar
 spark-jar: install
 	$(MVN) -f src/spark/pom.xml package -DskipTests
+
+# Models saved by PyTorch 2.x (Debian 13's python3-torch, or python3's own torch >= 2) against torch.func's per-example
+# gradients, on both gradient paths of this build (scripts/pytorch2/, PyTorch2ModelsTest). The fixtures are generated.
+PYTORCH2_FIXTURES := $(BUILD)/pytorch2-fixtures
+.PHONY: pytorch2-fixtures check-pytorch2
+pytorch2-fixtures:
+	scripts/pytorch2/fixtures.sh $(PYTORCH2_FIXTURES)
+check-pytorch2: build pytorch2-fixtures
+	PROJNTK_PYTORCH2_FIXTURES=$(abspath $(PYTORCH2_FIXTURES)) PROJNTK_PYTORCH2_REQUIRED=1 \
+	  mvn -B -q test -Dtest=PyTorch2ModelsTest -Dsurefire.failIfNoSpecifiedTests=false
 
 test-gpu: build
 	$(MVN) -Pgpu test

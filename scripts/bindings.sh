@@ -2,7 +2,7 @@
 # Regenerates every generated FFM binding into OUTDIR (package org.projntk.bindings).
 #   scripts/bindings.sh OUTDIR
 # Uses jextract when it is on PATH, otherwise the project's own generator (scripts/bindgen/BindGen.java,
-# which needs libclang: Debian libclang-14-dev). PROJNTK_BINDGEN=builtin|jextract forces one of them.
+# which needs libclang: Debian libclang-dev, found by scripts/find-libclang.sh). PROJNTK_BINDGEN=builtin|jextract forces one of them.
 # Output is byte-deterministic: `make check-bindings` diffs it against bindings/java.
 set -euo pipefail
 
@@ -62,7 +62,8 @@ case "$tool" in
     ;;
   builtin)
     JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-    args=(--out "$gen" --package "$pkg" --symbols-from org.projntk.internal.NativeLibraries -I native/include -I "$vendor")
+    libclang="$(scripts/find-libclang.sh)"
+    args=(--out "$gen" --package "$pkg" --libclang "$libclang" --symbols-from org.projntk.internal.NativeLibraries -I native/include -I "$vendor")
     for h in "${headers[@]}"; do
       set -- $h
       args+=(--header "$1" --class "$2")

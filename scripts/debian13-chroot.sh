@@ -18,7 +18,10 @@ die() { echo "debian13-chroot: $*" >&2; exit 1; }
 [[ "$(id -u)" == 0 ]] || die "needs root (debootstrap, chroot and bind mounts)"
 
 ensure() {
-  if [[ -f "$CHROOT/.projntk-stamp" && "$(cat "$CHROOT/.projntk-stamp")" == "$STAMP_TEXT" ]]; then return 0; fi
+  mkdir -p "$(dirname "$CHROOT")"
+  exec 8>"$CHROOT.build-lock"
+  flock -x 8   # one builder at a time; the others wait and then find it made
+  if [[ -f "$CHROOT/.projntk-stamp" && "$(cat "$CHROOT/.projntk-stamp")" == "$STAMP_TEXT" ]]; then exec 8>&-; return 0; fi
   command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
   local tmp="$CHROOT.tmp"
   unmount_all "$tmp"
@@ -34,8 +37,13 @@ ensure() {
   unmount_all "$tmp"
   trap - EXIT
   echo "$STAMP_TEXT" > "$tmp/.projntk-stamp"
+  unmount_all "$CHROOT"
+  if awk -v r="$CHROOT" 'index($2, r"/") == 1 {found = 1} END {exit !found}' /proc/self/mounts; then
+    die "$CHROOT still has mounts (a run in progress?): not replacing it"
+  fi
   rm -rf "$CHROOT"
   mv "$tmp" "$CHROOT"
+  exec 8>&-
 }
 
 mount_all() {  # root
@@ -59,8 +67,12 @@ run() {  # dir cmd...
   local dir="$1"; shift
   [[ -d "$dir" ]] || die "no folder $dir"
   ensure
+  # Runs may overlap: each holds a shared lock while it runs, and the last one out (the one that can take the lock
+  # exclusively) takes the mounts down.
+  exec 9>"$CHROOT.run-lock"
+  flock -s 9
   mount_all "$CHROOT"
-  trap 'unmount_all "$CHROOT"' EXIT
+  trap 'flock -xn 9 && unmount_all "$CHROOT"' EXIT
   mkdir -p "$CHROOT$JDK" "$CHROOT$dir"
   mountpoint -q "$CHROOT$JDK" || mount --bind -o ro "$JDK" "$CHROOT$JDK"
   mountpoint -q "$CHROOT$dir" || mount --bind "$dir" "$CHROOT$dir"

@@ -11,7 +11,10 @@ if [[ "${1:-}" == --clone ]]; then clone=1; shift; fi
 target="${1:?usage: $0 [--clone] TARGET [MAKE ARGUMENTS...]}"; shift
 if [[ "$(id -u)" != 0 ]]; then echo "fresh-machine-check: needs root (it removes and reinstalls Debian packages)" >&2; exit 1; fi
 
-removable=(libtorch-dev libopenblas-dev libclang-14-dev dataset-fashion-mnist)
+# make deps installs these; libclang (make bindings only) goes too, whichever version is there, so that nothing
+# but `make deps` can have provided what the target needs.
+libclangs=$( (dpkg-query -W -f='${Package} ${Status}\n' 'libclang-*dev' 2>/dev/null || true) | awk '/install ok installed/ {print $1}')
+removable=(libtorch-dev libopenblas-dev dataset-fashion-mnist $libclangs)
 echo "== removing ${removable[*]}"
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq "${removable[@]}" >/dev/null
 for p in "${removable[@]}"; do

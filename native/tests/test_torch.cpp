@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "check.hpp"
 
 namespace projntk {
+std::string compat_ops_registered();
 std::string sha256_hex(const std::vector<std::pair<const void *, size_t>> &chunks);
 }
 
@@ -241,6 +243,77 @@ static double rel_diff_d(const std::vector<float> &a, const std::vector<double> 
 
 // ------------------------------------------------------------------------------------------------ tests
 
+// aten::scaled_dot_product_attention, whoever provides it (libtorch 2.x itself, or projntk's registration on 1.13),
+// against a naive fp64 loop with PyTorch's conventions: bool masks keep True, float masks add, is_causal keeps j <= i,
+// scale defaults to 1/sqrt(E), fully masked rows give zeros, enable_gqa repeats K/V heads.
+static void test_attention_op() {
+    const std::string registered = projntk::compat_ops_registered();
+#if TORCH_VERSION_MAJOR >= 2 && TORCH_VERSION_MINOR >= 5
+    EXPECT(registered.empty(), "libtorch %s has the op, yet projntk registered '%s'", TORCH_VERSION, registered.c_str());
+#endif
+    auto op = c10::Dispatcher::singleton()
+                  .findSchemaOrThrow("aten::scaled_dot_product_attention", "")
+                  .typed<at::Tensor(const at::Tensor &, const at::Tensor &, const at::Tensor &,
+                                    const c10::optional<at::Tensor> &, double, bool, c10::optional<double>, bool)>();
+    torch::manual_seed(3);
+    const int64_t B = 2, H = 4, L = 3, S = 6, E = 5, D = 7;
+    auto naive = [&](const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask, bool causal,
+                     double scale, int64_t kv_heads) {
+        at::Tensor qd = q.to(at::kDouble), kd = k.to(at::kDouble), vd = v.to(at::kDouble);
+        auto qa = qd.accessor<double, 4>();
+        auto ka = kd.accessor<double, 4>();
+        auto va = vd.accessor<double, 4>();
+        at::Tensor out = at::zeros({B, H, L, D}, at::kDouble);
+        auto oa = out.accessor<double, 4>();
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t h = 0; h < H; ++h)
+                for (int64_t i = 0; i < L; ++i) {
+                    const int64_t hk = h / (H / kv_heads);
+                    std::vector<double> sc(S);
+                    double top = -INFINITY;
+                    for (int64_t j = 0; j < S; ++j) {
+                        double dot = 0;
+                        for (int64_t e = 0; e < E; ++e) dot += qa[b][h][i][e] * ka[b][hk][j][e];
+                        sc[j] = dot * scale;
+                        if (causal && j > i) sc[j] = -INFINITY;
+                        if (mask.defined()) {
+                            at::Tensor mb = mask.expand({B, H, L, S});
+                            if (mask.scalar_type() == at::kBool) {
+                                if (!mb[b][h][i][j].item<bool>()) sc[j] = -INFINITY;
+                            } else {
+                                sc[j] += mb[b][h][i][j].item<double>();
+                            }
+                        }
+                        top = std::max(top, sc[j]);
+                    }
+                    if (top == -INFINITY) continue;
+                    double z = 0;
+                    for (int64_t j = 0; j < S; ++j) z += std::exp(sc[j] - top);
+                    for (int64_t d = 0; d < D; ++d) {
+                        double acc = 0;
+                        for (int64_t j = 0; j < S; ++j) acc += std::exp(sc[j] - top) / z * va[b][hk][j][d];
+                        oa[b][h][i][d] = acc;
+                    }
+                }
+        return out;
+    };
+    auto close = [](const at::Tensor &got, const at::Tensor &want, const char *what) {
+        double err = (got.to(at::kDouble) - want).abs().max().item<double>();
+        EXPECT(!std::isnan(err) && err < 1e-5, "%s: max |error| %g", what, err);
+    };
+    at::Tensor q = torch::randn({B, H, L, E}), k = torch::randn({B, H, S, E}), v = torch::randn({B, H, S, D});
+    const double dflt = 1.0 / std::sqrt(static_cast<double>(E));
+    close(op.call(q, k, v, c10::nullopt, 0.0, false, c10::nullopt, false), naive(q, k, v, {}, false, dflt, H), "plain");
+    at::Tensor keep = torch::rand({B, 1, L, S}) > 0.4;
+    keep.index_put_({0, 0, 1}, false);  // one row masked everywhere
+    close(op.call(q, k, v, keep, 0.0, false, c10::nullopt, false), naive(q, k, v, keep, false, dflt, H), "bool mask");
+    at::Tensor bias = torch::randn({L, S});
+    close(op.call(q, k, v, bias, 0.0, false, 0.3, false), naive(q, k, v, bias, false, 0.3, H), "float mask, scale");
+    close(op.call(q, k, v, c10::nullopt, 0.0, true, c10::nullopt, false), naive(q, k, v, {}, true, dflt, H), "causal");
+    at::Tensor k2 = torch::randn({B, 2, S, E}), v2 = torch::randn({B, 2, S, D});
+    close(op.call(q, k2, v2, keep, 0.0, false, c10::nullopt, true), naive(q, k2, v2, keep, false, dflt, 2), "gqa");
+}
+
 static void test_runtime() {
     char buf[512];
     CHECK_OK(projntk_version(buf, sizeof buf));
@@ -248,7 +321,7 @@ static void test_runtime() {
     CHECK_FAILS(projntk_version(buf, 3), PROJNTK_ERR_INVALID_ARGUMENT, "too small");
     CHECK_OK(projntk_runtime_info(buf, sizeof buf));
     std::string info = buf;
-    EXPECT(info.front() == '{' && info.back() == '}' && info.find("\"libtorch\":\"1.") != std::string::npos &&
+    EXPECT(info.front() == '{' && info.back() == '}' && info.find(std::string("\"libtorch\":\"") + TORCH_VERSION + "\"") != std::string::npos &&
               info.find("\"threads\":") != std::string::npos && info.find("\"simd\":") != std::string::npos,
           "runtime info %s", buf);
     int32_t cuda = -1;
@@ -1197,6 +1270,7 @@ int main(int argc, char **argv) {
     };
     step("runtime", test_runtime);
     step("sha256", test_sha256);
+    step("attention op", test_attention_op);
     step("models", test_models);
     step("bad inputs", test_bad_inputs);
     step("agree tiny-mlp", [] { test_grads_agree("tiny-mlp", {5, 4}); });

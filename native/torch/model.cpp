@@ -1,6 +1,7 @@
 // Models: loading, built-ins, saving, parameter selection, checksum and forward.
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
 
 #include "torch_internal.hpp"
 
@@ -267,6 +269,28 @@ projntk_model &checked(projntk_model *m) {
     return *m;
 }
 
+// A model that calls an op this libtorch does not have (saved by a newer PyTorch) names the op and the way out;
+// anything else is reported as an unloadable file, with libtorch's reason.
+Error load_error(const char *path, const std::string &reason) {
+    const std::string marker = "Unknown builtin op: ";
+    const size_t at = reason.find(marker);
+    if (at != std::string::npos) {
+        const size_t start = at + marker.size();
+        size_t end = start;
+        while (end < reason.size() && (std::isalnum(static_cast<unsigned char>(reason[end])) || reason[end] == ':' ||
+                                       reason[end] == '_' || reason[end] == '.'))
+            ++end;
+        while (end > start && reason[end - 1] == '.') --end;
+        const std::string op = reason.substr(start, end - start);
+        return Error(PROJNTK_ERR_UNSUPPORTED,
+                     std::string("'") + path + "' needs the op " + op + ", which this libtorch (" + TORCH_VERSION +
+                         ") lacks: the model was saved by a newer PyTorch; build projntk against that PyTorch "
+                         "(LIBTORCH_USE_PYTORCH=1 make build) or export the model without " + op);
+    }
+    std::string first_line = reason.substr(0, reason.find('\n'));
+    return Error(PROJNTK_ERR_TORCH, std::string("'") + path + "' is not a loadable TorchScript file: " + first_line);
+}
+
 void finish_model(projntk_model &m) {
     m.module.to(m.device);
     m.module.eval();
@@ -290,13 +314,13 @@ extern "C" int projntk_model_load(const char *path, int32_t device, projntk_mode
             std::ifstream f(path, std::ios::binary);
             if (!f) throw Error(PROJNTK_ERR_IO, std::string("cannot open model file '") + path + "'");
         }
+        register_compat_ops();
         try {
             m->module = torch::jit::load(path, torch::kCPU);
         } catch (const c10::Error &e) {
-            throw Error(PROJNTK_ERR_TORCH, std::string("'") + path + "' is not a loadable TorchScript file: " +
-                                               e.what_without_backtrace());
+            throw load_error(path, e.what_without_backtrace());
         } catch (const std::exception &e) {
-            throw Error(PROJNTK_ERR_TORCH, std::string("'") + path + "' is not a loadable TorchScript file: " + e.what());
+            throw load_error(path, e.what());
         }
         m->arch = std::string("file:") + path;
         if (m->module.hasattr("projntk_input_shape")) m->input_shape = m->module.attr("projntk_input_shape").toIntVector();

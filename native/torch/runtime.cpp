@@ -41,7 +41,7 @@ extern "C" int projntk_runtime_info(char *buf, int64_t cap) {
                            (cuda_built() ? "true" : "false") + ",\"cuda_available\":" + (available ? "true" : "false") +
                            ",\"cuda_devices\":" + std::to_string(available ? torch::cuda::device_count() : 0) +
                            ",\"threads\":" + std::to_string(at::get_num_threads()) + ",\"simd\":\"" + simd_level() +
-                           "\"}";
+                           "\",\"compat_ops\":\"" + compat_ops_registered() + "\"}";
         copy_string(json, buf, cap, "runtime info buffer");
     });
 }

@@ -84,6 +84,11 @@ at::Tensor labels_tensor(const int64_t *labels, int64_t B, int64_t classes);
 bool make_builtin(const std::string &name, int64_t seed, projntk_model &out);
 std::string builtin_names();
 
+// Registers the ops of newer PyTorch that this libtorch lacks and projntk provides (compat_ops.cpp); idempotent.
+void register_compat_ops();
+// Comma-separated names of the ops registered by register_compat_ops(), "" when the runtime has them all.
+std::string compat_ops_registered();
+
 std::string sha256_hex(const std::vector<std::pair<const void *, size_t>> &chunks);
 
 void copy_string(const std::string &s, char *buf, int64_t cap, const char *what);

@@ -29,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -60,6 +61,17 @@ public final class BindGen {
         }
     }
 
+    /** Debian's newest /usr/lib/llvm-N/lib/libclang.so.1 (libclang-dev), as scripts/find-libclang.sh picks it. */
+    static String newestDebianLibclang() {
+        try (var dirs = Files.list(Path.of("/usr/lib"))) {
+            return dirs.map(d -> d.getFileName().toString()).filter(n -> n.matches("llvm-\\d+"))
+                    .max(Comparator.comparingInt(n -> Integer.parseInt(n.substring(5))))
+                    .map(n -> "/usr/lib/" + n + "/lib/libclang.so.1").orElse("/usr/lib/llvm/lib/libclang.so.1");
+        } catch (IOException e) {
+            return "/usr/lib/llvm/lib/libclang.so.1";
+        }
+    }
+
     public static void main(String[] args) {
         try {
             run(args);
@@ -72,7 +84,7 @@ public final class BindGen {
     static void run(String[] args) throws IOException {
         Path out = null;
         String pkg = "org.projntk.bindings";
-        String libclang = System.getenv().getOrDefault("LIBCLANG", "/usr/lib/llvm-14/lib/libclang.so.1");
+        String libclang = System.getenv().getOrDefault("LIBCLANG", newestDebianLibclang());
         String symbolsFrom = null;
         List<String> clangArgs = new ArrayList<>();
         List<Job> jobs = new ArrayList<>();

@@ -20,7 +20,20 @@ import org.junit.jupiter.api.io.TempDir;
 /** Runs the generator (scripts/bindgen/BindGen.java) as `make bindings` does, in a child JVM. */
 class BindGenTest {
 
-    static final Path LIBCLANG = Path.of(System.getenv().getOrDefault("LIBCLANG", "/usr/lib/llvm-14/lib/libclang.so.1"));
+    /** As scripts/find-libclang.sh finds it: $LIBCLANG, else the newest Debian libclang. */
+    static final Path LIBCLANG = findLibclang();
+
+    static Path findLibclang() {
+        String env = System.getenv("LIBCLANG");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        try (var dirs = Files.list(Path.of("/usr/lib"))) {
+            return dirs.filter(d -> d.getFileName().toString().matches("llvm-\\d+"))
+                    .max(java.util.Comparator.comparingInt(d -> Integer.parseInt(d.getFileName().toString().substring(5))))
+                    .map(d -> d.resolve("lib/libclang.so.1")).orElse(Path.of("/usr/lib/llvm/lib/libclang.so.1"));
+        } catch (java.io.IOException e) {
+            return Path.of("/usr/lib/llvm/lib/libclang.so.1");
+        }
+    }
 
     @TempDir
     static Path classes;
@@ -28,7 +41,7 @@ class BindGenTest {
     /** Compiled once here: a source-launcher start per run would cost seconds each. */
     @BeforeAll
     static void compileGenerator() {
-        assumeTrue(Files.isRegularFile(LIBCLANG), "libclang not installed (Debian libclang-14-dev)");
+        assumeTrue(Files.isRegularFile(LIBCLANG), "libclang not installed (make bindings-deps installs Debian libclang-dev)");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertEquals(0, javac.run(null, null, null, "-d", classes.toString(), "scripts/bindgen/BindGen.java"));
     }
