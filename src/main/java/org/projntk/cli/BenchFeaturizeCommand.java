@@ -49,12 +49,12 @@ import static org.projntk.cli.BenchProjectionCommand.median;
  * `projntk bench featurize`: an end-to-end featurize into a scratch store, its rate beside the host's projection
  * ceiling, and where the time goes. The shares come from timing the same batches again through gradients alone and
  * through the projector alone (a random block of the same shape); what remains of the featurize time is data, store
- * and other I/O.
+ * and other I/O. Those parts are timed separately, so on a loaded host they need not add up (share_other is then 0).
  */
 @Command(name = "featurize", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"End-to-end featurize of random inputs (or --data) into a scratch store, as JSON lines: rows/s, the shares "
                 + "of time in gradients, projection and the rest (data, store, I/O), and the host's projection ceiling "
-                + "(its measured FMA peak / 2·P·K·C flops per row).",
+                + "(its FMA peak, measured just before each timing, / 2·P·K·C flops per row; of_ceiling is the median of the rounds' ratios).",
                 "Projectors are timed in interleaved rounds (order reversed every other round); lines give medians."})
 public final class BenchFeaturizeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -105,25 +105,30 @@ public final class BenchFeaturizeCommand implements Callable<Integer> {
         HostCpu host = HostCpu.read();
         Path scratch = Files.createTempDirectory("projntk-bench-featurize");
         try {
-            String dataSpec = data != null ? data + "[0:" + rows + "]" : randomDataset(scratch);
+            String base = data != null ? data : randomDataset(scratch);
+            String dataSpec = base + "[0:" + rows + "]";
             double[][] total = new double[projs.size()][rounds], grads = new double[projs.size()][rounds],
-                    projection = new double[projs.size()][rounds];
+                    projection = new double[projs.size()][rounds], peaks = new double[projs.size()][rounds];
             long parameters = 0;
             int outputs = 0;
             GradStrategy used = null;
+            // Warm-up: one batch through every projector, so class loading and the JIT are not timed.
+            for (Choices.Projector proj : projs) {
+                Path store = scratch.resolve("warm-up-" + proj);
+                Featurizer.run(config(base + "[0:" + Math.min(batch, rows) + "]", proj, store), (split, done, all, run, sec) -> { });
+                deleteTree(store);
+            }
             for (int round = 0; round < rounds; round++) {
                 for (int j = 0; j < projs.size(); j++) {
                     int pi = round % 2 == 0 ? j : projs.size() - 1 - j;
                     Choices.Projector proj = projs.get(pi);
                     Path store = scratch.resolve("store-" + round + "-" + proj);
-                    FeaturizeConfig config = new FeaturizeConfig(modelSpec, seed, "0", Map.of("train", dataSpec), kernel.toString(),
-                            proj.kind, dim, seed, 0, ProjectorSpec.DEFAULT_SJLT_S, false, "float32", Device.CPU, batch, grad, null,
-                            0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, store);
+                    FeaturizeConfig config = config(dataSpec, proj, store);
+                    // The peak right before each featurize: on a shared host it moves with the load, and the ceiling
+                    // must be taken from the same stretch of time as the rate.
+                    peaks[pi][round] = Projector.cpuFmaPeakGflops(peakSeconds);
                     long start = System.nanoTime();
-                    Featurizer.Result result = Featurizer.run(config, new Featurizer.Listener() {
-                        @Override
-                        public void progress(String split, long doneRows, long totalRows, long rowsThisRun, double seconds) {}
-                    });
+                    Featurizer.Result result = Featurizer.run(config, (split, done, all, run, sec) -> { });
                     total[pi][round] = (System.nanoTime() - start) / 1e9;
                     parameters = result.parameters();
                     outputs = result.outputs();
@@ -134,10 +139,9 @@ public final class BenchFeaturizeCommand implements Callable<Integer> {
                 }
                 if (rounds > 1) spec.commandLine().getErr().printf(Locale.ROOT, "round %d of %d done%n", round + 1, rounds);
             }
-            double peak = Projector.cpuFmaPeakGflops(peakSeconds);
             for (int pi = 0; pi < projs.size(); pi++) {
                 Choices.Projector proj = projs.get(pi);
-                double seconds = median(total[pi]), g = median(grads[pi]), pr = median(projection[pi]);
+                double seconds = median(total[pi]), g = median(grads[pi]), pr = median(projection[pi]), peak = median(peaks[pi]);
                 double flopsPerRow = switch (proj.kind) {
                     case SJLT -> 2.0 * parameters * Math.min(ProjectorSpec.DEFAULT_SJLT_S, dim) * outputs;
                     case NONE -> 0;
@@ -145,6 +149,8 @@ public final class BenchFeaturizeCommand implements Callable<Integer> {
                 };
                 double ceiling = flopsPerRow > 0 ? peak * 1e9 / flopsPerRow : Double.POSITIVE_INFINITY;
                 double rate = rows / seconds;
+                double[] ofCeiling = new double[rounds];  // round by round: the rate against the peak measured just before it
+                for (int r = 0; r < rounds; r++) ofCeiling[r] = rows / total[pi][r] * flopsPerRow / (peaks[pi][r] * 1e9);
                 out.printf(Locale.ROOT, "{\"model\":\"%s\",\"P\":%d,\"outputs\":%d,\"K\":%d,\"kernel\":\"%s\",\"projector\":\"%s\","
                                 + "\"rows\":%d,\"batch\":%d,\"gradients\":\"%s\",\"rounds\":%d,\"seconds\":%.4f,\"seconds_per_round\":%s,"
                                 + "\"rows_per_s\":%.2f,\"share_gradients\":%.3f,\"share_projection\":%.3f,\"share_other\":%.3f,"
@@ -153,13 +159,19 @@ public final class BenchFeaturizeCommand implements Callable<Integer> {
                         used == null ? "" : used.name().toLowerCase(Locale.ROOT), rounds, seconds, jsonArray(total[pi]), rate,
                         g / seconds, pr / seconds, Math.max(0, seconds - g - pr) / seconds, peak,
                         Double.isInfinite(ceiling) ? "null" : String.format(Locale.ROOT, "%.1f", ceiling),
-                        Double.isInfinite(ceiling) ? "null" : String.format(Locale.ROOT, "%.3f", rate / ceiling), host.jsonFields());
+                        Double.isInfinite(ceiling) ? "null" : String.format(Locale.ROOT, "%.3f", median(ofCeiling)), host.jsonFields());
             }
             out.flush();
         } finally {
             deleteTree(scratch);
         }
         return 0;
+    }
+
+    private FeaturizeConfig config(String dataSpec, Choices.Projector proj, Path store) {
+        return new FeaturizeConfig(modelSpec, seed, "0", Map.of("train", dataSpec), kernel.toString(), proj.kind, dim, seed, 0,
+                ProjectorSpec.DEFAULT_SJLT_S, false, "float32", Device.CPU, batch, grad, null, 0, 1, null,
+                Gradients.DEFAULT_MAX_BLOCK_BYTES, store);
     }
 
     /** The same batches through the gradients alone (nothing consumes them). */
