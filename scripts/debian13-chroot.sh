@@ -75,6 +75,14 @@ run() {  # dir cmd...
   trap 'flock -xn 9 && unmount_all "$CHROOT"' EXIT
   mkdir -p "$CHROOT$JDK" "$CHROOT$dir"
   mountpoint -q "$CHROOT$JDK" || mount --bind -o ro "$JDK" "$CHROOT$JDK"
+  # The JDK's trust store may be a link out of the JDK (Debian-style: /etc/ssl/certs/java/cacerts): the host's one
+  # goes in with it, so Maven trusts what it trusts on the host.
+  local trust
+  trust="$(readlink -f "$JDK/lib/security/cacerts")"
+  if [[ "$trust" != "$JDK"/* && -f "$trust" ]]; then
+    mkdir -p "$CHROOT$(dirname "$trust")"
+    mountpoint -q "$CHROOT$(dirname "$trust")" || mount --bind -o ro "$(dirname "$trust")" "$CHROOT$(dirname "$trust")"
+  fi
   mountpoint -q "$CHROOT$dir" || mount --bind "$dir" "$CHROOT$dir"
   chroot "$CHROOT" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 JAVA_HOME="$JDK" \
     ${MAVEN_OPTS:+MAVEN_OPTS="$MAVEN_OPTS"} bash -c 'cd "$0" && exec "$@"' "$dir" "$@"

@@ -15,11 +15,12 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.TreeSet;
 
-import org.projntk.analysis.LineChart;
 import org.projntk.data.DatasetSpec;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
+import org.projntk.plot.LineChart;
 import org.projntk.project.ProjectorKind;
+import org.projntk.stats.Spearman;
 import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Objects;
 
 import org.projntk.internal.Blas;
+import org.projntk.stats.Cholesky;
+import org.projntk.stats.PairwiseSum;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.Manifest;
 import org.projntk.store.StoredMatrix;

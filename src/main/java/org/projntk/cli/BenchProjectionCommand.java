@@ -9,10 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.projntk.baseline.CurandProjector;
 import org.projntk.internal.Blas;
 import org.projntk.internal.Cublas;
 import org.projntk.internal.Cuda;
-import org.projntk.project.CurandProjector;
 import org.projntk.project.Projector;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;

@@ -2,8 +2,8 @@ package org.projntk.cli;
 
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.projntk.analysis.SurrogateTiming;
 import org.projntk.kernel.KernelKind;
+import org.projntk.surrogate.SurrogateTiming;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

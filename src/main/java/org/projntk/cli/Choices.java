@@ -5,7 +5,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.project.ProjectorKind;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
@@ -67,25 +67,25 @@ final class Choices {
 
     static final class KernelNormalizations extends Names {
         KernelNormalizations() {
-            super(Normalization.class);
+            super(KernelNormalization.class);
         }
     }
 
     static final class SurrogateTargets extends Names {
         SurrogateTargets() {
-            super(org.projntk.analysis.StoreSurrogate.Targets.class);
+            super(org.projntk.surrogate.StoreSurrogate.Targets.class);
         }
     }
 
     static final class ClassWeights extends Names {
         ClassWeights() {
-            super(org.projntk.analysis.StoreSurrogate.ClassWeight.class);
+            super(org.projntk.surrogate.StoreSurrogate.ClassWeight.class);
         }
     }
 
     static final class KernelProducts extends Names {
         KernelProducts() {
-            super(org.projntk.analysis.StoreSurrogate.Products.class);
+            super(org.projntk.surrogate.StoreSurrogate.Products.class);
         }
     }
 

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import org.projntk.analysis.Demo;
-import org.projntk.analysis.TextDemo;
+import org.projntk.demo.Demo;
+import org.projntk.demo.TextDemo;
 import org.projntk.torch.Device;
 import org.projntk.torch.Trainer;
 

@@ -6,7 +6,7 @@ import java.util.concurrent.Callable;
 
 import org.projntk.GemmPrecision;
 import org.projntk.kernel.GramFiles;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 
@@ -36,7 +36,7 @@ public final class GramCommand implements Callable<Integer> {
 
     @Option(names = "--normalize", defaultValue = "none", completionCandidates = Choices.KernelNormalizations.class,
             description = "Normalisation: ${COMPLETION-CANDIDATES}.")
-    Normalization normalize;
+    KernelNormalization normalize;
 
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
             description = "Where the tiles are computed: ${COMPLETION-CANDIDATES}.")

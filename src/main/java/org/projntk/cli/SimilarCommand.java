@@ -4,8 +4,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-import org.projntk.analysis.SimilarExamples;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
+import org.projntk.similar.SimilarExamples;
 import org.projntk.store.FeatureStore;
 
 import picocli.CommandLine.Command;
@@ -31,7 +31,7 @@ public final class SimilarCommand implements Callable<Integer> {
 
     @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
             description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
-    Normalization normalize;
+    KernelNormalization normalize;
 
     @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
     String checkpoint;

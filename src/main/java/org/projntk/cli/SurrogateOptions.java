@@ -1,8 +1,8 @@
 package org.projntk.cli;
 
-import org.projntk.analysis.StoreSurrogate;
-import org.projntk.analysis.Surrogates;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
+import org.projntk.surrogate.StoreSurrogate;
+import org.projntk.surrogate.Surrogates;
 
 import picocli.CommandLine.Option;
 
@@ -17,7 +17,7 @@ final class SurrogateOptions {
 
     @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
             description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
-    Normalization normalize;
+    KernelNormalization normalize;
 
     @Option(names = "--lambda", defaultValue = "" + Surrogates.DEFAULT_LAMBDA, paramLabel = "X", description = "L2 penalty, relative to the kernel's scale.")
     double lambda;

@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import org.projntk.analysis.ResidualSweep;
-import org.projntk.analysis.SweepTable;
+import org.projntk.residual.ResidualSweep;
+import org.projntk.residual.SweepTable;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

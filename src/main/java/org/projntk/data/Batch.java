@@ -3,7 +3,7 @@ package org.projntk.data;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
-import org.projntk.torch.Input;
+import org.projntk.tensor.Input;
 
 /**
  * A batch of examples, owned by the arena passed to {@link Dataset#batch}; {@code labels[i]} is the class of example i.

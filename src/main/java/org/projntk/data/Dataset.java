@@ -129,6 +129,13 @@ public final class Dataset {
         return src.label(offset + check(i));
     }
 
+    /** Every row's label, as class indices. */
+    public int[] labels() {
+        int[] out = new int[Math.toIntExact(size)];
+        for (int i = 0; i < out.length; i++) out[i] = (int) label(i);
+        return out;
+    }
+
     /** Index, in the whole source file, of this dataset's row 0 (the start of a spec's row range). */
     public long firstSourceRow() {
         return offset;

@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.projntk.torch.DType;
-import org.projntk.torch.Input;
+import org.projntk.tensor.DType;
+import org.projntk.tensor.Input;
 
 /**
  * {@code npy:A.npy,B.npy,...,Y.npy}: every file but the last is one model input, in forward's order, all with the same

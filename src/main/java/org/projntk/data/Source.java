@@ -19,7 +19,7 @@ interface Source {
     int numClasses();
 
     /** Typed model inputs of rows [row, row+count) when the source holds several arrays; null for one float input. */
-    default java.util.List<org.projntk.torch.Input> typedRows(long row, int count, java.lang.foreign.Arena arena) {
+    default java.util.List<org.projntk.tensor.Input> typedRows(long row, int count, java.lang.foreign.Arena arena) {
         return null;
     }
 }

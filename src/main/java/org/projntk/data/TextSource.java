@@ -6,8 +6,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.List;
 
-import org.projntk.torch.DType;
-import org.projntk.torch.Input;
+import org.projntk.tensor.DType;
+import org.projntk.tensor.Input;
 
 /** {@code text:TEXTS.tsv,TOKENIZER.json,N}: labelled texts tokenized to two int64 inputs, ids and attention mask [N]. */
 final class TextSource implements Source {

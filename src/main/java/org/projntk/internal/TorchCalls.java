@@ -9,7 +9,7 @@ import java.util.List;
 
 import org.projntk.bindings.projntk_grad_consumer;
 import org.projntk.bindings.projntk_h;
-import org.projntk.torch.Input;
+import org.projntk.tensor.Input;
 
 /**
  * The libtorch half of projntk.h, for org.projntk.torch: the only place outside this package that needs the generated

@@ -23,7 +23,7 @@ public final class FeatureKernelOperator implements KernelOperator {
     private final List<FeatureMatrix> rowsOp;
     private final List<FeatureMatrix> colsOp;
     private final KernelKind kind;
-    private final Normalization norm;
+    private final KernelNormalization norm;
     private final int classes;
     private final int dim;
     private final int per;
@@ -34,7 +34,7 @@ public final class FeatureKernelOperator implements KernelOperator {
     private final double stdScale;
     private final double[] rowSelf; // raw self-kernel of the row operand, when computed
 
-    FeatureKernelOperator(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind, Normalization norm,
+    FeatureKernelOperator(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind, KernelNormalization norm,
                           Double stdScale) {
         Objects.requireNonNull(norm, "norm");
         Gram.Shape s = Gram.validate(rowsOp, colsOp, kind);
@@ -52,18 +52,18 @@ public final class FeatureKernelOperator implements KernelOperator {
         }
         boolean same = rowsOp.equals(colsOp);
         double[] rd = null;
-        if (norm == Normalization.COSINE || same) rd = Gram.selfKernel(rowsOp, kind);
+        if (norm == KernelNormalization.COSINE || same) rd = Gram.selfKernel(rowsOp, kind);
         this.rowSelf = same ? rd : null;
-        if (norm == Normalization.COSINE) {
+        if (norm == KernelNormalization.COSINE) {
             this.rowScale = inverseSqrt(rd);
             this.colScale = same ? rowScale : inverseSqrt(Gram.selfKernel(colsOp, kind));
         } else {
             this.rowScale = null;
             this.colScale = null;
         }
-        if (norm == Normalization.STD) {
+        if (norm == KernelNormalization.STD) {
             double sd = stdScale != null ? stdScale
-                    : Gram.entryMeanStd(rowsOp, colsOp, Gram.Options.of(kind, Normalization.NONE))[1];
+                    : Gram.entryMeanStd(rowsOp, colsOp, Gram.Options.of(kind, KernelNormalization.NONE))[1];
             if (!(sd > 0) || !Double.isFinite(sd)) {
                 throw new IllegalArgumentException("STD normalisation: the kernel entries have zero or non-finite spread (" + sd + ")");
             }
@@ -82,7 +82,7 @@ public final class FeatureKernelOperator implements KernelOperator {
         return kind;
     }
 
-    public Normalization normalization() {
+    public KernelNormalization normalization() {
         return norm;
     }
 
@@ -106,7 +106,7 @@ public final class FeatureKernelOperator implements KernelOperator {
         if (rowSelf == null) throw new IllegalStateException("the diagonal needs the same operand on both sides");
         double[] d = new double[rowSelf.length];
         for (int i = 0; i < d.length; i++) {
-            d[i] = norm == Normalization.COSINE ? (rowSelf[i] > 0 ? 1.0 : 0.0) : rowSelf[i] / stdScale;
+            d[i] = norm == KernelNormalization.COSINE ? (rowSelf[i] > 0 ? 1.0 : 0.0) : rowSelf[i] / stdScale;
         }
         return d;
     }

@@ -24,10 +24,10 @@ public final class Gram {
      * @param norm      normalisation
      * @param tileRows  kernel rows (examples) per tile
      * @param tileCols  kernel columns (examples) per tile
-     * @param stdScale  for {@link Normalization#STD}: a fixed divisor (e.g. the std of the train kernel, to apply
+     * @param stdScale  for {@link KernelNormalization#STD}: a fixed divisor (e.g. the std of the train kernel, to apply
      *                  to a test kernel), or null to compute it from this kernel with an extra pass
      */
-    public record Options(KernelKind kind, Normalization norm, int tileRows, int tileCols, Double stdScale) {
+    public record Options(KernelKind kind, KernelNormalization norm, int tileRows, int tileCols, Double stdScale) {
         public Options {
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(norm, "norm");
@@ -39,7 +39,7 @@ public final class Gram {
             }
         }
 
-        public static Options of(KernelKind kind, Normalization norm) {
+        public static Options of(KernelKind kind, KernelNormalization norm) {
             return new Options(kind, norm, DEFAULT_TILE, DEFAULT_TILE, null);
         }
 
@@ -74,14 +74,14 @@ public final class Gram {
         Objects.requireNonNull(sink, "sink");
         double[] rowDiag = null;
         double[] colDiag = null;
-        if (opt.norm() == Normalization.COSINE) {
+        if (opt.norm() == KernelNormalization.COSINE) {
             rowDiag = selfKernel(rowsOp, opt.kind());
             colDiag = rowsOp == colsOp ? rowDiag : selfKernel(colsOp, opt.kind());
         }
         double scale = 1.0;
         double mean = Double.NaN;
         double std = Double.NaN;
-        if (opt.norm() == Normalization.STD) {
+        if (opt.norm() == KernelNormalization.STD) {
             if (opt.stdScale() != null) {
                 scale = opt.stdScale();
             } else {
@@ -101,9 +101,9 @@ public final class Gram {
         final double[] cd = colDiag;
         final int outPerRow = opt.kind() == KernelKind.ENTK ? s.classes : 1;
         raw.run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
-            if (opt.norm() == Normalization.STD) {
+            if (opt.norm() == KernelNormalization.STD) {
                 scaleTile(tile, (long) tr * tc, invScale);
-            } else if (opt.norm() == Normalization.COSINE) {
+            } else if (opt.norm() == KernelNormalization.COSINE) {
                 // tile rows/cols here are output rows/cols; diagonals are indexed the same way
                 for (int i = 0; i < tr; i++) {
                     double di = rd[(int) (r0 + i)];

@@ -28,7 +28,7 @@ public final class GramFiles {
     private GramFiles() {}
 
     /** What {@link #write(FeatureStore, Request)} computed. */
-    public record Written(Path file, KernelKind kind, String checkpoint, String rowsSplit, String colsSplit, Normalization normalization,
+    public record Written(Path file, KernelKind kind, String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization,
                           Gram.Result result, double seconds) {}
 
     /**
@@ -37,7 +37,7 @@ public final class GramFiles {
      * @param checkpoint null: the store's first complete checkpoint
      * @param precision  GEMM arithmetic on CUDA; ignored on the CPU, which always computes in float32
      */
-    public record Request(String checkpoint, String rowsSplit, String colsSplit, Normalization normalization, Device device,
+    public record Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
                           GemmPrecision precision, Path out) {
         public Request {
             Objects.requireNonNull(rowsSplit, "rowsSplit");

@@ -44,12 +44,12 @@ public interface KernelOperator {
      * The matrix-free implementation through the features of the row and column operands (one matrix for pNTK, C for
      * trNTK and eNTK), with the normalisation applied on the fly.
      *
-     * @param stdScale for {@link Normalization#STD}: the divisor to use (the train kernel's entry std, so that train and
+     * @param stdScale for {@link KernelNormalization#STD}: the divisor to use (the train kernel's entry std, so that train and
      *                 test kernels share it), or null to compute it from this kernel (one streamed pass over its tiles,
      *                 O(N·M·K·C) time, no N x M memory)
      */
     static FeatureKernelOperator features(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, KernelKind kind,
-                                          Normalization norm, Double stdScale) {
+                                          KernelNormalization norm, Double stdScale) {
         return new FeatureKernelOperator(rowsOp, colsOp, kind, norm, stdScale);
     }
 }

@@ -6,12 +6,12 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.projntk.internal.ModelHandles;
-import org.projntk.internal.NativeHandle;
 import org.projntk.internal.Native;
+import org.projntk.internal.NativeHandle;
 import org.projntk.internal.ProjectorCalls;
 import org.projntk.internal.TorchCalls;
+import org.projntk.tensor.Input;
 import org.projntk.torch.GradStrategy;
-import org.projntk.torch.Input;
 import org.projntk.torch.Model;
 import org.projntk.torch.OutputKind;
 

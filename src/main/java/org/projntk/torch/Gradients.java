@@ -8,6 +8,7 @@ import java.util.List;
 import org.projntk.ProjntkException;
 import org.projntk.internal.Native;
 import org.projntk.internal.TorchCalls;
+import org.projntk.tensor.Input;
 
 /** Per-example gradients, streamed to a consumer one parameter block at a time (B x P is never materialised). */
 public final class Gradients {

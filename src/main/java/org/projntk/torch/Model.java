@@ -13,6 +13,7 @@ import org.projntk.internal.ModelHandles;
 import org.projntk.internal.Native;
 import org.projntk.internal.NativeHandle;
 import org.projntk.internal.TorchCalls;
+import org.projntk.tensor.Input;
 
 /**
  * A TorchScript model held by the native engine, in eval mode. Not thread-safe: use one Model per thread.

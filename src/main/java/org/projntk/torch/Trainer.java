@@ -9,6 +9,7 @@ import java.util.List;
 import org.projntk.internal.Native;
 import org.projntk.internal.NativeHandle;
 import org.projntk.internal.TorchCalls;
+import org.projntk.tensor.Input;
 
 /** SGD (with momentum) or Adam on cross-entropy, for training the built-in models. */
 public final class Trainer implements AutoCloseable {

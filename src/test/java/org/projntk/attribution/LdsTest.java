@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.projntk.cli.LdsCommand;
 import org.projntk.data.DatasetSpec;
+import org.projntk.stats.SpearmanTest;
 import picocli.CommandLine;
 
 class LdsTest {

@@ -16,9 +16,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.projntk.analysis.Demo;
 import org.projntk.data.DatasetSpec;
 import org.projntk.data.Npy;
+import org.projntk.demo.Demo;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.StoredMatrix;
 

@@ -12,10 +12,10 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.projntk.analysis.Demo;
-import org.projntk.analysis.SurrogateReport;
-import org.projntk.analysis.SweepTable;
 import org.projntk.data.DatasetSpec;
+import org.projntk.demo.Demo;
+import org.projntk.residual.SweepTable;
+import org.projntk.surrogate.SurrogateReport;
 
 /** The demo pipeline at a reduced size on the real Fashion-MNIST data: it must show the product's claims. */
 class DemoPipelineTest {

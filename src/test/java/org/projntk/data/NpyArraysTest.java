@@ -13,8 +13,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.projntk.torch.DType;
-import org.projntk.torch.Input;
+import org.projntk.tensor.DType;
+import org.projntk.tensor.Input;
 
 class NpyArraysTest {
     @TempDir Path tmp;

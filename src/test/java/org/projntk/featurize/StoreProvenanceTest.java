@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.projntk.analysis.StoreSurrogate;
 import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
 import org.projntk.data.Normalization;
@@ -25,6 +24,7 @@ import org.projntk.project.ProjectorKind;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.IncompatibleStoreException;
 import org.projntk.store.Manifest;
+import org.projntk.surrogate.StoreSurrogate;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Gradients;
@@ -88,8 +88,8 @@ class StoreProvenanceTest {
         double[] expected;
         double[] wrong;
         try (Model seed5 = Model.open("builtin:cnn-fmnist", 5, Device.CPU)) {
-            expected = org.projntk.analysis.Surrogates.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.NONE));
-            wrong = org.projntk.analysis.Surrogates.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.DEFAULT));
+            expected = org.projntk.surrogate.Surrogates.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.NONE));
+            wrong = org.projntk.surrogate.Surrogates.logits(seed5, DatasetSpec.parse(TEST).open(Normalization.DEFAULT));
         }
         assertArrayEquals(expected, fit.networkTestLogits(), 0.0);
         assertFalse(java.util.Arrays.equals(wrong, fit.networkTestLogits()));

@@ -16,10 +16,10 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.projntk.ProjntkException;
 import org.projntk.GemmPrecision;
+import org.projntk.ProjntkException;
+import org.projntk.baseline.CurandProjector;
 import org.projntk.kernel.GpuGram;
-import org.projntk.project.CurandProjector;
 
 /** The CPU-testable parts of the CUDA layer: library discovery, its error messages, and the cuBLAS argument mapping. */
 class CudaLibrariesTest {

@@ -55,13 +55,13 @@ class FeatureKernelOperatorTest {
         return d;
     }
 
-    static double[][] reference(List<FeatureMatrix> a, List<FeatureMatrix> b, KernelKind kind, Normalization norm, double std) {
+    static double[][] reference(List<FeatureMatrix> a, List<FeatureMatrix> b, KernelKind kind, KernelNormalization norm, double std) {
         double[][] k = rawKernel(a, b, kind);
-        if (norm == Normalization.COSINE) {
+        if (norm == KernelNormalization.COSINE) {
             double[] da = diag(a, kind);
             double[] db = diag(b, kind);
             for (int i = 0; i < k.length; i++) for (int j = 0; j < k[i].length; j++) k[i][j] /= Math.sqrt(da[i] * db[j]);
-        } else if (norm == Normalization.STD) {
+        } else if (norm == KernelNormalization.STD) {
             for (double[] row : k) for (int j = 0; j < row.length; j++) row[j] /= std;
         }
         return k;
@@ -103,14 +103,14 @@ class FeatureKernelOperatorTest {
             int c = kind == KernelKind.PNTK ? 1 : classes;
             List<FeatureMatrix> a = features(r, c, n, dim);
             List<FeatureMatrix> b = features(r, c, m, dim);
-            for (Normalization norm : Normalization.values()) {
+            for (KernelNormalization norm : KernelNormalization.values()) {
                 String what = kind + "/" + norm;
                 double std = populationStd(rawKernel(a, a, kind));
                 // the train (square) operator: computes its own std
                 FeatureKernelOperator train = KernelOperator.features(a, a, kind, norm, null);
                 double[][] kaa = reference(a, a, kind, norm, std);
                 assertTrue(train.symmetric(), what);
-                if (norm == Normalization.STD) assertEquals(std, train.stdScale(), 1e-5 * std, what);
+                if (norm == KernelNormalization.STD) assertEquals(std, train.stdScale(), 1e-5 * std, what);
                 int rows = kaa.length;
                 float[] x = new float[rows * q];
                 for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
@@ -143,7 +143,7 @@ class FeatureKernelOperatorTest {
         for (KernelKind kind : KernelKind.values()) {
             int c = kind == KernelKind.PNTK ? 1 : classes;
             List<FeatureMatrix> a = features(r, c, n, dim);
-            for (Normalization norm : Normalization.values()) {
+            for (KernelNormalization norm : KernelNormalization.values()) {
                 String what = kind + "/" + norm;
                 FeatureKernelOperator op = KernelOperator.features(a, a, kind, norm, null);
                 double[][] k = reference(a, a, kind, norm, populationStd(rawKernel(a, a, kind)));
@@ -175,7 +175,7 @@ class FeatureKernelOperatorTest {
                 for (int t = 0; t < d; t++) for (int i = 0; i < rows; i++) for (int p = 0; p < q; p++) fTg[t * q + p] += (double) f[i * d + t] * g[i * q + p];
                 assertClose(fTg, op.factorTransposeTimes(g, q), 1e-5, what + " Fᵀ·G");
             }
-            FeatureKernelOperator rectangular = KernelOperator.features(a, features(r, c, 5, dim), kind, Normalization.NONE, null);
+            FeatureKernelOperator rectangular = KernelOperator.features(a, features(r, c, 5, dim), kind, KernelNormalization.NONE, null);
             assertThrows(IllegalStateException.class, rectangular::factorColumns, kind + ": a test-by-train kernel has no factor");
         }
     }
@@ -190,9 +190,9 @@ class FeatureKernelOperatorTest {
     void matchesTheDenseOperatorOverGramTiles() {
         Random r = new Random(6);
         List<FeatureMatrix> a = features(r, 4, 300, 16);
-        Gram.Options opt = Gram.Options.of(KernelKind.TRNTK, Normalization.COSINE).withTiles(64, 48);
+        Gram.Options opt = Gram.Options.of(KernelKind.TRNTK, KernelNormalization.COSINE).withTiles(64, 48);
         KernelOperator dense = KernelOperator.dense(Gram.computeMatrix(a, a, opt));
-        KernelOperator free = KernelOperator.features(a, a, KernelKind.TRNTK, Normalization.COSINE, null);
+        KernelOperator free = KernelOperator.features(a, a, KernelKind.TRNTK, KernelNormalization.COSINE, null);
         float[] x = new float[300 * 10];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         float[] zd = dense.times(x, 10);
@@ -207,12 +207,12 @@ class FeatureKernelOperatorTest {
     void rejectsBadOperands() {
         Random r = new Random(7);
         List<FeatureMatrix> a = features(r, 2, 10, 4);
-        FeatureKernelOperator op = KernelOperator.features(a, a, KernelKind.TRNTK, Normalization.NONE, null);
+        FeatureKernelOperator op = KernelOperator.features(a, a, KernelKind.TRNTK, KernelNormalization.NONE, null);
         var e = assertThrows(IllegalArgumentException.class, () -> op.times(new float[7], 1));
         assertTrue(e.getMessage().contains("expected 10 x 1"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> KernelOperator.features(a, a, KernelKind.PNTK, Normalization.NONE, null));
+        assertThrows(IllegalArgumentException.class, () -> KernelOperator.features(a, a, KernelKind.PNTK, KernelNormalization.NONE, null));
         List<FeatureMatrix> zeros = List.of(ArrayFeatureMatrix.of(new float[5][3]));
-        assertThrows(IllegalArgumentException.class, () -> KernelOperator.features(zeros, zeros, KernelKind.PNTK, Normalization.STD, null));
+        assertThrows(IllegalArgumentException.class, () -> KernelOperator.features(zeros, zeros, KernelKind.PNTK, KernelNormalization.STD, null));
         float[] nan = new float[10];
         nan[3] = Float.NaN;
         assertThrows(IllegalArgumentException.class, () -> op.times(nan, 1));

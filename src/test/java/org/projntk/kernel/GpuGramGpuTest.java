@@ -63,7 +63,7 @@ class GpuGramGpuTest {
                 int classes = kind == KernelKind.PNTK ? 1 : 3;
                 List<FeatureMatrix> a = classes(r, classes, 70, 96);
                 List<FeatureMatrix> b = classes(r, classes, 53, 96);
-                for (Normalization norm : Normalization.values()) {
+                for (KernelNormalization norm : KernelNormalization.values()) {
                     for (boolean self : new boolean[] {false, true}) {
                         List<FeatureMatrix> cols = self ? a : b;
                         Gram.Options opt = Gram.Options.of(kind, norm).withTiles(32, 16);
@@ -86,7 +86,7 @@ class GpuGramGpuTest {
                         for (int i = 0; i < w.rows(); i++) {
                             for (int j = 0; j < w.cols(); j++) {
                                 // |K_ij| <= sqrt(K_ii K_jj): the error scale of each entry
-                                double bound = norm == Normalization.COSINE ? 2 * tol
+                                double bound = norm == KernelNormalization.COSINE ? 2 * tol
                                         : 2 * tol * Math.sqrt(rd[i] * cd[j]) / want.result().scale();
                                 assertTrue(Math.abs(w.get(i, j) - g.get(i, j)) <= bound,
                                         what + " (" + i + "," + j + "): cpu " + w.get(i, j) + " gpu " + g.get(i, j) + " bound " + bound);
@@ -149,12 +149,12 @@ class GpuGramGpuTest {
         GpuGram gpu = new GpuGram(GemmPrecision.FP32);
         List<FeatureMatrix> op = List.of(ArrayFeatureMatrix.of(bad));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> gpu.computeMatrix(op, op, Gram.Options.of(KernelKind.PNTK, Normalization.NONE)));
+                () -> gpu.computeMatrix(op, op, Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE)));
         assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> gpu.computeMatrix(List.of(ArrayFeatureMatrix.of(new float[][] {{1, 2}})),
-                List.of(ArrayFeatureMatrix.of(new float[][] {{1, 2, 3}})), Gram.Options.of(KernelKind.PNTK, Normalization.NONE)));
+                List.of(ArrayFeatureMatrix.of(new float[][] {{1, 2, 3}})), Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE)));
         gpu.close();
         gpu.close();
-        assertThrows(IllegalStateException.class, () -> gpu.computeMatrix(op, op, Gram.Options.of(KernelKind.PNTK, Normalization.NONE)));
+        assertThrows(IllegalStateException.class, () -> gpu.computeMatrix(op, op, Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE)));
     }
 }

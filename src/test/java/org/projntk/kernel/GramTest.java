@@ -40,9 +40,9 @@ class GramTest {
         return k;
     }
 
-    static double[][] naiveNormalized(float[][][] a, float[][][] b, Normalization norm) {
+    static double[][] naiveNormalized(float[][][] a, float[][][] b, KernelNormalization norm) {
         double[][] k = naive(a, b);
-        if (norm == Normalization.COSINE) {
+        if (norm == KernelNormalization.COSINE) {
             double[][] ka = naive(a, a);
             double[][] kb = naive(b, b);
             for (int i = 0; i < k.length; i++) {
@@ -50,7 +50,7 @@ class GramTest {
                     k[i][j] /= Math.sqrt(ka[i][i] * kb[j][j]);
                 }
             }
-        } else if (norm == Normalization.STD) {
+        } else if (norm == KernelNormalization.STD) {
             double s = 0;
             double ss = 0;
             int cnt = 0;
@@ -111,7 +111,7 @@ class GramTest {
                 b[c] = random(r, 9, 7);
             }
             KernelKind kind = classes == 1 ? KernelKind.PNTK : KernelKind.TRNTK;
-            for (Normalization norm : Normalization.values()) {
+            for (KernelNormalization norm : KernelNormalization.values()) {
                 Gram.Options opt = Gram.Options.of(kind, norm).withTiles(4, 5); // 13 = 4+4+4+1, 9 = 5+4
                 KernelMatrix k = Gram.computeMatrix(op(a), op(b), opt);
                 assertClose(naiveNormalized(a, b, norm), k, 1e-5);
@@ -129,7 +129,7 @@ class GramTest {
             a[c] = random(r, 5, 4);
             b[c] = random(r, 7, 4);
         }
-        for (Normalization norm : new Normalization[] {Normalization.NONE, Normalization.COSINE}) {
+        for (KernelNormalization norm : new KernelNormalization[] {KernelNormalization.NONE, KernelNormalization.COSINE}) {
             KernelMatrix k = Gram.computeMatrix(op(a), op(b), Gram.Options.of(KernelKind.ENTK, norm).withTiles(2, 3));
             assertEquals(5 * classes, k.rows());
             assertEquals(7 * classes, k.cols());
@@ -145,7 +145,7 @@ class GramTest {
                                 na += (double) a[c][i][p] * a[c][i][p];
                                 nb += (double) b[c2][j][p] * b[c2][j][p];
                             }
-                            double want = norm == Normalization.COSINE ? s / Math.sqrt(na * nb) : s;
+                            double want = norm == KernelNormalization.COSINE ? s / Math.sqrt(na * nb) : s;
                             assertEquals(want, k.get(i * classes + c, j * classes + c2), 1e-5 * Math.max(1, Math.abs(want)));
                         }
                     }
@@ -159,8 +159,8 @@ class GramTest {
         Random r = new Random(3);
         float[][][] a = {random(r, 11, 6), random(r, 11, 6)};
         List<FeatureMatrix> op = op(a);
-        KernelMatrix k = Gram.computeMatrix(op, op, Gram.Options.of(KernelKind.TRNTK, Normalization.COSINE).withTiles(3, 4));
-        assertClose(naiveNormalized(a, a, Normalization.COSINE), k, 1e-5);
+        KernelMatrix k = Gram.computeMatrix(op, op, Gram.Options.of(KernelKind.TRNTK, KernelNormalization.COSINE).withTiles(3, 4));
+        assertClose(naiveNormalized(a, a, KernelNormalization.COSINE), k, 1e-5);
         for (int i = 0; i < 11; i++) {
             assertEquals(1.0, k.get(i, i), 1e-5);
         }
@@ -171,15 +171,15 @@ class GramTest {
         Random r = new Random(4);
         float[][][] a = {random(r, 6, 5)};
         float[][][] b = {random(r, 4, 5)};
-        KernelMatrix raw = Gram.computeMatrix(op(a), op(b), Gram.Options.of(KernelKind.PNTK, Normalization.NONE));
+        KernelMatrix raw = Gram.computeMatrix(op(a), op(b), Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE));
         KernelMatrix scaled = Gram.computeMatrix(op(a), op(b),
-                Gram.Options.of(KernelKind.PNTK, Normalization.STD).withStdScale(2.5));
+                Gram.Options.of(KernelKind.PNTK, KernelNormalization.STD).withStdScale(2.5));
         for (int i = 0; i < 6; i++) {
             for (int j = 0; j < 4; j++) {
                 assertEquals(raw.get(i, j) / 2.5, scaled.get(i, j), 1e-6);
             }
         }
-        Gram.Result res = Gram.compute(op(a), op(b), Gram.Options.of(KernelKind.PNTK, Normalization.STD), (r0, c0, tr, tc, t) -> { });
+        Gram.Result res = Gram.compute(op(a), op(b), Gram.Options.of(KernelKind.PNTK, KernelNormalization.STD), (r0, c0, tr, tc, t) -> { });
         double[][] ref = naive(a, b);
         double mean = 0;
         for (double[] row : ref) {
@@ -197,7 +197,7 @@ class GramTest {
         List<FeatureMatrix> a = op(new float[][][] {random(r, 10, 3)});
         List<FeatureMatrix> b = op(new float[][][] {random(r, 7, 3)});
         int[][] hits = new int[10][7];
-        Gram.compute(a, b, Gram.Options.of(KernelKind.PNTK, Normalization.NONE).withTiles(3, 3), (r0, c0, tr, tc, t) -> {
+        Gram.compute(a, b, Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(3, 3), (r0, c0, tr, tc, t) -> {
             assertEquals((long) tr * tc * Float.BYTES, t.byteSize());
             for (int i = 0; i < tr; i++) {
                 for (int j = 0; j < tc; j++) {
@@ -216,24 +216,24 @@ class GramTest {
         List<FeatureMatrix> a = op(new float[][][] {random(r, 4, 3)});
         List<FeatureMatrix> b = op(new float[][][] {random(r, 4, 5)});
         var e = assertThrows(IllegalArgumentException.class,
-                () -> Gram.computeMatrix(a, b, Gram.Options.of(KernelKind.PNTK, Normalization.NONE)));
+                () -> Gram.computeMatrix(a, b, Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE)));
         assertTrue(e.getMessage().contains("dimension"), e.getMessage());
         List<FeatureMatrix> two = op(new float[][][] {random(r, 4, 3), random(r, 4, 3)});
         e = assertThrows(IllegalArgumentException.class,
-                () -> Gram.computeMatrix(two, two, Gram.Options.of(KernelKind.PNTK, Normalization.NONE)));
+                () -> Gram.computeMatrix(two, two, Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE)));
         assertTrue(e.getMessage().contains("pNTK"), e.getMessage());
         List<FeatureMatrix> ragged = List.of(ArrayFeatureMatrix.of(random(r, 4, 3)), ArrayFeatureMatrix.of(random(r, 5, 3)));
         e = assertThrows(IllegalArgumentException.class,
-                () -> Gram.computeMatrix(ragged, ragged, Gram.Options.of(KernelKind.TRNTK, Normalization.NONE)));
+                () -> Gram.computeMatrix(ragged, ragged, Gram.Options.of(KernelKind.TRNTK, KernelNormalization.NONE)));
         assertTrue(e.getMessage().contains("rows"), e.getMessage());
         float[][] nan = random(r, 4, 3);
         nan[2][1] = Float.NaN;
         e = assertThrows(IllegalArgumentException.class, () -> Gram.computeMatrix(op(new float[][][] {nan}), a,
-                Gram.Options.of(KernelKind.PNTK, Normalization.NONE)));
+                Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE)));
         assertTrue(e.getMessage().contains("non-finite") && e.getMessage().contains("(2, "), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Gram.Options.of(KernelKind.PNTK, Normalization.NONE).withTiles(0, 4));
+        assertThrows(IllegalArgumentException.class, () -> Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(0, 4));
         assertThrows(IllegalArgumentException.class, () -> KernelKind.parse("rbf"));
         assertEquals(KernelKind.PNTK, KernelKind.parse("margin"));
-        assertEquals(Normalization.COSINE, Normalization.parse("cosine"));
+        assertEquals(KernelNormalization.COSINE, KernelNormalization.parse("cosine"));
     }
 }

@@ -10,6 +10,8 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 import org.projntk.ProjntkException;
+import org.projntk.tensor.DType;
+import org.projntk.tensor.Input;
 
 /** builtin:text-transformer through the Java API: ids (int64) + mask, gradients, padding, training and bad inputs. */
 class MultiInputTest {

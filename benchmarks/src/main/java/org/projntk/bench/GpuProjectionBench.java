@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.projntk.project.CurandProjector;
+import org.projntk.baseline.CurandProjector;
 import org.projntk.project.Projector;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;

@@ -25,7 +25,7 @@ import org.projntk.kernel.ArrayFeatureMatrix;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 
 /**
  * The pNTK Gram matrix A·Aᵀ of N projected rows of dimension D: streamed by Gram.compute in square tiles
@@ -64,7 +64,7 @@ public class GramBench {
         } else if (method.startsWith("tiles-")) {
             int tile = Integer.parseInt(method.substring("tiles-".length()));
             op = List.of(new ArrayFeatureMatrix(a, N, D));
-            options = Gram.Options.of(KernelKind.PNTK, Normalization.NONE).withTiles(tile, tile);
+            options = Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(tile, tile);
         } else {
             throw new IllegalArgumentException("unknown method '" + method + "' (tiles-T or sgemm)");
         }

@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.projntk.analysis.LineChart;
+import org.projntk.plot.LineChart;
 import org.projntk.project.ProjectorSpec;
 
 /**

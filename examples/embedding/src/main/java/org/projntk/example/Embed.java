@@ -7,18 +7,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import org.projntk.analysis.SurrogateReport;
-import org.projntk.analysis.Surrogates;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelMatrix;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.StoreOperands;
 import org.projntk.project.ProjectorKind;
 import org.projntk.store.FeatureStore;
+import org.projntk.surrogate.SurrogateReport;
+import org.projntk.surrogate.Surrogates;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Runtime;
@@ -47,7 +47,7 @@ public final class Embed {
 
         String checkpoint = StoreOperands.checkpoint(store, null);
         List<FeatureMatrix> train = StoreOperands.operand(store, checkpoint, "train");
-        KernelMatrix gram = Gram.computeMatrix(train, train, Gram.Options.of(KernelKind.TRNTK, Normalization.COSINE));
+        KernelMatrix gram = Gram.computeMatrix(train, train, Gram.Options.of(KernelKind.TRNTK, KernelNormalization.COSINE));
         double diagonal = 0;
         for (int i = 0; i < gram.rows(); i++) diagonal += gram.get(i, i);
         System.out.printf(Locale.ROOT, "train Gram [%d x %d], cosine-normalised, mean diagonal %.6f%n",

@@ -24,7 +24,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.projntk.data.Npy;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.StoreOperands;
 import org.projntk.kernel.TopK;
 import org.projntk.store.FeatureStore;
@@ -55,7 +55,7 @@ public final class SparkKernels {
     record Tile(int bi, int bj) implements Serializable {}
 
     /** The inputs every task needs, in serializable form. */
-    record Job(String store, String checkpoint, String rowsSplit, String colsSplit, KernelKind kind, Normalization norm,
+    record Job(String store, String checkpoint, String rowsSplit, String colsSplit, KernelKind kind, KernelNormalization norm,
                int tile, long rows, long cols) implements Serializable {
         int rowBlocks() {
             return (int) ((rows + tile - 1) / tile);
@@ -85,14 +85,14 @@ public final class SparkKernels {
             long c0 = colStart(t);
             try (StoreBlocks.Block a = StoreBlocks.block(store, checkpoint, rowsSplit, r0, Math.min(tile, rows - r0));
                  StoreBlocks.Block b = StoreBlocks.block(store, checkpoint, colsSplit, c0, Math.min(tile, cols - c0))) {
-                Normalization n = stdScale == null && norm == Normalization.STD ? Normalization.NONE : norm;
-                Gram.Options options = new Gram.Options(kind, n, tile, tile, n == Normalization.STD ? stdScale : null);
+                KernelNormalization n = stdScale == null && norm == KernelNormalization.STD ? KernelNormalization.NONE : norm;
+                Gram.Options options = new Gram.Options(kind, n, tile, tile, n == KernelNormalization.STD ? stdScale : null);
                 return Gram.compute(a.matrices(), b.matrices(), options, sink);
             }
         }
     }
 
-    static Job job(Path storeDir, String checkpoint, String rowsSplit, String colsSplit, KernelKind kind, Normalization norm, int tile) {
+    static Job job(Path storeDir, String checkpoint, String rowsSplit, String colsSplit, KernelKind kind, KernelNormalization norm, int tile) {
         if (tile < 1) throw new IllegalArgumentException("tile must be >= 1, got " + tile);
         FeatureStore store = FeatureStore.open(storeDir);
         String id = StoreOperands.checkpoint(store, checkpoint);
@@ -115,13 +115,13 @@ public final class SparkKernels {
      * @param partitions Spark partitions (groups of tiles), or 0 for 4 per task slot
      */
     public static GramResult gram(JavaSparkContext sc, Path storeDir, String checkpoint, String rowsSplit, String colsSplit,
-                                  Normalization norm, int tile, int partitions, Path out) {
+                                  KernelNormalization norm, int tile, int partitions, Path out) {
         long start = System.nanoTime();
         KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
         Job job = job(storeDir, checkpoint, rowsSplit, colsSplit, kind, norm, tile);
         List<Tile> tiles = job.tiles();
         int slices = partitions(sc, partitions, tiles.size());
-        Double scale = norm == Normalization.STD ? stdScale(sc, job, tiles, slices) : null;
+        Double scale = norm == KernelNormalization.STD ? stdScale(sc, job, tiles, slices) : null;
         int per = kind == KernelKind.ENTK ? FeatureStore.open(storeDir).manifest().outputs() : 1;
         long n = job.rows() * per;
         long m = job.cols() * per;
@@ -210,7 +210,7 @@ public final class SparkKernels {
      * the row blocks in order, fetching one at a time.
      */
     public static SimilarResult similar(JavaSparkContext sc, Path storeDir, String checkpoint, String trainSplit, String testSplit,
-                                        int k, Normalization norm, int tile, int partitions, Path outDir) {
+                                        int k, KernelNormalization norm, int tile, int partitions, Path outDir) {
         long start = System.nanoTime();
         if (k < 1) throw new IllegalArgumentException("top-k needs k >= 1, got " + k);
         KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
@@ -218,7 +218,7 @@ public final class SparkKernels {
         Job job = job(storeDir, checkpoint, testSplit, trainSplit, kind, norm, tile);
         List<Tile> tiles = job.tiles();
         int slices = partitions(sc, partitions, tiles.size());
-        Double scale = norm == Normalization.STD ? stdScale(sc, job, tiles, slices) : null;
+        Double scale = norm == KernelNormalization.STD ? stdScale(sc, job, tiles, slices) : null;
         int rowBlocks = job.rowBlocks();
         Iterator<Tuple2<Integer, Top>> blocks = sc.parallelize(tiles, slices)
                 .mapToPair(t -> {

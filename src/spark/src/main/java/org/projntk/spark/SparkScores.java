@@ -11,9 +11,9 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
-import org.projntk.attribution.PairwiseSum;
 import org.projntk.attribution.TileNpy;
 import org.projntk.attribution.TrakScores;
+import org.projntk.stats.PairwiseSum;
 import org.projntk.store.FeatureStore;
 
 /**

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,9 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -31,16 +31,16 @@ import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelMatrix;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.TopK;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
+import org.projntk.spark.cli.SparkCommand;
 import org.projntk.store.CheckpointWriter;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.ProjectorInfo;
 import org.projntk.store.SplitInfo;
 import org.projntk.store.StoreSpec;
-import org.projntk.spark.cli.SparkCommand;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Gradients;
@@ -129,7 +129,7 @@ class SparkJobsTest {
                 TRAIN + TEST, referenceSeconds, r.seconds(), r.seconds() / referenceSeconds, sparkStartSeconds);
         assertSameTree(reference, store);
 
-        for (Normalization norm : Normalization.values()) {
+        for (KernelNormalization norm : KernelNormalization.values()) {
             Path sparkGram = root.resolve("gram-" + norm + ".npy");
             SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, TILE, 0, sparkGram);
             assertEquals((TRAIN / TILE + 1) * (TEST / TILE + 1), g.tiles());
@@ -142,7 +142,7 @@ class SparkJobsTest {
         }
 
         Path sparkSimilar = root.resolve("similar-spark");
-        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, Normalization.COSINE, 64, 0, sparkSimilar);
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, KernelNormalization.COSINE, 64, 0, sparkSimilar);
         assertEquals(2 * 5, s.tiles());
         long t2 = System.nanoTime();
         Path single = singleProcessSimilar(reference, 7, 64);
@@ -215,14 +215,14 @@ class SparkJobsTest {
             }
         }
         assertTrue(writer.markComplete());
-        for (Normalization norm : Normalization.values()) {
+        for (KernelNormalization norm : KernelNormalization.values()) {
             Path sparkGram = root.resolve("synthetic-gram-" + norm + ".npy");
             SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, Gram.DEFAULT_TILE, 0, sparkGram);
             assertEquals(3 * 2, g.tiles());
             assertArrayEquals(Files.readAllBytes(singleProcessGram(store, "train", "test", norm, Gram.DEFAULT_TILE)), Files.readAllBytes(sparkGram),
                     "gram " + norm);
         }
-        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 5, Normalization.COSINE, Gram.DEFAULT_TILE, 0,
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 5, KernelNormalization.COSINE, Gram.DEFAULT_TILE, 0,
                 root.resolve("synthetic-similar"));
         assertEquals(2 * 3, s.tiles());
         assertEquals(Files.readString(singleProcessSimilar(store, 5, Gram.DEFAULT_TILE)), Files.readString(s.csv()));
@@ -254,7 +254,7 @@ class SparkJobsTest {
     }
 
     /** What the single-process {@code gram} writes (Gram.compute, into a float32 .npy), with tiles of {@code tile}. */
-    static Path singleProcessGram(Path store, String rows, String cols, Normalization norm, int tile) {
+    static Path singleProcessGram(Path store, String rows, String cols, KernelNormalization norm, int tile) {
         KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
         KernelMatrix k = Gram.computeMatrix(operand(store, rows), operand(store, cols), Gram.Options.of(kind, norm).withTiles(tile, tile));
         float[] data = new float[k.rows() * k.cols()];
@@ -267,7 +267,7 @@ class SparkJobsTest {
     /** What the single-process {@code similar} writes to similar.csv, with tiles of {@code tile}. */
     static Path singleProcessSimilar(Path store, int k, int tile) throws IOException {
         KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
-        TopK.Result top = TopK.compute(operand(store, "test"), operand(store, "train"), Gram.Options.of(kind, Normalization.COSINE).withTiles(tile, tile), k);
+        TopK.Result top = TopK.compute(operand(store, "test"), operand(store, "train"), Gram.Options.of(kind, KernelNormalization.COSINE).withTiles(tile, tile), k);
         Path file = root.resolve("single-similar-" + store.getFileName() + ".csv");
         top.writeCsv(file, 0);
         return file;

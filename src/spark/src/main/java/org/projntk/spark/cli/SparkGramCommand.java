@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.projntk.kernel.Gram;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.spark.SparkKernels;
 
 import picocli.CommandLine.Command;
@@ -43,7 +43,7 @@ public final class SparkGramCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
-            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint, rows, cols, Normalization.parse(normalize), tile, spark.partitions, out);
+            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint, rows, cols, KernelNormalization.parse(normalize), tile, spark.partitions, out);
             w.printf(Locale.ROOT, "spark gram %s x %s (normalize %s): [%d x %d] float32 -> %s, %d tiles in %d partitions, %.2f s (scale %.6g)%n",
                     rows, cols, normalize, r.rows(), r.cols(), r.file(), r.tiles(), r.partitions(), r.seconds(), r.scale());
             w.flush();

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.projntk.kernel.Gram;
-import org.projntk.kernel.Normalization;
+import org.projntk.kernel.KernelNormalization;
 import org.projntk.spark.SparkKernels;
 
 import picocli.CommandLine.Command;
@@ -45,7 +45,7 @@ public final class SparkSimilarCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
-            SparkKernels.SimilarResult r = SparkKernels.similar(sc, store, checkpoint, trainSplit, testSplit, top, Normalization.parse(normalize),
+            SparkKernels.SimilarResult r = SparkKernels.similar(sc, store, checkpoint, trainSplit, testSplit, top, KernelNormalization.parse(normalize),
                     tile, spark.partitions, out);
             w.printf(Locale.ROOT, "spark similar: top-%d of %d %s rows for %d %s rows -> %s, %d tiles in %d partitions, %.2f s%n",
                     r.k(), r.trainRows(), trainSplit, r.testRows(), testSplit, r.csv(), r.tiles(), r.partitions(), r.seconds());
