@@ -46,7 +46,9 @@ CUDA_GENCODE := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,cod
 CUDA_HOME ?= /usr/local/cuda
 CUDA_LIB ?= $(CUDA_HOME)/lib64
 
-CXXFLAGS := -std=c++17 -O3 -fPIC -fopenmp -march=x86-64-v2 -mtune=generic -fvisibility=hidden -fvisibility-inlines-hidden -Wall -Wextra -Wno-unused-parameter \
+# The C++ standard of the native sources; libtorch 2.12 and later need c++20 (scripts/device-check.sh picks it).
+CXX_STD ?= c++17
+CXXFLAGS := -std=$(CXX_STD) -O3 -fPIC -fopenmp -march=x86-64-v2 -mtune=generic -fvisibility=hidden -fvisibility-inlines-hidden -Wall -Wextra -Wno-unused-parameter \
   -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_ABI) -Inative/include -Inative/common -Inative/jl $(TORCH_INC)
 # An rpath only for a libtorch outside the loader's default paths (LIBTORCH=..., PyTorch's own): Debian's needs none,
 # so the library that ships in the jar holds no path of the build machine.
@@ -89,7 +91,7 @@ NATIVE_TESTS := $(patsubst native/tests/%.cpp,$(NATIVE_OUT)/tests/%,$(wildcard n
 EXE_LDFLAGS := -fopenmp -Wl,-rpath,$(TORCH_LIB) -L$(TORCH_LIB) -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
 $(NATIVE_OUT)/tests/%: native/tests/%.cpp $(CPP_OBJECTS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $< $(CPP_OBJECTS) -o $@ $(EXE_LDFLAGS)
+	$(CXX) $(CXXFLAGS) $< $(CPP_OBJECTS) -o $@ $(LINK_CUDA) $(EXE_LDFLAGS)
 
 .PHONY: native-test native-test-bins
 native-test-bins: $(NATIVE_TESTS)
@@ -103,8 +105,13 @@ check-exports: $(LIB)
 	if [ -n "$$extra" ]; then echo "$(LIB) exports more than projntk_*:" >&2; echo "$$extra" | head >&2; exit 1; fi; \
 	echo "$(LIB) exports $$(nm -D --defined-only $(LIB) | wc -l) symbols, all projntk_*"
 
-.PHONY: native cuda-check
+.PHONY: native cuda-check native-objects-cuda native-objects-torch
 native: $(LIB)
+# Compile-only sets for scripts/device-check.sh --rehearse (no link): the objects that differ under WITH_CUDA=1 (the .cu
+# kernels and the C++ sources with PROJNTK_WITH_CUDA sections), and the sources that include libtorch.
+CUDA_SENSITIVE_OBJECTS := $(patsubst native/%.cpp,$(NATIVE_OUT)/obj/%.o,$(shell grep -l PROJNTK_WITH_CUDA $(CPP_SOURCES) 2>/dev/null))
+native-objects-cuda: $(CU_OBJECTS) $(CUDA_SENSITIVE_OBJECTS)
+native-objects-torch: $(filter $(NATIVE_OUT)/obj/torch/%,$(CPP_OBJECTS))
 # Compiles the CUDA sources without linking, so CI catches a build break without a GPU. Without nvcc it says that it
 # skips, and why.
 ifeq ($(strip $(NVCC)),)

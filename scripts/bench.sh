@@ -56,6 +56,9 @@ if [[ $set_name != gpu ]]; then
 fi
 PROJNTK_NATIVE="$native" bin/projntk version > "$out/$set_name-version.txt" 2>&1 || echo "(projntk version failed)" >> "$out/$set_name-version.txt"
 lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket)' >> "$out/$set_name-version.txt" || true
+# The host kind (cpu family 25 = Zen 4, 26 = Zen 5 on AMD) and the date: docs/performance.md never compares figures across them.
+awk -F': *' '/^cpu family/ {print "CPU family:                              " $2; exit}' /proc/cpuinfo >> "$out/$set_name-version.txt" || true
+echo "Measured (UTC):                          $(date -u +%F)" >> "$out/$set_name-version.txt"
 
 case "$set_name" in
 quick)

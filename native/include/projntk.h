@@ -45,12 +45,19 @@ enum projntk_device {
     PROJNTK_DEVICE_CUDA = 1
 };
 
+/* Every `device` argument is a projntk_device with, for CUDA, the GPU's ordinal in the bits above the lowest 8:
+   PROJNTK_DEVICE_CUDA | (n << PROJNTK_DEVICE_ORDINAL_SHIFT) is CUDA device n; plain PROJNTK_DEVICE_CUDA is device 0.
+   An ordinal with PROJNTK_DEVICE_CPU, or one the machine does not have, fails with INVALID_ARGUMENT naming it. */
+enum projntk_device_ordinal {
+    PROJNTK_DEVICE_ORDINAL_SHIFT = 8
+};
+
 /* ---------------------------------------------------------------- runtime */
 
 /* The version of this header's contract. The Java side compares it with the value it was generated from and refuses a
    library built from another version (a stale or foreign .so). Bump it with every change to a signature or enum. */
 enum projntk_abi {
-    PROJNTK_ABI_VERSION = 4
+    PROJNTK_ABI_VERSION = 6
 };
 /* Writes the PROJNTK_ABI_VERSION the library was compiled with. */
 PROJNTK_API int projntk_abi_version(int32_t *out_version);
@@ -195,6 +202,8 @@ PROJNTK_API int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_
                           int32_t sjlt_s, int32_t flags, int32_t device, projntk_projector **out_projector);
 PROJNTK_API int projntk_projector_free(projntk_projector *projector);
 PROJNTK_API int projntk_projector_dims(projntk_projector *projector, int64_t *out_P, int64_t *out_K);
+/* The device the projector was made for, as its `device` argument (kind and ordinal, see projntk_device_ordinal). */
+PROJNTK_API int projntk_projector_device(projntk_projector *projector, int32_t *out_device);
 /* The scaled entry R[p,k] as the kernels use it (for tests and documentation). */
 PROJNTK_API int projntk_projector_entry(projntk_projector *projector, int64_t p, int64_t k, float *out_value);
 /*
@@ -210,13 +219,32 @@ PROJNTK_API int projntk_projector_accumulate(projntk_projector *projector, const
  * its 2·P·K flops per row. Fails with PROJNTK_ERR_UNSUPPORTED on a CPU without AVX2 and FMA.
  */
 PROJNTK_API int projntk_cpu_fma_peak(double seconds, double *out_gflops);
+/*
+ * projntk_projector_accumulate for memory on the projector's GPU: block (rows x cols) and out (rows x K) are device
+ * pointers there. The work is queued on `stream` (a cudaStream_t of that GPU; NULL: its legacy default stream), after
+ * whatever the caller queued there before, so a block written by a kernel on the same stream needs no synchronisation.
+ * The call returns once the work is queued, except that the NaN/Inf check (unless PROJNTK_PROJ_NO_CHECK) waits for
+ * the block's first non-finite index, a few bytes copied to the host. UNSUPPORTED for a CPU projector or a build
+ * without CUDA.
+ */
+PROJNTK_API int projntk_projector_accumulate_device(projntk_projector *projector, const float *block, int64_t rows,
+                                                   int64_t cols, int64_t param_offset, float *out, void *stream);
+/*
+ * Bytes the calling thread has copied between host and device memory through projntk since it started: model inputs
+ * and labels, gradients, projector buffers and results. Read it before and after a call (on the same thread) to see
+ * what the call copied. A CPU-only path copies nothing.
+ */
+PROJNTK_API int projntk_copy_counts(int64_t *out_host_to_device, int64_t *out_device_to_host);
+
 /* out[B x K] = x[B x P] · R (out is overwritten). */
 PROJNTK_API int projntk_project(projntk_projector *projector, const float *x, int64_t B, int64_t P, float *out);
 
 /*
  * The fused path: per-example gradients of model on x streamed straight into projector.
  * out receives n_outputs x B x K floats (n_outputs = C for PER_CLASS, else 1); cap is its capacity.
- * The projector's P must equal the model's selected parameter count.
+ * The projector's P must equal the model's selected parameter count. When the model and the projector are on the same
+ * GPU, the gradients stay there (projntk_projector_accumulate_device): only x, the labels and the n_outputs x B x K
+ * result cross between host and device, once per call.
  */
 PROJNTK_API int projntk_project_grads(projntk_model *model, projntk_projector *projector, const float *x,
                           const int64_t *x_shape, int32_t x_ndim, const int64_t *labels, int32_t output,

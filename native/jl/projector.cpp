@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "device_code.hpp"
 #include "status.hpp"
 
 namespace projntk {
@@ -143,14 +144,14 @@ int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int6
         if (kind == PROJNTK_PROJ_SJLT) require(sjlt_s >= 1, "SJLT needs sjlt_s >= 1, got " + std::to_string(sjlt_s));
         const int32_t known = PROJNTK_PROJ_UNSCALED | PROJNTK_PROJ_NO_CHECK | PROJNTK_PROJ_FP32_STRICT;
         require((flags & ~known) == 0, "unknown projector flags " + std::to_string(flags));
-        require(device == PROJNTK_DEVICE_CPU || device == PROJNTK_DEVICE_CUDA,
-                "unknown device " + std::to_string(device));
+        const projntk::DeviceCode where = projntk::decode_device(device);
 #ifndef PROJNTK_WITH_CUDA
-        if (device == PROJNTK_DEVICE_CUDA)
-            throw Error(PROJNTK_ERR_UNSUPPORTED,
-                        "this libprojntk was built without CUDA (rebuild with WITH_CUDA=1); use PROJNTK_DEVICE_CPU");
+        if (where.kind == PROJNTK_DEVICE_CUDA)
+            throw Error(PROJNTK_ERR_UNSUPPORTED, "device " + where.name() +
+                                                     " requested but this libprojntk was built without CUDA (rebuild "
+                                                     "with WITH_CUDA=1); use PROJNTK_DEVICE_CPU");
 #endif
-        if (device == PROJNTK_DEVICE_CPU && std::strcmp(projntk::jl::cpu_simd(), "none") == 0)
+        if (where.kind == PROJNTK_DEVICE_CPU && std::strcmp(projntk::jl::cpu_simd(), "none") == 0)
             throw Error(PROJNTK_ERR_UNSUPPORTED, "the CPU projection kernels need AVX2 and FMA, which this CPU lacks");
         auto pr = std::make_unique<projntk_projector>();
         Spec &sp = pr->spec;
@@ -172,9 +173,10 @@ int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int6
         pr->model_id = model_id;
         pr->requested_s = sjlt_s;
         pr->flags = flags;
-        pr->device = device;
+        pr->device = where.kind;
+        pr->ordinal = where.ordinal;
 #ifdef PROJNTK_WITH_CUDA
-        if (device == PROJNTK_DEVICE_CUDA && kind != PROJNTK_PROJ_NONE) pr->cuda = projntk::jl::cuda_state_new(0);
+        if (where.kind == PROJNTK_DEVICE_CUDA) pr->cuda = projntk::jl::cuda_state_new(where.ordinal);
 #endif
         *out_projector = pr.release();
     });
@@ -196,6 +198,14 @@ int projntk_projector_dims(projntk_projector *projector, int64_t *out_P, int64_t
         require(out_P != nullptr && out_K != nullptr, "out_P and out_K must not be NULL");
         *out_P = (int64_t)projector->spec.P;
         *out_K = (int64_t)projector->spec.K;
+    });
+}
+
+int projntk_projector_device(projntk_projector *projector, int32_t *out_device) {
+    return projntk::guarded("projntk_projector_device", [&] {
+        check_handle(projector);
+        require(out_device != nullptr, "out_device is NULL");
+        *out_device = projector->device | (projector->ordinal << PROJNTK_DEVICE_ORDINAL_SHIFT);
     });
 }
 
@@ -248,6 +258,34 @@ int projntk_cpu_fma_peak(double seconds, double *out_gflops) {
             best = std::max(best, rate(iters));
         } while (omp_get_wtime() - t0 < seconds);
         *out_gflops = best / 1e9;
+    });
+}
+
+int projntk_projector_accumulate_device(projntk_projector *projector, const float *block, int64_t rows, int64_t cols,
+                                        int64_t param_offset, float *out, void *stream) {
+    return projntk::guarded("projntk_projector_accumulate_device", [&] {
+        check_handle(projector);
+        const Spec &sp = projector->spec;
+        require(rows >= 0 && cols >= 0, "rows and cols must be >= 0, got rows=" + std::to_string(rows) +
+                                            " cols=" + std::to_string(cols));
+        require(param_offset >= 0 && (uint64_t)param_offset <= sp.P && (uint64_t)cols <= sp.P - (uint64_t)param_offset,
+                "parameter range [" + std::to_string(param_offset) + ", " + std::to_string(param_offset) + "+" +
+                    std::to_string(cols) + ") exceeds P=" + std::to_string(sp.P));
+        if (projector->device != PROJNTK_DEVICE_CUDA)
+            throw Error(PROJNTK_ERR_UNSUPPORTED,
+                        "a CPU projector takes host memory: use projntk_projector_accumulate");
+        if (rows == 0 || cols == 0) return;
+        require(block != nullptr && out != nullptr, "block and out must not be NULL");
+#ifdef PROJNTK_WITH_CUDA
+        std::lock_guard<std::mutex> lock(projector->cuda_mutex);
+        if (!(projector->flags & PROJNTK_PROJ_NO_CHECK))
+            projntk::jl::cuda_check_finite(projector->cuda, block, rows, cols, param_offset, stream);
+        projntk::jl::cuda_accumulate_device(projector->cuda, sp, (projector->flags & PROJNTK_PROJ_FP32_STRICT) != 0, block,
+                                            rows, cols, (uint64_t)param_offset, out, stream);
+#else
+        (void)stream;
+        throw Error(PROJNTK_ERR_UNSUPPORTED, "this libprojntk was built without CUDA");
+#endif
     });
 }
 

@@ -46,6 +46,11 @@ void cuda_state_free(CudaState *state);
 // Same contract as the CPU kernels, host pointers in and out; throws projntk::Error (PROJNTK_ERR_CUDA).
 void cuda_accumulate(CudaState *state, const Spec &spec, bool fp32_strict, const float *block, int64_t rows,
                      int64_t cols, uint64_t offset, float *out);
+// The same with block and out in device memory, queued on `stream` (a cudaStream_t; NULL: the legacy default stream).
+void cuda_accumulate_device(CudaState *state, const Spec &spec, bool fp32_strict, const float *block, int64_t rows,
+                            int64_t cols, uint64_t offset, float *out, void *stream);
+// Throws PROJNTK_ERR_NONFINITE naming the first NaN or Inf of a device block, as the CPU check does; waits for it.
+void cuda_check_finite(CudaState *state, const float *block, int64_t rows, int64_t cols, int64_t offset, void *stream);
 
 }  // namespace jl
 }  // namespace projntk
@@ -56,6 +61,7 @@ struct projntk_projector {
     int32_t requested_s = 0;
     int32_t flags = 0;
     int32_t device = PROJNTK_DEVICE_CPU;
+    int32_t ordinal = 0;  // the CUDA device
 #ifdef PROJNTK_WITH_CUDA
     projntk::jl::CudaState *cuda = nullptr;
     std::mutex cuda_mutex;  // the cached device buffers serve one call at a time

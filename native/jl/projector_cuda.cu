@@ -19,6 +19,7 @@
 #include "philox.h"
 #include "projector.hpp"
 #include "status.hpp"
+#include "transfer.hpp"
 
 namespace projntk {
 namespace jl {
@@ -159,6 +160,28 @@ __global__ void reduce_kernel(const float *__restrict__ partial, int64_t n, int6
     out[i] += s;
 }
 
+// out[r, offset + c] += x[r, c]: the identity projector (K = P).
+__global__ void identity_kernel(const float *__restrict__ x, int64_t rows, int64_t cols, uint64_t offset, int64_t K,
+                                float *__restrict__ out) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= rows * cols) return;
+    const int64_t r = i / cols, c = i % cols;
+    out[r * K + (int64_t)offset + c] += x[i];
+}
+
+// *first = the smallest index i < n with x[i] NaN or Inf (left at its initial all-ones value when there is none).
+__global__ void first_nonfinite_kernel(const float *__restrict__ x, int64_t n, unsigned long long *first) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        if (!isfinite(x[i])) atomicMin(first, (unsigned long long)i);
+}
+
+// The projector's only copies between host and device memory, counted (transfer.hpp).
+void copy_counted(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s, const char *what) {
+    transfer::count(kind == cudaMemcpyHostToDevice ? transfer::Direction::HostToDevice : transfer::Direction::DeviceToHost,
+                    (int64_t)bytes);
+    check(cudaMemcpyAsync(dst, src, bytes, kind, s), what);  // COUNTED_COPY: the counting helper itself
+}
+
 struct Buffer {
     float *ptr = nullptr;
     size_t cap = 0;
@@ -179,23 +202,28 @@ struct Buffer {
 
 struct CudaState {
     int device = 0;
-    cudaStream_t stream = nullptr;
+    cudaStream_t stream = nullptr;  // the host-pointer calls' own
+    cudaEvent_t done = nullptr;     // recorded after every call's last use of the buffers, on whichever stream it ran
     Buffer x, out, partial;
+    unsigned long long *first_bad = nullptr;  // the NaN/Inf check's result
 };
 
 CudaState *cuda_state_new(int device_index) {
     int count = 0;
     check(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
     if (device_index >= count)
-        throw Error(PROJNTK_ERR_CUDA, "CUDA device " + std::to_string(device_index) + " requested, " +
-                                          std::to_string(count) + " present");
+        throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "device cuda:" + std::to_string(device_index) +
+                                                      " requested but this machine has " + std::to_string(count) +
+                                                      " CUDA device(s)");
     check(cudaSetDevice(device_index), "cudaSetDevice");
     auto *st = new CudaState;
     st->device = device_index;
     cudaError_t err = cudaStreamCreateWithFlags(&st->stream, cudaStreamNonBlocking);
+    if (err == cudaSuccess) err = cudaEventCreateWithFlags(&st->done, cudaEventDisableTiming);
+    if (err == cudaSuccess) err = cudaMalloc(&st->first_bad, sizeof(unsigned long long));
     if (err != cudaSuccess) {
-        delete st;
-        check(err, "cudaStreamCreate");
+        cuda_state_free(st);
+        check(err, "creating the projector's CUDA stream, event and flag");
     }
     return st;
 }
@@ -203,14 +231,28 @@ CudaState *cuda_state_new(int device_index) {
 void cuda_state_free(CudaState *st) {
     if (!st) return;
     cudaSetDevice(st->device);
+    if (st->done) cudaEventSynchronize(st->done);
+    if (st->first_bad) cudaFree(st->first_bad);
+    if (st->done) cudaEventDestroy(st->done);
     if (st->stream) cudaStreamDestroy(st->stream);
     delete st;
 }
 
-void cuda_accumulate(CudaState *st, const Spec &sp, bool fp32_strict, const float *block, int64_t rows, int64_t cols,
-                     uint64_t offset, float *out) {
-    check(cudaSetDevice(st->device), "cudaSetDevice");
+namespace {
+
+// out (device) += x (device) . R on stream s, after the previous call's use of the shared buffers, whichever stream it
+// ran on.
+void launch(CudaState *st, const Spec &sp, bool fp32_strict, const float *x, int64_t rows, int64_t cols, uint64_t offset,
+            float *out, cudaStream_t s) {
+    check(cudaStreamWaitEvent(s, st->done, 0), "cudaStreamWaitEvent");
     const int64_t K = (int64_t)sp.K;
+    if (sp.kind == PROJNTK_PROJ_NONE) {
+        const int64_t n = rows * cols;
+        identity_kernel<<<(unsigned)((n + 255) / 256), 256, 0, s>>>(x, rows, cols, offset, K, out);
+        check(cudaGetLastError(), "identity kernel launch");
+        check(cudaEventRecord(st->done, s), "cudaEventRecord");
+        return;
+    }
     const bool sjlt = sp.kind == PROJNTK_PROJ_SJLT;
     // Splits of the reduction: enough blocks to fill the GPU, a function of (cols, K) only.
     const int64_t col_tiles = sjlt ? (int64_t)sp.s : (K + TN - 1) / TN;
@@ -227,16 +269,10 @@ void cuda_accumulate(CudaState *st, const Spec &sp, bool fp32_strict, const floa
     if (!sjlt && chunk >= TM) chunk = chunk / TM * TM;
     if (chunk < 1) chunk = 1;
     if (chunk > rows) chunk = rows;
-
-    st->x.ensure((size_t)(rows * cols), "cudaMalloc(x)");
-    st->out.ensure((size_t)(rows * K), "cudaMalloc(out)");
     st->partial.ensure((size_t)(splits * chunk * K), "cudaMalloc(partials)");  // kept for the next call
-    cudaStream_t s = st->stream;
-    check(cudaMemcpyAsync(st->x.ptr, block, sizeof(float) * rows * cols, cudaMemcpyHostToDevice, s), "copy x");
-    check(cudaMemcpyAsync(st->out.ptr, out, sizeof(float) * rows * K, cudaMemcpyHostToDevice, s), "copy out");
     for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
         const int64_t nr = rows - r0 < chunk ? rows - r0 : chunk;
-        const float *xc = st->x.ptr + r0 * cols;
+        const float *xc = x + r0 * cols;
         if (sjlt) {
             dim3 grid((unsigned)((nr + 31) / 32), sp.s, (unsigned)splits);
             sjlt_kernel<<<grid, 32, 0, s>>>(sp, xc, nr, cols, offset, split_len, st->partial.ptr);
@@ -249,11 +285,55 @@ void cuda_accumulate(CudaState *st, const Spec &sp, bool fp32_strict, const floa
         }
         check(cudaGetLastError(), "projection kernel launch");
         const int64_t n = nr * K;
-        reduce_kernel<<<(unsigned)((n + 255) / 256), 256, 0, s>>>(st->partial.ptr, n, splits, st->out.ptr + r0 * K);
+        reduce_kernel<<<(unsigned)((n + 255) / 256), 256, 0, s>>>(st->partial.ptr, n, splits, out + r0 * K);
         check(cudaGetLastError(), "reduce kernel launch");
     }
-    const int64_t n = rows * K;
-    check(cudaMemcpyAsync(out, st->out.ptr, sizeof(float) * n, cudaMemcpyDeviceToHost, s), "copy out back");
+    check(cudaEventRecord(st->done, s), "cudaEventRecord");
+}
+
+}  // namespace
+
+void cuda_check_finite(CudaState *st, const float *block, int64_t rows, int64_t cols, int64_t offset, void *stream) {
+    check(cudaSetDevice(st->device), "cudaSetDevice");
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    check(cudaStreamWaitEvent(s, st->done, 0), "cudaStreamWaitEvent");
+    const int64_t n = rows * cols;
+    check(cudaMemsetAsync(st->first_bad, 0xff, sizeof(unsigned long long), s), "clearing the NaN/Inf flag");
+    const unsigned blocks = (unsigned)((n + 255) / 256 < 1024 ? (n + 255) / 256 : 1024);
+    first_nonfinite_kernel<<<blocks, 256, 0, s>>>(block, n, st->first_bad);
+    check(cudaGetLastError(), "NaN/Inf check launch");
+    unsigned long long first = 0;
+    copy_counted(&first, st->first_bad, sizeof first, cudaMemcpyDeviceToHost, s, "reading the NaN/Inf flag");
+    check(cudaEventRecord(st->done, s), "cudaEventRecord");
+    check(cudaStreamSynchronize(s), "NaN/Inf check");
+    if (first == ~0ull) return;
+    float value = 0;
+    copy_counted(&value, block + first, sizeof value, cudaMemcpyDeviceToHost, s, "reading the non-finite value");
+    check(cudaStreamSynchronize(s), "reading the non-finite value");
+    const int64_t r = (int64_t)first / cols, c = (int64_t)first % cols;
+    throw Error(PROJNTK_ERR_NONFINITE, std::string(value != value ? "NaN" : "Inf") + " in input at row " + std::to_string(r) +
+                                           ", column " + std::to_string(c) + " (parameter " + std::to_string(offset + c) + ")");
+}
+
+void cuda_accumulate_device(CudaState *st, const Spec &sp, bool fp32_strict, const float *block, int64_t rows,
+                            int64_t cols, uint64_t offset, float *out, void *stream) {
+    check(cudaSetDevice(st->device), "cudaSetDevice");
+    launch(st, sp, fp32_strict, block, rows, cols, offset, out, static_cast<cudaStream_t>(stream));
+}
+
+void cuda_accumulate(CudaState *st, const Spec &sp, bool fp32_strict, const float *block, int64_t rows, int64_t cols,
+                     uint64_t offset, float *out) {
+    check(cudaSetDevice(st->device), "cudaSetDevice");
+    const int64_t K = (int64_t)sp.K;
+    cudaStream_t s = st->stream;
+    // The buffers may still serve a device call queued on another stream.
+    check(cudaEventSynchronize(st->done), "waiting for the previous projection");
+    st->x.ensure((size_t)(rows * cols), "cudaMalloc(x)");
+    st->out.ensure((size_t)(rows * K), "cudaMalloc(out)");
+    copy_counted(st->x.ptr, block, sizeof(float) * rows * cols, cudaMemcpyHostToDevice, s, "copy x");
+    copy_counted(st->out.ptr, out, sizeof(float) * rows * K, cudaMemcpyHostToDevice, s, "copy out");
+    launch(st, sp, fp32_strict, st->x.ptr, rows, cols, offset, st->out.ptr, s);
+    copy_counted(out, st->out.ptr, sizeof(float) * rows * K, cudaMemcpyDeviceToHost, s, "copy out back");
     check(cudaStreamSynchronize(s), "projection kernels");
 }
 

@@ -9,30 +9,19 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
+
+#ifdef PROJNTK_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
 
 #include "philox.h"
 #include "projector.hpp"
 #include "projntk.h"
+#include "transfer.hpp"
 #include "check.hpp"
 #define CHECK PROJNTK_CHECK
-
-#define CHECK_OK(call)                                                                  \
-    do {                                                                                \
-        int rc_ = (call);                                                               \
-        ++g_checks;                                                                     \
-        if (rc_ != PROJNTK_OK) {                                                        \
-            ++g_failures;                                                               \
-            std::printf("FAIL %s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #call, rc_, last_error().c_str()); \
-        }                                                                               \
-    } while (0)
-
-static std::string last_error() {
-    char buf[1024];
-    int64_t len = 0;
-    projntk_last_error(buf, sizeof buf, &len);
-    return buf;
-}
 
 static const char *kind_name(int kind) {
     static const char *names[] = {"rademacher", "gaussian", "sjlt", "none"};
@@ -145,9 +134,23 @@ static void test_bad_arguments() {
     CHECK(rc(2, 10, 5, 0, 0, 0) == PROJNTK_ERR_INVALID_ARGUMENT, "SJLT s=0");
     CHECK(rc(0, 10, 5, 0, 64, 0) == PROJNTK_ERR_INVALID_ARGUMENT, "unknown flag");
     CHECK(rc(0, 10, 5, 0, 0, 5) == PROJNTK_ERR_INVALID_ARGUMENT, "unknown device");
+    CHECK(rc(0, 10, 5, 0, 0, -1) == PROJNTK_ERR_INVALID_ARGUMENT, "negative device");
+    CHECK(rc(0, 10, 5, 0, 0, PROJNTK_DEVICE_CPU | (2 << PROJNTK_DEVICE_ORDINAL_SHIFT)) == PROJNTK_ERR_INVALID_ARGUMENT,
+          "cpu with an ordinal");
+    CHECK(saved.find("ordinal 2") != std::string::npos, "message names the ordinal: %s", saved.c_str());
 #ifndef PROJNTK_WITH_CUDA
     CHECK(rc(0, 10, 5, 0, 0, PROJNTK_DEVICE_CUDA) == PROJNTK_ERR_UNSUPPORTED, "CUDA in a CPU build");
     CHECK(saved.find("CUDA") != std::string::npos, "message: %s", saved.c_str());
+    CHECK(rc(0, 10, 5, 0, 0, PROJNTK_DEVICE_CUDA | (3 << PROJNTK_DEVICE_ORDINAL_SHIFT)) == PROJNTK_ERR_UNSUPPORTED,
+          "CUDA device 3 in a CPU build");
+    CHECK(saved.find("cuda:3") != std::string::npos, "message names the GPU: %s", saved.c_str());
+#else
+    {
+        CHECK(rc(0, 10, 5, 0, 0, PROJNTK_DEVICE_CUDA | (4096 << PROJNTK_DEVICE_ORDINAL_SHIFT)) ==
+                  PROJNTK_ERR_INVALID_ARGUMENT,
+              "a GPU this machine lacks");
+        CHECK(saved.find("cuda:4096") != std::string::npos, "message names the GPU: %s", saved.c_str());
+    }
 #endif
     CHECK(projntk_projector_new(0, 10, 5, 1, 1, 0, 0, 0, nullptr) == PROJNTK_ERR_INVALID_ARGUMENT, "null out");
     CHECK(projntk_projector_free(nullptr) == PROJNTK_OK, "free(NULL)");
@@ -157,6 +160,10 @@ static void test_bad_arguments() {
     int64_t P, K;
     CHECK_OK(projntk_projector_dims(p, &P, &K));
     CHECK(P == 10 && K == 5, "dims %lld %lld", (long long)P, (long long)K);
+    int32_t dev = -1;
+    CHECK_OK(projntk_projector_device(p, &dev));
+    CHECK(dev == PROJNTK_DEVICE_CPU, "device %d", dev);
+    CHECK(projntk_projector_device(p, nullptr) == PROJNTK_ERR_INVALID_ARGUMENT, "null out_device");
     CHECK(projntk_projector_entry(p, 10, 0, &v) == PROJNTK_ERR_INVALID_ARGUMENT, "p out of range");
     CHECK(projntk_projector_entry(p, 0, 5, &v) == PROJNTK_ERR_INVALID_ARGUMENT, "k out of range");
     CHECK(projntk_projector_entry(p, -1, 0, &v) == PROJNTK_ERR_INVALID_ARGUMENT, "p < 0");
@@ -452,7 +459,100 @@ static void test_jl_statistics() {
     }
 }
 
+// The copy counter: what projntk_copy_counts reports is this thread's sum of transfer::count, and the CPU path
+// copies nothing.
+static void test_copy_counter() {
+    using projntk::transfer::Direction;
+    int64_t h0 = -1, d0 = -1, h1 = -1, d1 = -1;
+    CHECK_OK(projntk_copy_counts(&h0, &d0));
+    projntk::transfer::count(Direction::HostToDevice, 1000);
+    projntk::transfer::count(Direction::DeviceToHost, 24);
+    projntk::transfer::count(Direction::HostToDevice, 3);
+    CHECK_OK(projntk_copy_counts(&h1, &d1));
+    CHECK(h1 - h0 == 1003 && d1 - d0 == 24, "counted %lld h2d, %lld d2h", (long long)(h1 - h0), (long long)(d1 - d0));
+    int64_t other_h = -1, other_d = -1;
+    std::thread other([&] {
+        projntk::transfer::count(Direction::DeviceToHost, 5);
+        projntk_copy_counts(&other_h, &other_d);
+    });
+    other.join();
+    CHECK(other_h == 0 && other_d == 5, "a new thread starts from zero: %lld, %lld", (long long)other_h,
+          (long long)other_d);
+    int64_t h2 = -1, d2 = -1;
+    CHECK_OK(projntk_copy_counts(&h2, &d2));
+    CHECK(h2 == h1 && d2 == d1, "another thread's copies are its own");
+    {
+        Proj pr(PROJNTK_PROJ_RADEMACHER, 500, 64);
+        auto x = random_matrix(4 * 500, 11);
+        std::vector<float> out(4 * 64);
+        CHECK_OK(projntk_project(pr.p, x.data(), 4, 500, out.data()));
+        CHECK_OK(projntk_projector_accumulate(pr.p, x.data(), 4, 500, 0, out.data()));
+        CHECK(projntk_projector_accumulate_device(pr.p, x.data(), 4, 500, 0, out.data(), nullptr) ==
+                  PROJNTK_ERR_UNSUPPORTED,
+              "device memory to a CPU projector");
+        CHECK(last_error().find("host memory") != std::string::npos, "message: %s", last_error().c_str());
+    }
+    CHECK_OK(projntk_copy_counts(&h2, &d2));
+    CHECK(h2 == h1 && d2 == d1, "the CPU projector copied %lld + %lld bytes", (long long)(h2 - h1), (long long)(d2 - d1));
+    CHECK(projntk_copy_counts(nullptr, &d2) == PROJNTK_ERR_INVALID_ARGUMENT, "null out");
+}
+
 #ifdef PROJNTK_WITH_CUDA
+// Device memory in and out: the same kernels as the host-pointer path, so the same bits; the NaN/Inf check names the
+// element as on the CPU; only the check's flag crosses to the host.
+static void test_cuda_device_pointers() {
+    const int64_t B = 6, P = 3000, K = 700;
+    auto x = random_matrix(B * P, 21);
+    for (int kind : {0, 1, 2, 3})
+        for (int strict : {0, 1}) {
+            const int64_t k = kind == PROJNTK_PROJ_NONE ? P : K;
+            const int flags = strict ? PROJNTK_PROJ_FP32_STRICT : 0;
+            projntk_projector *g = nullptr;
+            CHECK_OK(projntk_projector_new(kind, P, k, 5, 6, 4, flags, PROJNTK_DEVICE_CUDA, &g));
+            if (!g) continue;
+            int32_t dev = -1;
+            CHECK_OK(projntk_projector_device(g, &dev));
+            CHECK(dev == PROJNTK_DEVICE_CUDA, "device %d", dev);
+            // Host path: two column chunks accumulated into one output.
+            std::vector<float> host(B * k, 0.0f), chunk(B * 1000);
+            for (int64_t off : {int64_t(0), int64_t(1000), int64_t(2000)}) {
+                for (int64_t b = 0; b < B; ++b)
+                    std::memcpy(&chunk[b * 1000], &x[b * P + off], 1000 * sizeof(float));
+                CHECK_OK(projntk_projector_accumulate(g, chunk.data(), B, 1000, off, host.data()));
+            }
+            // Device path: the same chunks, from device memory.
+            float *dx = nullptr, *dout = nullptr;
+            cudaMalloc(&dx, sizeof(float) * B * 1000);
+            cudaMalloc(&dout, sizeof(float) * B * k);
+            cudaMemset(dout, 0, sizeof(float) * B * k);
+            int64_t h0, d0, h1, d1;
+            CHECK_OK(projntk_copy_counts(&h0, &d0));
+            for (int64_t off : {int64_t(0), int64_t(1000), int64_t(2000)}) {
+                for (int64_t b = 0; b < B; ++b)
+                    std::memcpy(&chunk[b * 1000], &x[b * P + off], 1000 * sizeof(float));
+                cudaMemcpy(dx, chunk.data(), sizeof(float) * B * 1000, cudaMemcpyHostToDevice);
+                CHECK_OK(projntk_projector_accumulate_device(g, dx, B, 1000, off, dout, nullptr));
+            }
+            CHECK_OK(projntk_copy_counts(&h1, &d1));
+            CHECK(h1 == h0 && d1 - d0 == 3 * 8, "%s: the device path copied %lld h2d, %lld d2h bytes (the check's flag: 24)",
+                  kind_name(kind), (long long)(h1 - h0), (long long)(d1 - d0));
+            std::vector<float> dev_out(B * k);
+            cudaMemcpy(dev_out.data(), dout, sizeof(float) * B * k, cudaMemcpyDeviceToHost);
+            CHECK(std::memcmp(dev_out.data(), host.data(), sizeof(float) * B * k) == 0,
+                  "%s strict=%d: device pointers give other bits than host pointers", kind_name(kind), strict);
+            // A NaN at row 2, column 5 of a block is named like the CPU check names it.
+            chunk[2 * 1000 + 5] = std::nanf("");
+            cudaMemcpy(dx, chunk.data(), sizeof(float) * B * 1000, cudaMemcpyHostToDevice);
+            CHECK(projntk_projector_accumulate_device(g, dx, B, 1000, 2000, dout, nullptr) == PROJNTK_ERR_NONFINITE,
+                  "NaN in a device block");
+            CHECK(last_error().find("NaN in input at row 2, column 5 (parameter 2005)") != std::string::npos,
+                  "message: %s", last_error().c_str());
+            cudaFree(dx);
+            cudaFree(dout);
+            projntk_projector_free(g);
+        }
+}
+
 // GPU section: the CUDA kernels against the CPU kernels and a float64 reference.
 static void test_cuda() {
     int32_t avail = 0;
@@ -528,8 +628,12 @@ int main() {
     test_nonfinite();
     test_identity();
     test_jl_statistics();
+    test_copy_counter();
 #ifdef PROJNTK_WITH_CUDA
     test_cuda();
+    int32_t avail = 0;
+    projntk_cuda_available(&avail);
+    if (avail) test_cuda_device_pointers();
 #endif
     std::printf("%d checks, %d failures\n", g_checks, g_failures);
     return g_failures == 0 ? 0 : 1;

@@ -33,22 +33,6 @@ std::string sha256_hex(const std::vector<std::pair<const void *, size_t>> &chunk
 
 #define EXPECT PROJNTK_CHECK
 
-static std::string last_error() {
-    char buf[4096];
-    projntk_last_error(buf, sizeof buf, nullptr);
-    return buf;
-}
-
-#define CHECK_OK(call)                                                                                       \
-    do {                                                                                                     \
-        int rc_ = (call);                                                                                    \
-        ++g_checks;                                                                                          \
-        if (rc_ != PROJNTK_OK) {                                                                             \
-            ++g_failures;                                                                                    \
-            std::printf("FAIL %s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #call, rc_, last_error().c_str()); \
-        }                                                                                                    \
-    } while (0)
-
 // A failing call must return `status` and leave a message containing `needle`.
 #define CHECK_FAILS(call, status, needle)                                                                       \
     do {                                                                                                        \
@@ -444,8 +428,17 @@ static void test_bad_inputs() {
     CHECK_FAILS(projntk_model_builtin(nullptr, 1, PROJNTK_DEVICE_CPU, &l), PROJNTK_ERR_INVALID_ARGUMENT, "null");
     int32_t cuda = 0;
     projntk_cuda_available(&cuda);
-    if (!cuda)
+    if (!cuda) {
         CHECK_FAILS(projntk_model_builtin("mlp", 1, PROJNTK_DEVICE_CUDA, &l), PROJNTK_ERR_UNSUPPORTED, "CUDA");
+        CHECK_FAILS(projntk_model_builtin("mlp", 1, PROJNTK_DEVICE_CUDA | (3 << PROJNTK_DEVICE_ORDINAL_SHIFT), &l),
+                    PROJNTK_ERR_UNSUPPORTED, "cuda:3");
+    } else {
+        CHECK_FAILS(projntk_model_builtin("mlp", 1, PROJNTK_DEVICE_CUDA | (4096 << PROJNTK_DEVICE_ORDINAL_SHIFT), &l),
+                    PROJNTK_ERR_INVALID_ARGUMENT, "cuda:4096");
+    }
+    CHECK_FAILS(projntk_model_builtin("mlp", 1, PROJNTK_DEVICE_CPU | (1 << PROJNTK_DEVICE_ORDINAL_SHIFT), &l),
+                PROJNTK_ERR_INVALID_ARGUMENT, "ordinal 1");
+    CHECK_FAILS(projntk_model_builtin("mlp", 1, 7, &l), PROJNTK_ERR_INVALID_ARGUMENT, "unknown device");
     CHECK_FAILS(projntk_model_load("/nonexistent/dir/model.pt", PROJNTK_DEVICE_CPU, &l), PROJNTK_ERR_IO,
                 "/nonexistent/dir/model.pt");
     std::string garbage = tmp_path("garbage.pt");
@@ -915,8 +908,13 @@ static void test_project_grads() {
         std::vector<float> out(n_out * B * K, 123.f);
         int64_t outs = 0;
         int32_t used = -1;
+        int64_t h0 = -1, d0 = -1, h1 = -1, d1 = -1;
+        CHECK_OK(projntk_copy_counts(&h0, &d0));
         CHECK_OK(projntk_project_grads(m.m, pr, x.data(), shape.data(), 2, labels.data(), output, 0, 2 * P * 4 * n_out,
                                        out.data(), (int64_t)out.size(), &outs, &used));
+        CHECK_OK(projntk_copy_counts(&h1, &d1));
+        EXPECT(h1 == h0 && d1 == d0, "the CPU path copied %lld h2d and %lld d2h bytes", (long long)(h1 - h0),
+               (long long)(d1 - d0));
         EXPECT(outs == n_out && used == PROJNTK_GRAD_FUNCTIONAL, "outs %lld used %d", (long long)outs, used);
         std::vector<double> expect(n_out * B * K, 0.0);
         for (int64_t k = 0; k < K; ++k)
@@ -1039,6 +1037,82 @@ static void test_project_grads_class_block() {
                    kind, (long long)budget, differ, old.size());
         }
         projntk_projector_free(pr);
+    }
+}
+
+// The fused path on a GPU: the gradients stay on the device, so only the inputs, the labels and the result (plus
+// the NaN/Inf check's flags) cross. Prints a "transfer:" line per model for scripts/device-check.sh; the goal is at most
+// 1% of B·P·4 bytes per batch, met for ResNet-18 (large P).
+static void test_project_grads_on_gpu() {
+    int32_t cuda = 0;
+    projntk_cuda_available(&cuda);
+    if (!cuda) {
+        std::printf("  skip: no CUDA device\n");
+        return;
+    }
+    struct Case {
+        const char *arch;
+        std::vector<int64_t> shape;
+        int64_t K;
+        bool compare_cpu, goal;
+    } cases[] = {{"cnn-fmnist", {16, 1, 28, 28}, 512, true, false}, {"resnet18-cifar", {32, 3, 32, 32}, 2048, false, true}};
+    for (const Case &c : cases) {
+        projntk_model *gm = nullptr, *cm = nullptr;
+        CHECK_OK(projntk_model_builtin(c.arch, 3, PROJNTK_DEVICE_CUDA, &gm));
+        CHECK_OK(projntk_model_builtin(c.arch, 3, PROJNTK_DEVICE_CPU, &cm));
+        int64_t tensors = 0, P = 0;
+        projntk_model_param_count(gm, &tensors, &P);
+        const int64_t B = c.shape[0], K = c.K;
+        auto x = random_input(c.shape, 77);
+        std::vector<int64_t> labels(B);
+        for (int64_t i = 0; i < B; ++i) labels[i] = i % 10;
+        projntk_projector *gp = nullptr, *cp = nullptr;
+        CHECK_OK(projntk_projector_new(PROJNTK_PROJ_RADEMACHER, P, K, 5, 1, 0, PROJNTK_PROJ_FP32_STRICT,
+                                       PROJNTK_DEVICE_CUDA, &gp));
+        CHECK_OK(projntk_projector_new(PROJNTK_PROJ_RADEMACHER, P, K, 5, 1, 0, 0, PROJNTK_DEVICE_CPU, &cp));
+        int64_t C = 0;
+        std::vector<float> logits(B * 1000);
+        CHECK_OK(projntk_model_forward(cm, x.data(), c.shape.data(), (int32_t)c.shape.size(), logits.data(),
+                                       (int64_t)logits.size(), &C));
+        std::vector<float> gpu_out(C * B * K), cpu_out(C * B * K);
+        int64_t h0, d0, h1, d1, outs = 0;
+        CHECK_OK(projntk_copy_counts(&h0, &d0));
+        auto t = std::chrono::steady_clock::now();
+        CHECK_OK(projntk_project_grads(gm, gp, x.data(), c.shape.data(), (int32_t)c.shape.size(), labels.data(),
+                                       PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, 0, gpu_out.data(),
+                                       (int64_t)gpu_out.size(), &outs, nullptr));
+        const double seconds = seconds_since(t);
+        CHECK_OK(projntk_copy_counts(&h1, &d1));
+        const int64_t h2d = h1 - h0, d2h = d1 - d0;
+        const double ratio = double(h2d + d2h) / (double(B) * double(P) * 4.0);
+        std::printf("transfer: model=%s B=%lld P=%lld K=%lld outputs=%lld h2d=%lld d2h=%lld ratio=%.6f seconds=%.3f\n",
+                    c.arch, (long long)B, (long long)P, (long long)K, (long long)outs, (long long)h2d, (long long)d2h,
+                    ratio, seconds);
+        EXPECT(d2h >= outs * B * K * 4, "%s: the result alone is %lld bytes, counted %lld", c.arch,
+               (long long)(outs * B * K * 4), (long long)d2h);
+        EXPECT(h2d >= (int64_t)x.size() * 4, "%s: the input alone is %lld bytes, counted %lld", c.arch,
+               (long long)(x.size() * 4), (long long)h2d);
+        if (c.goal) EXPECT(ratio <= 0.01, "%s: %.4f%% of B·P·4 copied per batch (goal 1%%)", c.arch, 100 * ratio);
+        if (c.compare_cpu) {
+            CHECK_OK(projntk_project_grads(cm, cp, x.data(), c.shape.data(), (int32_t)c.shape.size(), labels.data(),
+                                           PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, 0, cpu_out.data(),
+                                           (int64_t)cpu_out.size(), &outs, nullptr));
+            EXPECT(rel_diff(gpu_out, cpu_out) < 1e-4, "%s: GPU vs CPU projected gradients %.2e", c.arch,
+                   rel_diff(gpu_out, cpu_out));
+            // Sub-batches of 4 rows: each class's rows are gathered and put back on the device around the one
+            // projector call per parameter tensor.
+            std::vector<float> sub_out(C * B * K, -1.f);
+            const int64_t budget = 4 * P * 4 * C + 1;
+            CHECK_OK(projntk_project_grads(gm, gp, x.data(), c.shape.data(), (int32_t)c.shape.size(), labels.data(),
+                                           PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, budget, sub_out.data(),
+                                           (int64_t)sub_out.size(), &outs, nullptr));
+            EXPECT(rel_diff(sub_out, gpu_out) < 1e-5, "%s: GPU sub-batched vs whole-batch projected gradients %.2e",
+                   c.arch, rel_diff(sub_out, gpu_out));
+        }
+        projntk_projector_free(gp);
+        projntk_projector_free(cp);
+        projntk_model_free(gm);
+        projntk_model_free(cm);
     }
 }
 
@@ -1290,6 +1364,7 @@ int main(int argc, char **argv) {
     step("class vmap tiny-cnn", [] { test_class_vmap("tiny-cnn", {5, 1, 6, 6}); });
     step("class vmap cnn-fmnist", [] { test_class_vmap("cnn-fmnist", {4, 1, 28, 28}); });
     step("class vmap text-transformer", test_class_vmap_text);
+    step("project_grads on the GPU", test_project_grads_on_gpu);
     step("training", test_training);
     step("resnet memory", test_resnet_memory);
     std::printf("%d checks, %d failures, %.1f s\n", g_checks, g_failures, seconds_since(t0));

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "functorch_lock.hpp"
 #include "grads.hpp"
 
 namespace projntk {
@@ -84,7 +85,12 @@ std::vector<at::Tensor> output_functions(const at::Tensor &out, const at::Tensor
 }
 
 at::Tensor example_logits(projntk_model &m, const Inputs &x_single_batch) {
-    return forward_logits(m, x_single_batch).select(0, 0);
+    at::Tensor out = forward_logits(m, x_single_batch);
+    // autograd would only say "element 0 of tensors does not require grad" for integer outputs
+    if (!at::isFloatingType(out.scalar_type()))
+        throw Error(PROJNTK_ERR_INVALID_ARGUMENT, std::string("the model's output has dtype ") + c10::toString(out.scalar_type()) +
+                                                      "; gradients need float logits");
+    return out.select(0, 0);
 }
 
 // The gradient of one batched tensor at `level` with its batch dim first; a tensor not batched there is the same
@@ -199,6 +205,24 @@ std::vector<at::Tensor> functional_grads(projntk_model &m, const Inputs &x, cons
     return result;
 }
 
+// functional_grads under the process-wide functorch lock (see functorch_lock.hpp): the batched class backward pushes
+// functorch layers too.
+std::vector<at::Tensor> serialised_functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot,
+                                                    int32_t output, int64_t C, bool batch_classes) {
+    std::lock_guard<std::mutex> lock(functorch_mutex());
+    return functional_grads(m, x, onehot, output, C, batch_classes);
+}
+
+// True for libtorch's report that vmap cannot run an op (no batching rule, data-dependent control flow, .item(),
+// in-place ops on unbatched tensors...): a property of the model, so AUTO may use the per-example loop for good.
+// Anything else (an internal assert, out of memory, a bad input) is not, and is reported as it is.
+bool is_missing_batching_rule(const std::exception &e) {
+    const std::string text = e.what();
+    if (text.find("INTERNAL ASSERT") != std::string::npos) return false;
+    return text.find("vmap:") != std::string::npos || text.find("Batching rule not implemented") != std::string::npos ||
+           text.find("batching rule") != std::string::npos;
+}
+
 // Per selected parameter, [n_outputs, B, numel].
 std::vector<at::Tensor> iterative_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output,
                                         int64_t C) {
@@ -250,7 +274,8 @@ bool all_finite(const float *v, int64_t n) {
 }  // namespace
 
 int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, int32_t output, int32_t strategy,
-                      int64_t max_block_bytes, bool check_finite, const GradBlockConsumer &consumer) {
+                      int64_t max_block_bytes, bool check_finite, const GradBlockConsumer &consumer,
+                      bool device_blocks) {
     require(static_cast<bool>(consumer), "consumer is null");
     require(output >= PROJNTK_OUTPUT_PNTK && output <= PROJNTK_OUTPUT_MARGIN, "unknown output " + std::to_string(output));
     require(strategy >= PROJNTK_GRAD_AUTO && strategy <= PROJNTK_GRAD_ITERATIVE,
@@ -262,7 +287,7 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
     if (output == PROJNTK_OUTPUT_MARGIN) {
         require(C >= 2, "MARGIN output needs at least 2 classes, model has " + std::to_string(C));
         at::Tensor y = labels_tensor(labels, B, C);
-        onehot = torch::one_hot(y, C).to(m.device, torch::kFloat32);
+        onehot = copy_to(torch::one_hot(y, C).to(torch::kFloat32), m.device);
     }
     const int64_t n_out = output == PROJNTK_OUTPUT_PER_CLASS ? C : 1;
     const int64_t budget = max_block_bytes <= 0 ? (int64_t(256) << 20) : max_block_bytes;
@@ -286,16 +311,21 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
         Inputs xs = narrow_rows(x, row, rows);
         at::Tensor os = onehot.defined() ? onehot.narrow(0, row, rows) : at::Tensor();
         // The functional path; per-class gradients one class at a time once the batched class backward has failed.
+        // Each attempt runs under the functorch lock. A batched class backward that libtorch refuses is retried one
+        // class at a time; only when that succeeds is the batched form given up for this model (a failure of both is
+        // the model's or the input's, reported as the one-class-at-a-time path raised it).
         auto functional = [&] {
             if (output == PROJNTK_OUTPUT_PER_CLASS && !m.class_vmap_unsupported) {
                 try {
-                    return functional_grads(m, xs, os, output, C, true);
+                    return serialised_functional_grads(m, xs, os, output, C, true);
                 } catch (const std::exception &e) {
                     if (!is_torch_error(e)) throw;
-                    m.class_vmap_unsupported = true;
                 }
+                std::vector<at::Tensor> g = serialised_functional_grads(m, xs, os, output, C, false);
+                m.class_vmap_unsupported = true;
+                return g;
             }
-            return functional_grads(m, xs, os, output, C, false);
+            return serialised_functional_grads(m, xs, os, output, C, false);
         };
         std::vector<at::Tensor> g;
         if (used == PROJNTK_GRAD_ITERATIVE) {
@@ -306,7 +336,9 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
             try {
                 g = functional();
             } catch (const std::exception &e) {
-                if (!is_torch_error(e)) throw;
+                // projntk's own errors (bad labels, non-finite values...) are not about batching rules; libtorch's may
+                // be, and only vmap's own refusal makes the per-example loop this model's path for good.
+                if (!is_torch_error(e) || !is_missing_batching_rule(e)) throw;
                 // No print: a library keeps stderr to its host; out_strategy_used reports the path that ran.
                 g = iterative_grads(m, xs, os, output, C);
                 used = PROJNTK_GRAD_ITERATIVE;
@@ -315,11 +347,13 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
         }
         for (size_t k = 0; k < m.selected.size(); ++k) {
             at::Tensor t = std::move(g[k]);
-            t = t.reshape({n_out, rows, -1}).to(torch::kCPU, torch::kFloat32).contiguous();
+            t = t.reshape({n_out, rows, -1}).to(torch::kFloat32).contiguous();
+            if (!(device_blocks && t.is_cuda())) t = to_host(t);
             const int64_t cols = t.size(2);
             const std::string &name = m.names[m.selected[k]];
             const float *data = t.data_ptr<float>();
-            if (check_finite && !all_finite(data, t.numel()))
+            // Device blocks are checked by their consumer (the projector's on-device check).
+            if (check_finite && t.is_cpu() && !all_finite(data, t.numel()))
                 for (int64_t c = 0; c < n_out; ++c)
                     if (!all_finite(data + c * rows * cols, rows * cols))
                         throw Error(PROJNTK_ERR_NONFINITE, "the gradient of parameter " + name + " (output " +

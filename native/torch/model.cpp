@@ -12,18 +12,23 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include "device_code.hpp"
 #include "torch_internal.hpp"
 
 namespace projntk {
 
 torch::Device device_from_code(int32_t device) {
-    if (device == PROJNTK_DEVICE_CPU) return torch::kCPU;
-    if (device != PROJNTK_DEVICE_CUDA) throw Error(PROJNTK_ERR_INVALID_ARGUMENT, "unknown device " + std::to_string(device));
+    const DeviceCode d = decode_device(device);
+    if (d.kind == PROJNTK_DEVICE_CPU) return torch::kCPU;
 #ifdef PROJNTK_WITH_CUDA
-    if (!torch::cuda::is_available()) throw Error(PROJNTK_ERR_UNSUPPORTED, "device CUDA requested but no GPU is available");
-    return torch::kCUDA;
+    if (!torch::cuda::is_available())
+        throw Error(PROJNTK_ERR_UNSUPPORTED, "device " + d.name() + " requested but no GPU is available");
+    const int64_t present = static_cast<int64_t>(torch::cuda::device_count());
+    require(d.ordinal < present, "device " + d.name() + " requested but this machine has " + std::to_string(present) +
+                                     " CUDA device(s) (ordinals 0.." + std::to_string(present - 1) + ")");
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(d.ordinal));
 #else
-    throw Error(PROJNTK_ERR_UNSUPPORTED, "device CUDA requested but libprojntk was built without CUDA");
+    throw Error(PROJNTK_ERR_UNSUPPORTED, "device " + d.name() + " requested but libprojntk was built without CUDA");
 #endif
 }
 
@@ -176,7 +181,7 @@ Inputs input_tensors(projntk_model &m, const projntk_tensor *inputs, int32_t n_i
                                                        ", example " + std::to_string(first / per) + ")");
             }
         }
-        out.push_back(t.to(m.device, /*non_blocking=*/false, /*copy=*/true));
+        out.push_back(copy_to(t, m.device));
     }
     return out;
 }

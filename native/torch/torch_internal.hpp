@@ -19,8 +19,8 @@ struct projntk_model {
     std::vector<at::ScalarType> input_dtypes;  // builtins: the dtype of each input; empty: unknown (loaded file)
     int64_t output_index = 0;           // element of a tuple/list result holding the logits
     std::string output_key = "logits";  // value of a dict result holding the logits
-    bool functional_unsupported = false;  // AUTO found a missing batching rule: use the iterative path from then on
-    bool class_vmap_unsupported = false;  // the batched class backward failed once: per-class grads one class at a time
+    bool functional_unsupported = false;  // AUTO met vmap refusing an op (not any failure): the iterative path from then on
+    bool class_vmap_unsupported = false;  // the batched class backward failed once where one class at a time ran: the latter from then on
     int64_t classes = -1;               // -1: not known until the first forward
     std::vector<std::string> names;     // all parameters, named_parameters() order
     std::vector<int64_t> selected;      // indices into names, in order
@@ -71,6 +71,10 @@ Inputs input_tensors(projntk_model &m, const projntk_tensor *inputs, int32_t n_i
 // The single float32 input of the older entry points, as one projntk_tensor.
 projntk_tensor float_input(const float *x, const int64_t *x_shape, int32_t x_ndim);
 int64_t batch_size(const Inputs &x);
+// The projection path's only ways across the host/device boundary, both counted (common/transfer.hpp, transfer.cpp):
+// a new copy of t on `device` (also when t is already there), and t on the host (t itself when it is there).
+at::Tensor copy_to(const at::Tensor &t, torch::Device device);
+at::Tensor to_host(const at::Tensor &t);
 Inputs narrow_rows(const Inputs &x, int64_t start, int64_t rows);
 // forward's (min, max) input count, from its TorchScript schema.
 std::pair<int32_t, int32_t> forward_arity(projntk_model &m);

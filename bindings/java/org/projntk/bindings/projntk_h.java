@@ -98,9 +98,14 @@ public final class projntk_h {
         return 1;
     }
 
-    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 4} */
+    /** {@code projntk_device_ordinal.PROJNTK_DEVICE_ORDINAL_SHIFT = 8} */
+    public static int PROJNTK_DEVICE_ORDINAL_SHIFT() {
+        return 8;
+    }
+
+    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 6} */
     public static int PROJNTK_ABI_VERSION() {
-        return 4;
+        return 6;
     }
 
     private static final class projntk_abi_version {
@@ -942,6 +947,34 @@ public final class projntk_h {
         }
     }
 
+    private static final class projntk_projector_device {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_projector_device", DESC);
+    }
+
+    public static FunctionDescriptor projntk_projector_device$descriptor() {
+        return projntk_projector_device.DESC;
+    }
+
+    public static MethodHandle projntk_projector_device$handle() {
+        return require$(projntk_projector_device.HANDLE, "projntk_projector_device");
+    }
+
+    /** {@code int projntk_projector_device(projntk_projector *projector, int32_t *out_device)} */
+    public static int projntk_projector_device(MemorySegment projector, MemorySegment out_device) {
+        var mh$ = require$(projntk_projector_device.HANDLE, "projntk_projector_device");
+        try {
+            return (int) mh$.invokeExact(projector, out_device);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class projntk_projector_entry {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 projntk_h.C_INT,
@@ -1025,6 +1058,67 @@ public final class projntk_h {
         var mh$ = require$(projntk_cpu_fma_peak.HANDLE, "projntk_cpu_fma_peak");
         try {
             return (int) mh$.invokeExact(seconds, out_gflops);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_projector_accumulate_device {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER,
+                projntk_h.C_LONG,
+                projntk_h.C_LONG,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_projector_accumulate_device", DESC);
+    }
+
+    public static FunctionDescriptor projntk_projector_accumulate_device$descriptor() {
+        return projntk_projector_accumulate_device.DESC;
+    }
+
+    public static MethodHandle projntk_projector_accumulate_device$handle() {
+        return require$(projntk_projector_accumulate_device.HANDLE, "projntk_projector_accumulate_device");
+    }
+
+    /** {@code int projntk_projector_accumulate_device(projntk_projector *projector, const float *block, int64_t rows, int64_t cols, int64_t param_offset, float *out, void *stream)} */
+    public static int projntk_projector_accumulate_device(MemorySegment projector, MemorySegment block, long rows, long cols, long param_offset, MemorySegment out, MemorySegment stream) {
+        var mh$ = require$(projntk_projector_accumulate_device.HANDLE, "projntk_projector_accumulate_device");
+        try {
+            return (int) mh$.invokeExact(projector, block, rows, cols, param_offset, out, stream);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_copy_counts {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_POINTER,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_copy_counts", DESC);
+    }
+
+    public static FunctionDescriptor projntk_copy_counts$descriptor() {
+        return projntk_copy_counts.DESC;
+    }
+
+    public static MethodHandle projntk_copy_counts$handle() {
+        return require$(projntk_copy_counts.HANDLE, "projntk_copy_counts");
+    }
+
+    /** {@code int projntk_copy_counts(int64_t *out_host_to_device, int64_t *out_device_to_host)} */
+    public static int projntk_copy_counts(MemorySegment out_host_to_device, MemorySegment out_device_to_host) {
+        var mh$ = require$(projntk_copy_counts.HANDLE, "projntk_copy_counts");
+        try {
+            return (int) mh$.invokeExact(out_host_to_device, out_device_to_host);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

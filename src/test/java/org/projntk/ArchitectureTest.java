@@ -58,6 +58,7 @@ class ArchitectureTest {
             List.of("org.projntk.plot"),
             List.of("org.projntk.surrogate", "org.projntk.residual", "org.projntk.similar", "org.projntk.attribution",
                     "org.projntk.baseline"),
+            List.of("org.projntk.workflow"),
             List.of("org.projntk.demo"),
             List.of("org.projntk.cli"));
 

@@ -15,8 +15,10 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.TreeSet;
 
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.data.DatasetSpec;
-import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
 import org.projntk.plot.LineChart;
 import org.projntk.project.ProjectorKind;
@@ -68,11 +70,14 @@ public final class Lds {
     /** An LDS with its 95% bootstrap interval; perTest holds each test example's Spearman correlation (NaN: constant). */
     public record Estimate(double lds, double ciLow, double ciHigh, double[] perTest) {}
 
+    /** One point of an LDS curve: the estimate with its confidence interval at a number of checkpoints and a dimension. */
     public record Point(int checkpoints, int dim, double lds, double ciLow, double ciHigh) {}
 
+    /** An LDS estimate and its curves over checkpoints and dimensions. */
     public record Result(Estimate estimate, List<Point> byCheckpoints, List<Point> byDim, double trainSeconds,
                          double featurizeSeconds, double retrainSeconds, double scoreSeconds, double totalSeconds) {}
 
+    /** Progress of an LDS run. */
     public interface Listener {
         void message(String text);
     }
@@ -100,9 +105,8 @@ public final class Lds {
             Map<String, String> splits = new LinkedHashMap<>();
             splits.put("train", o.train());
             splits.put("test", o.test());
-            FeaturizeConfig f = new FeaturizeConfig(models.get(c).toString(), 0, "m" + c, splits, "margin", o.projector(), o.dim(), o.seed(),
-                    0, 2, false, "float32", Device.CPU, 256, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, storeDir);
-            Featurizer.run(f, (split, done, total, thisRun, seconds) -> {});
+            Featurize.of(models.get(c).toString()).checkpoint("m" + c).train(o.train()).test(o.test()).kernel(Kernel.MARGIN)
+                    .projection(new Projection(o.projector(), o.dim(), o.seed(), 0, 2, false)).batchSize(256).into(storeDir).run();
         }
         FeatureStore store = FeatureStore.open(storeDir);
         long t2 = System.nanoTime();

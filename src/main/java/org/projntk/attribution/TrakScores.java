@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 
 import org.projntk.internal.Blas;
+import org.projntk.data.StagedFiles;
 import org.projntk.stats.Cholesky;
 import org.projntk.stats.PairwiseSum;
 import org.projntk.store.FeatureStore;
@@ -398,14 +399,16 @@ public final class TrakScores {
         Manifest m = store.reload();
         long nTest = m.spec().split(o.testSplit()).rows();
         long nTrain = m.spec().split(o.trainSplit()).rows();
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        TileNpy.create(tmp, nTest, nTrain);
-        Result result;
-        try (TileNpy file = TileNpy.open(tmp)) {
-            result = score(store, o, file::write);
+        try (StagedFiles staged = new StagedFiles()) {
+            Path tmp = staged.stage(out);
+            TileNpy.create(tmp, nTest, nTrain);
+            Result result;
+            try (TileNpy file = TileNpy.open(tmp)) {
+                result = score(store, o, file::write);
+            }
+            staged.commit();
+            return result;
         }
-        TileNpy.publish(tmp, out);
-        return result;
     }
 
     /**

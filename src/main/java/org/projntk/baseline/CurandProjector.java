@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 import org.projntk.GemmPrecision;
+import org.projntk.internal.Buffers;
 import org.projntk.internal.Cublas;
 import org.projntk.internal.Cuda;
 import org.projntk.internal.Curand;
@@ -142,8 +143,8 @@ public final class CurandProjector implements AutoCloseable {
     public synchronized void project(MemorySegment x, int batch, MemorySegment out) {
         ensureOpen();
         if (batch < 0) throw new IllegalArgumentException("negative batch " + batch);
-        checkSize(x, (long) batch * P, "x");
-        checkSize(out, (long) batch * K, "out");
+        Buffers.requireFloats(x, (long) batch * P, "x");
+        Buffers.requireFloats(out, (long) batch * K, "out");
         if (batch == 0) return;
         int chunk = (int) Math.max(1, Math.min(batch, MAX_X_FLOATS / Math.max(tileRows, K)));
         ensureBlocks(chunk);
@@ -171,7 +172,7 @@ public final class CurandProjector implements AutoCloseable {
 
     /**
      * out[B x K] = x[B x P] · R with x and out already on the device (no transfers; for benchmarks). Needs
-     * P <= Integer.MAX_VALUE (x's leading dimension). Asynchronous: call {@link Cuda#synchronize()} before timing.
+     * {@code P <= Integer.MAX_VALUE} (x's leading dimension). Asynchronous: call {@link Cuda#synchronize()} before timing.
      */
     public synchronized void projectOnDevice(Cuda.DeviceBuffer x, int batch, Cuda.DeviceBuffer out) {
         ensureOpen();
@@ -189,7 +190,7 @@ public final class CurandProjector implements AutoCloseable {
     public synchronized void copyTile(long j, MemorySegment dst) {
         ensureOpen();
         int t = rowsOfTile(j);
-        checkSize(dst, (long) t * K, "dst");
+        Buffers.requireFloats(dst, (long) t * K, "dst");
         generateTile(j);
         rTile.copyToHost(0, dst.asSlice(0, (long) t * K * Float.BYTES));
     }
@@ -224,13 +225,6 @@ public final class CurandProjector implements AutoCloseable {
         return (n + 1) & ~1L;
     }
 
-    private static void checkSize(MemorySegment segment, long floats, String what) {
-        Objects.requireNonNull(segment, what);
-        if (segment.byteSize() < floats * Float.BYTES) {
-            throw new IllegalArgumentException(what + " holds " + segment.byteSize() / Float.BYTES + " floats, needs " + floats);
-        }
-    }
-
     private void ensureOpen() {
         if (closed) throw new IllegalStateException("CurandProjector is closed");
     }
@@ -239,17 +233,7 @@ public final class CurandProjector implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        RuntimeException first = null;
-        for (AutoCloseable c : new AutoCloseable[] {xBlock, outBlock, rTile, blas, rng}) {
-            if (c == null) continue;
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (first == null) first = e instanceof RuntimeException re ? re : new RuntimeException(e);
-            }
-        }
-        if (hostArena != null) hostArena.close();
-        if (first != null) throw first;
+        Buffers.closeAll(xBlock, outBlock, rTile, blas, rng, hostArena);
     }
 
     @Override

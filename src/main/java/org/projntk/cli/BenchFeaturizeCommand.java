@@ -1,5 +1,7 @@
 package org.projntk.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -13,7 +15,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -23,8 +24,11 @@ import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
 import org.projntk.data.Normalization;
 import org.projntk.data.Npy;
+import org.projntk.featurize.Featurize;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
+import org.projntk.featurize.Kernel;
+import org.projntk.project.Projection;
 import org.projntk.project.Projector;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
@@ -42,7 +46,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import static org.projntk.cli.BenchCommand.randomSegment;
-import static org.projntk.cli.BenchProjectionCommand.jsonArray;
 import static org.projntk.cli.BenchProjectionCommand.median;
 
 /**
@@ -151,15 +154,18 @@ public final class BenchFeaturizeCommand implements Callable<Integer> {
                 double rate = rows / seconds;
                 double[] ofCeiling = new double[rounds];  // round by round: the rate against the peak measured just before it
                 for (int r = 0; r < rounds; r++) ofCeiling[r] = rows / total[pi][r] * flopsPerRow / (peaks[pi][r] * 1e9);
-                out.printf(Locale.ROOT, "{\"model\":\"%s\",\"P\":%d,\"outputs\":%d,\"K\":%d,\"kernel\":\"%s\",\"projector\":\"%s\","
-                                + "\"rows\":%d,\"batch\":%d,\"gradients\":\"%s\",\"rounds\":%d,\"seconds\":%.4f,\"seconds_per_round\":%s,"
-                                + "\"rows_per_s\":%.2f,\"share_gradients\":%.3f,\"share_projection\":%.3f,\"share_other\":%.3f,"
-                                + "\"fma_peak_gflops\":%.1f,\"ceiling_rows_per_s\":%s,\"of_ceiling\":%s,%s}%n",
-                        modelSpec, parameters, outputs, proj.kind == ProjectorKind.NONE ? parameters : dim, kernel, proj, rows, batch,
-                        used == null ? "" : used.name().toLowerCase(Locale.ROOT), rounds, seconds, jsonArray(total[pi]), rate,
-                        g / seconds, pr / seconds, Math.max(0, seconds - g - pr) / seconds, peak,
-                        Double.isInfinite(ceiling) ? "null" : String.format(Locale.ROOT, "%.1f", ceiling),
-                        Double.isInfinite(ceiling) ? "null" : String.format(Locale.ROOT, "%.3f", median(ofCeiling)), host.jsonFields());
+                ObjectNode o = JsonLine.object().put("model", modelSpec).put("P", parameters).put("outputs", outputs)
+                        .put("K", proj.kind == ProjectorKind.NONE ? parameters : dim).put("kernel", kernel.toString())
+                        .put("projector", proj.toString()).put("rows", rows).put("batch", batch)
+                        .put("gradients", used == null ? "" : used.name().toLowerCase(Locale.ROOT)).put("rounds", rounds)
+                        .put("seconds", seconds);
+                ArrayNode perRound = o.putArray("seconds_per_round");
+                for (double t : total[pi]) perRound.add(t);
+                o.put("rows_per_s", rate).put("share_gradients", g / seconds).put("share_projection", pr / seconds)
+                        .put("share_other", Math.max(0, seconds - g - pr) / seconds).put("fma_peak_gflops", peak);
+                if (Double.isInfinite(ceiling)) o.putNull("ceiling_rows_per_s").putNull("of_ceiling");
+                else o.put("ceiling_rows_per_s", ceiling).put("of_ceiling", median(ofCeiling));
+                out.println(JsonLine.of(host.addTo(o)));
             }
             out.flush();
         } finally {
@@ -169,9 +175,9 @@ public final class BenchFeaturizeCommand implements Callable<Integer> {
     }
 
     private FeaturizeConfig config(String dataSpec, Choices.Projector proj, Path store) {
-        return new FeaturizeConfig(modelSpec, seed, "0", Map.of("train", dataSpec), kernel.toString(), proj.kind, dim, seed, 0,
-                ProjectorSpec.DEFAULT_SJLT_S, false, "float32", Device.CPU, batch, grad, null, 0, 1, null,
-                Gradients.DEFAULT_MAX_BLOCK_BYTES, store);
+        return Featurize.of(modelSpec).modelSeed(seed).checkpoint("0").train(dataSpec).kernel(Kernel.parse(kernel.toString()))
+                .projection(new Projection(proj.kind, dim, seed, 0, ProjectorSpec.DEFAULT_SJLT_S, false)).device(Device.CPU)
+                .batchSize(batch).gradients(grad).maxBlockBytes(Gradients.DEFAULT_MAX_BLOCK_BYTES).into(store).config();
     }
 
     /** The same batches through the gradients alone (nothing consumes them). */

@@ -1,10 +1,10 @@
 package org.projntk.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.projntk.featurize.FeaturizeConfig;
@@ -48,6 +48,9 @@ public final class BenchGradientCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
     Device device;
 
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the model and the inputs.")
     long seed;
 
@@ -59,7 +62,8 @@ public final class BenchGradientCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         HostCpu host = HostCpu.read();
         long[] example = shapeText != null ? parseShape(shapeText) : Builtins.inputShape(modelSpec);
-        try (Model model = Model.open(modelSpec, seed, device); Arena arena = Arena.ofConfined()) {
+        Choices.checkGpu(spec, device, gpu);
+        try (Model model = Model.open(modelSpec, seed, device, gpu); Arena arena = Arena.ofConfined()) {
             long params = model.parameterCount();
             for (int b : batches) {
                 long[] shape = new long[example.length + 1];
@@ -81,9 +85,10 @@ public final class BenchGradientCommand implements Callable<Integer> {
                 for (GradStrategy strategy : strategies) {
                     double seconds = timeIt(() -> Gradients.compute(model, x, shape, y, output, strategy, 0, true,
                             (o, ro, rows, po, cols, block) -> { }));
-                    out.printf(Locale.ROOT, "{\"model\":\"%s\",\"P\":%d,\"B\":%d,\"kernel\":\"%s\",\"strategy\":\"%s\",\"device\":\"%s\","
-                                    + "\"examples_per_s\":%.3f,%s}%n",
-                            modelSpec, params, b, kernel, Choices.cliName(strategy), Choices.cliName(device), b / seconds, host.jsonFields());
+                    ObjectNode o = JsonLine.object().put("model", modelSpec).put("P", params).put("B", b)
+                            .put("kernel", kernel.toString()).put("strategy", Choices.cliName(strategy))
+                            .put("device", device.label(gpu)).put("examples_per_s", b / seconds);
+                    out.println(JsonLine.of(host.addTo(o)));
                     out.flush();
                 }
             }

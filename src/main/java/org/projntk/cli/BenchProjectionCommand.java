@@ -1,5 +1,7 @@
 package org.projntk.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -62,12 +64,18 @@ public final class BenchProjectionCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
     Device device;
 
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
     @Option(names = "--rounds", defaultValue = "1", description = "Timings of each variant, interleaved (see above).")
     int rounds;
 
     @Override
     public Integer call() {
         if (rounds < 1) throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
+        Choices.checkGpu(spec, device, gpu);
+        // the cuBLAS and cuRAND baselines run on the calling thread's current GPU
+        if (device == Device.CUDA && gpu != 0) Cuda.useDevice(gpu);
         PrintWriter out = spec.commandLine().getOut();
         // seconds[proj][k][round]; a K's lines are printed as soon as its last round is timed
         double[][][] seconds = new double[projs.size()][dims.size()][rounds];
@@ -97,12 +105,13 @@ public final class BenchProjectionCommand implements Callable<Integer> {
             double median = median(perRound);
             long effectiveK = proj.kind == ProjectorKind.NONE ? p : dims.get(ki);  // the identity projector has K = P
             double gflops = 2.0 * b * p * effectiveK / median / 1e9;
-            String ratio = baseline < 0 || baseline == pi ? ""
-                    : String.format(Locale.ROOT, ",\"vs_sgemm_precomputed\":%.4f", medianRatio(seconds[baseline][ki], perRound));
-            out.printf(Locale.ROOT, "{\"projector\":\"%s\",\"P\":%d,\"B\":%d,\"K\":%d,\"device\":\"%s\",\"rounds\":%d,"
-                            + "\"seconds\":%.6g,\"seconds_per_round\":%s,\"examples_per_s\":%.3f,\"gflops\":%.3f%s,%s}%n",
-                    proj, p, b, effectiveK, Choices.cliName(device), rounds, median, jsonArray(perRound), b / median, gflops, ratio,
-                    host.jsonFields());
+            ObjectNode o = JsonLine.object().put("projector", proj.toString()).put("P", p).put("B", b).put("K", effectiveK)
+                    .put("device", device.label(gpu)).put("rounds", rounds).put("seconds", median);
+            ArrayNode perRoundJson = o.putArray("seconds_per_round");
+            for (double t : perRound) perRoundJson.add(t);
+            o.put("examples_per_s", b / median).put("gflops", gflops);
+            if (baseline >= 0 && baseline != pi) o.put("vs_sgemm_precomputed", medianRatio(seconds[baseline][ki], perRound));
+            out.println(JsonLine.of(host.addTo(o)));
         }
         out.flush();
     }
@@ -114,7 +123,7 @@ public final class BenchProjectionCommand implements Callable<Integer> {
                     : timeSgemmPrecomputed(x, b, p, k);
             case TF32_PRECOMPUTED -> timeCublasPrecomputed(x, b, p, k, Cublas.Precision.TF32);
             case CURAND -> timeCurand(arena, x, b, p, k, seed);
-            default -> timeProjector(arena, x, b, p, k, proj.kind, seed, device);
+            default -> timeProjector(arena, x, b, p, k, proj.kind, seed, device, gpu);
         };
     }
 
@@ -132,15 +141,10 @@ public final class BenchProjectionCommand implements Callable<Integer> {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    static String jsonArray(double[] values) {
-        StringBuilder s = new StringBuilder("[");
-        for (int i = 0; i < values.length; i++) s.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.6g", values[i]));
-        return s.append(']').toString();
-    }
-
-    private static double timeProjector(Arena arena, MemorySegment x, int b, long p, int k, ProjectorKind kind, long seed, Device device) {
+    private static double timeProjector(Arena arena, MemorySegment x, int b, long p, int k, ProjectorKind kind, long seed, Device device,
+                                        int gpu) {
         int kk = kind == ProjectorKind.NONE ? (int) p : k;
-        try (Projector projector = new Projector(ProjectorSpec.of(kind, p, kk, seed).withDevice(device).withCheckFinite(false))) {
+        try (Projector projector = new Projector(ProjectorSpec.of(kind, p, kk, seed).withDevice(device, gpu).withCheckFinite(false))) {
             MemorySegment result = arena.allocate(ValueLayout.JAVA_FLOAT, (long) b * kk);
             return timeIt(() -> projector.project(x, b, result));
         }

@@ -59,6 +59,22 @@ final class Choices {
         }
     }
 
+    static final class Precisions extends Names {
+        Precisions() {
+            super(org.projntk.GemmPrecision.class);
+        }
+    }
+
+    /** --gpu N: a usage error (exit 2) when negative, or other than 0 without --device cuda. */
+    static void checkGpu(picocli.CommandLine.Model.CommandSpec spec, Device device, int gpu) {
+        if (gpu < 0 || gpu > Device.MAX_GPU) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--gpu must be in [0, " + Device.MAX_GPU + "], got " + gpu);
+        }
+        if (gpu != 0 && device != Device.CUDA) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--gpu " + gpu + " needs --device cuda (the device is " + cliName(device) + ")");
+        }
+    }
+
     static final class GradStrategies extends Names {
         GradStrategies() {
             super(GradStrategy.class);

@@ -6,6 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.projntk.GemmPrecision;
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.data.DatasetSpec;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
@@ -60,6 +64,14 @@ public final class FeaturizeCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
             description = "Where gradients and projections run: ${COMPLETION-CANDIDATES}.")
     Device device;
+
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
+    @Option(names = "--precision", defaultValue = "fp32", completionCandidates = Choices.Precisions.class,
+            description = "Projection arithmetic on CUDA: ${COMPLETION-CANDIDATES} (fp32: strict float32; tf32: tensor cores, "
+                    + "relative error ~1e-3). The CPU always computes in float32. Recorded in the store.")
+    GemmPrecision precision;
 
     @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Examples per batch.")
     int batch;
@@ -129,11 +141,15 @@ public final class FeaturizeCommand implements Callable<Integer> {
     }
 
     FeaturizeConfig config() {
-        Map<String, String> splits = new LinkedHashMap<>();
-        splits.put("train", dataset(train));
-        if (test != null) splits.put("test", dataset(test));
-        return new FeaturizeConfig(model, modelSeed, checkpoint, splits, kernel.toString(), proj.kind, dim, seed, modelId, sjltS, unscaled,
-                dtype.toString(), device, batch, grad, params, shard.index(), shard.count(), normalize, maxBlockBytes, out);
+        Choices.checkGpu(spec, device, gpu);
+        Featurize f = Featurize.of(model).modelSeed(modelSeed).device(device).gpu(gpu).precision(precision).checkpoint(checkpoint)
+                .train(dataset(train))
+                .kernel(Kernel.parse(kernel.toString())).projection(new Projection(proj.kind, dim, seed, modelId, sjltS, unscaled))
+                .dtype(Featurize.Dtype.valueOf(dtype.toString().toUpperCase(java.util.Locale.ROOT))).batchSize(batch).gradients(grad)
+                .shard(shard.index(), shard.count()).inputNormalization(normalize).maxBlockBytes(maxBlockBytes).into(out);
+        if (test != null) f.test(dataset(test));
+        if (params != null) f.parameters(params);
+        return f.config();
     }
 
     /** A split's dataset spec: as given, or with --tokenizer a text file (and its row range) as a text: spec. */

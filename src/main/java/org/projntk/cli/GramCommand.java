@@ -11,6 +11,7 @@ import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,8 +32,7 @@ public final class GramCommand implements Callable<Integer> {
     @Option(names = "--cols", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's columns.")
     String cols;
 
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
+    @Mixin CheckpointOption checkpoint;
 
     @Option(names = "--normalize", defaultValue = "none", completionCandidates = Choices.KernelNormalizations.class,
             description = "Normalisation: ${COMPLETION-CANDIDATES}.")
@@ -42,18 +42,22 @@ public final class GramCommand implements Callable<Integer> {
             description = "Where the tiles are computed: ${COMPLETION-CANDIDATES}.")
     Device device;
 
-    @Option(names = "--precision", defaultValue = "tf32",
-            description = "GEMM arithmetic on CUDA: ${COMPLETION-CANDIDATES} (tf32: tensor cores, relative error ~1e-3). "
-                    + "Only matters with --device cuda; the CPU always computes in float32.")
+    @Option(names = "--precision", defaultValue = "fp32", completionCandidates = Choices.Precisions.class,
+            description = "GEMM arithmetic on CUDA: ${COMPLETION-CANDIDATES} (fp32: strict float32; tf32: tensor cores, "
+                    + "relative error ~1e-3). Only matters with --device cuda; the CPU always computes in float32.")
     GemmPrecision precision;
+
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output kernel [rows x cols], float32.")
     Path out;
 
     @Override
     public Integer call() {
+        Choices.checkGpu(spec, device, gpu);
         GramFiles.Written w = GramFiles.write(FeatureStore.open(store),
-                new GramFiles.Request(checkpoint, rows, cols, normalize, device, precision, out));
+                new GramFiles.Request(checkpoint.id(), rows, cols, normalize, device, precision, gpu, out));
         spec.commandLine().getOut().printf(Locale.ROOT, "gram %s %s x %s (%s, normalize %s): [%d x %d] float32 -> %s in %.2f s (scale %.6g)%n",
                 Choices.cliName(w.kind()), w.rowsSplit(), w.colsSplit(), w.checkpoint(), Choices.cliName(w.normalization()),
                 w.result().rows(), w.result().cols(), w.file(), w.seconds(), w.result().scale());

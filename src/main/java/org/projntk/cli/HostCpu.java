@@ -1,10 +1,10 @@
 package org.projntk.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The CPU a benchmark ran on, from /proc/cpuinfo: rates differ between host kinds (AMD family 25 = Zen 4,
@@ -38,9 +38,8 @@ record HostCpu(String model, int family, int modelNumber, int cpus) {
         }
     }
 
-    /** The JSON fields, without braces, to splice into a benchmark line. */
-    String jsonFields() {
-        return String.format(Locale.ROOT, "\"cpu_model\":\"%s\",\"cpu_family\":%d,\"cpu_model_number\":%d,\"cpus\":%d",
-                model.replace("\\", "\\\\").replace("\"", "\\\""), family, modelNumber, cpus);
+    /** Adds the host's fields to a benchmark record and returns it. */
+    ObjectNode addTo(ObjectNode record) {
+        return record.put("cpu_model", model).put("cpu_family", family).put("cpu_model_number", modelNumber).put("cpus", cpus);
     }
 }

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 import org.projntk.ProjntkException;
+import org.projntk.store.Checksums;
 import org.projntk.torch.Runtime;
 
 import picocli.AutoComplete;
@@ -30,7 +31,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "projntk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Projected neural tangent kernels of PyTorch models.",
         subcommands = {VersionCommand.class, TrainCommand.class, FeaturizeCommand.class, GramCommand.class, SimilarCommand.class,
-                SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, ScoreCommand.class, LdsCommand.class,
+                SurrogateCommand.class, ExplainCommand.class, SweepCommand.class, ScoreCommand.class, LdsCommand.class, VerifyCommand.class,
                 BenchCommand.class, BenchSurrogateCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
         footer = {"", "Datasets: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test,",
                 "  npy:X.npy,Y.npy; each takes a row range, e.g. fashion-mnist:train[0:5000].",
@@ -71,11 +72,16 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = commandLine();
         cl.setOut(outWriter);
         cl.setErr(errWriter);
+        Checksums.setWarningListener(m -> {
+            errWriter.println("warning: " + m);
+            errWriter.flush();
+        });
         try {
             return cl.execute(argv);
         } finally {
             outWriter.flush();
             errWriter.flush();
+            Checksums.setWarningListener(null);
         }
     }
 
@@ -84,6 +90,7 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("spark", sparkCommand());
         registerConverters(cl);
+        OptionRanges.install(all(cl));
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((e, command, parsed) -> runtimeError(e, command));
         Version version = new Version();
@@ -139,12 +146,46 @@ public final class Main implements Callable<Integer> {
 
     private static int runtimeError(Exception e, CommandLine command) {
         String name = command.getCommandSpec().qualifiedName();
-        boolean expected = e instanceof ProjntkException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                || e instanceof UncheckedIOException || e instanceof IOException;
-        String message = expected && e.getMessage() != null ? e.getMessage() : e.toString();
+        Throwable shown = rootCauseOfSparkFailure(e);
+        String message = shown == e ? describe(e) : describe(shown);
+        if (shown == e && e.getClass().getName().startsWith("org.apache.spark.")) message = sparkTaskCause(message);
         command.getErr().println(name + ": " + oneLine(message));
-        if (System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(command.getErr());
+        boolean verbose = command.getParseResult() != null && command.getParseResult().hasMatchedOption("--verbose");
+        if (verbose || System.getenv("PROJNTK_DEBUG") != null) e.printStackTrace(command.getErr());
         return 1;
+    }
+
+    private static String describe(Throwable e) {
+        boolean expected = e instanceof ProjntkException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                || e instanceof UncheckedIOException || e instanceof IOException || e instanceof org.projntk.data.DataFormatException;
+        return expected && e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /** A Spark job's failure as the exception a task threw (the driver wraps it in SparkExceptions), else e itself. */
+    static Throwable rootCauseOfSparkFailure(Throwable e) {
+        Throwable t = e;
+        while (t.getClass().getName().startsWith("org.apache.spark.") && t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t;
+    }
+
+    /** "Job aborted due to stage failure: ... most recent failure: Lost task ... (...): CLASS: MESSAGE\n\tat ..." to MESSAGE. */
+    static String sparkTaskCause(String message) {
+        if (message == null) return "";
+        int at = message.indexOf("most recent failure: ");
+        if (at < 0) return message;
+        String rest = message.substring(at);
+        int colon = rest.indexOf("): ");
+        if (colon < 0) return message;
+        String cause = rest.substring(colon + 3).lines().findFirst().orElse("");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:[a-z][\\w$]*\\.)+([A-Z][\\w$]*): (.*)$").matcher(cause);
+        if (m.matches()) {
+            String simple = m.group(1);
+            boolean expected = simple.equals("IllegalArgumentException") || simple.equals("IllegalStateException") || simple.endsWith("IOException")
+                    || simple.equals("ProjntkException") || simple.equals("ChecksumMismatchException") || simple.equals("StoreIOException")
+                    || simple.equals("DataFormatException");
+            return expected ? m.group(2) : simple + ": " + m.group(2);
+        }
+        return cause;
     }
 
     private static String oneLine(String message) {

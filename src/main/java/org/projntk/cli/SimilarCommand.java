@@ -9,6 +9,7 @@ import org.projntk.similar.SimilarExamples;
 import org.projntk.store.FeatureStore;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,8 +34,7 @@ public final class SimilarCommand implements Callable<Integer> {
             description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
     KernelNormalization normalize;
 
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
+    @Mixin CheckpointOption checkpoint;
 
     @Option(names = "--images", defaultValue = "8", paramLabel = "N", description = "Test examples in the PNG grid (0: none).")
     int images;
@@ -48,7 +48,7 @@ public final class SimilarCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        SimilarExamples.write(FeatureStore.open(store), new SimilarExamples.Options(checkpoint, top, normalize, images, trainSplit, testSplit),
+        SimilarExamples.write(FeatureStore.open(store), new SimilarExamples.Options(checkpoint.id(), top, normalize, images, trainSplit, testSplit),
                 out, w::println);
         return 0;
     }

@@ -4,6 +4,7 @@ import org.projntk.kernel.KernelNormalization;
 import org.projntk.surrogate.StoreSurrogate;
 import org.projntk.surrogate.Surrogates;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The surrogate-fit options shared by `surrogate` and `explain` (a picocli mixin). */
@@ -12,8 +13,7 @@ final class SurrogateOptions {
             description = "Another spec of the recorded network (its checksum must match; default: the one in the manifest).")
     String model;
 
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
+    @Mixin CheckpointOption checkpoint;
 
     @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
             description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
@@ -38,6 +38,6 @@ final class SurrogateOptions {
     StoreSurrogate.Products products;
 
     Surrogates.Options options() {
-        return new Surrogates.Options(checkpoint, model, normalize, lambda, targets, classWeight, maxIterations, products);
+        return new Surrogates.Options(checkpoint.id(), model, normalize, lambda, targets, classWeight, maxIterations, products);
     }
 }

@@ -64,12 +64,20 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Where to train: ${COMPLETION-CANDIDATES}.")
     Device device;
 
+    @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
+    int gpu;
+
     @Option(names = "--save-every", defaultValue = "0", paramLabel = "N",
             description = "Also save a checkpoint every N epochs, as OUT with -epE before .pt (0: only the final model).")
     int saveEvery;
 
     record Options(String model, String data, String test, int epochs, Path out, Trainer.Optimizer optimizer, double lr,
-                   double momentum, double weightDecay, int batch, long seed, Device device, int saveEvery) {
+                   double momentum, double weightDecay, int batch, long seed, Device device, int saveEvery, int gpu) {
+        Options(String model, String data, String test, int epochs, Path out, Trainer.Optimizer optimizer, double lr,
+                double momentum, double weightDecay, int batch, long seed, Device device, int saveEvery) {
+            this(model, data, test, epochs, out, optimizer, lr, momentum, weightDecay, batch, seed, device, saveEvery, 0);
+        }
+
         Options(String model, String data, String test, int epochs, Path out, Trainer.Optimizer optimizer, double lr,
                 double momentum, double weightDecay, int batch, long seed, Device device) {
             this(model, data, test, epochs, out, optimizer, lr, momentum, weightDecay, batch, seed, device, 0);
@@ -85,8 +93,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Choices.checkGpu(spec, device, gpu);
         train(new Options(model, data, test, epochs, out, optimizer, lr == null ? -1 : lr, momentum, weightDecay, batch, seed, device,
-                        saveEvery),
+                        saveEvery, gpu),
                 spec.commandLine().getOut());
         return 0;
     }
@@ -98,7 +107,7 @@ public final class TrainCommand implements Callable<Integer> {
         double lr = o.lr() > 0 ? o.lr() : o.optimizer() == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
         Dataset train = DatasetSpec.parse(o.data()).open(Normalization.DEFAULT);
         double accuracy = 0;
-        try (Model model = Model.open(o.model(), o.seed(), o.device());
+        try (Model model = Model.open(o.model(), o.seed(), o.device(), o.gpu());
              Trainer trainer = new Trainer(model, o.optimizer(), lr, o.momentum(), o.weightDecay())) {
             Random random = new Random(o.seed());
             long n = train.size();

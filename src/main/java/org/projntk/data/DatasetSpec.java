@@ -14,13 +14,14 @@ import java.util.Objects;
  *   cifar10:DIR:train|test
  *   npy:X.npy,Y.npy                 (one float input, normalised)
  *   npy:A.npy,B.npy,...,Y.npy       (several model inputs in forward's order, each keeping its dtype; Y holds labels)
- *   text:TEXTS.tsv,TOKENIZER.json,N (LABEL<TAB>TEXT lines tokenized to int64 ids and mask of length N; see
+ *   text:TEXTS.tsv,TOKENIZER.json,N ({@code LABEL<TAB>TEXT} lines tokenized to int64 ids and mask of length N; see
  *                                    {@link #text})
  * </pre>
  * each optionally followed by a Python-like row range {@code [start:end]} (end exclusive, either side may be omitted,
  * negative values count from the end). {@link #toString()} gives the canonical form, which parses back to an equal spec.
  */
 public record DatasetSpec(Kind kind, String first, String second, Long start, Long end) {
+    /** The form of a spec: which reader opens it. */
     public enum Kind {
         FASHION_MNIST("fashion-mnist"), IDX("idx"), CIFAR10("cifar10"), NPY("npy"), TEXT("text");
 
@@ -134,7 +135,7 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
         return new DatasetSpec(kind, first, second, start, end);
     }
 
-    /** Resolves the row range against a dataset of n rows: {start, end} with 0 <= start <= end <= n. */
+    /** Resolves the row range against a dataset of n rows: {@code {start, end}} with {@code 0 <= start <= end <= n}. */
     public long[] resolveRange(long n) {
         long s = start == null ? 0 : start < 0 ? n + start : start;
         long e = end == null ? n : end < 0 ? n + end : end;
@@ -168,7 +169,9 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
                 yield new TextSource(Path.of(first), Path.of(second.substring(0, comma)), Integer.parseInt(second.substring(comma + 1)));
             }
         };
+        if (src.rows() == 0) throw new IllegalArgumentException("no rows in " + this + " (its files hold 0 examples)");
         long[] r = resolveRange(src.rows());
+        if (r[1] == r[0]) throw new IllegalArgumentException("no rows in " + this + " (the range selects none of its " + src.rows() + " rows)");
         // statistics for computed standardisation are taken over the selected rows only
         return new Dataset(src, r[0], r[1] - r[0], norm);
     }

@@ -15,6 +15,7 @@ import java.util.Locale;
  * </ul>
  */
 public record Normalization(Kind kind, float[] mean, float[] std) {
+    /** Which of the normalisations above. */
     public enum Kind { DEFAULT, NONE, UNIT, STANDARD }
 
     public static final Normalization DEFAULT = new Normalization(Kind.DEFAULT, null, null);

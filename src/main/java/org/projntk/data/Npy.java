@@ -28,6 +28,7 @@ public final class Npy {
     /** numpy aligns the start of the data to this many bytes. */
     static final int ALIGN = 64;
 
+    /** The element types a .npy file may hold, with their numpy descriptors and sizes in bytes. */
     public enum Dtype {
         FLOAT16("<f2", 2), FLOAT32("<f4", 4), FLOAT64("<f8", 8),
         UINT8("|u1", 1), INT8("|i1", 1), INT32("<i4", 4), INT64("<i8", 8), BOOL("|b1", 1);

@@ -8,6 +8,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
 import org.projntk.kernel.KernelNormalization;
@@ -86,9 +89,9 @@ public final class Demo {
             splits.put("train", "fashion-mnist:train[0:" + o.trainSize() + "]");
             splits.put("test", "fashion-mnist:test[0:" + o.testSize() + "]");
             Path store = o.out().resolve("store-" + kernel);
-            FeaturizeConfig config = new FeaturizeConfig(model.toString(), 0, "final", splits, kernel, ProjectorKind.RADEMACHER, o.dim(),
-                    o.seed(), 0, ProjectorSpec.DEFAULT_SJLT_S, false, "float32", Device.CPU, o.batch(), GradStrategy.AUTO, null, 0, 1,
-                    null, Gradients.DEFAULT_MAX_BLOCK_BYTES, store);
+            FeaturizeConfig config = Featurize.of(model.toString()).checkpoint("final").split("train", splits.get("train"))
+                    .split("test", splits.get("test")).kernel(Kernel.parse(kernel)).projection(Projection.rademacher(o.dim()).seed(o.seed()))
+                    .batchSize(o.batch()).into(store).config();
             Featurizer.Result featurized = Featurizer.run(config, new LoggingListener(kernel, log));
             log.accept("featurize " + kernel + ": " + featurized.rowsComputed() + " rows computed this run, store " + store);
             stages.end("featurize proj-" + kernel);

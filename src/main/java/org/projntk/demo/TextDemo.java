@@ -15,6 +15,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
@@ -123,9 +126,9 @@ public final class TextDemo {
             splits.put("train", trainSpec + "[0:" + nTrain + "]");
             splits.put("test", testSpec + "[0:" + nTest + "]");
             Path store = o.out().resolve("store-" + kernel);
-            FeaturizeConfig config = new FeaturizeConfig(modelFile.toString(), 0, "final", splits, kernel, ProjectorKind.SJLT, o.dim(),
-                    o.seed(), 0, ProjectorSpec.DEFAULT_SJLT_S, false, "float32", Device.CPU, 64, GradStrategy.AUTO, null, 0, 1, null,
-                    Gradients.DEFAULT_MAX_BLOCK_BYTES, store);
+            FeaturizeConfig config = Featurize.of(modelFile.toString()).checkpoint("final").split("train", splits.get("train"))
+                    .split("test", splits.get("test")).kernel(Kernel.parse(kernel)).projection(Projection.sjlt(o.dim()).seed(o.seed()))
+                    .into(store).config();
             long f0 = System.nanoTime();
             Featurizer.Result fr = Featurizer.run(config, new Featurizer.Listener() {
                 @Override

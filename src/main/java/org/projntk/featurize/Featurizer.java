@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.projntk.GemmPrecision;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
@@ -47,11 +48,23 @@ public final class Featurizer {
     }
 
     /**
+     * What a run checks before it computes anything, without opening the model: the output is a directory (or absent),
+     * and every split's dataset opens and has rows. A Spark driver calls it before starting tasks.
+     */
+    public static void checkInputs(FeaturizeConfig config) {
+        if (java.nio.file.Files.exists(config.out()) && !java.nio.file.Files.isDirectory(config.out())) {
+            throw new IllegalArgumentException("the output " + config.out() + " is not a directory (a feature store is a folder)");
+        }
+        Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
+        for (String spec : config.splits().values()) DatasetSpec.parse(spec).open(normalization);
+    }
+
+    /**
      * As {@link #run(FeaturizeConfig, Listener)} for a model whose forward returns a tuple/list (the logits are element
      * outputIndex) or a dict (the value under outputKey; null: "logits"); see {@link Model#selectOutput}.
      */
     public static Result run(FeaturizeConfig config, int outputIndex, String outputKey, Listener listener) {
-        try (Model model = Model.open(config.model(), config.modelSeed(), config.device())) {
+        try (Model model = Model.open(config.model(), config.modelSeed(), config.device(), config.gpu())) {
             if (outputIndex != 0 || outputKey != null) model.selectOutput(outputIndex, outputKey);
             return run(config, model, listener);
         }
@@ -64,9 +77,9 @@ public final class Featurizer {
      */
     public static Result run(FeaturizeConfig config, Model model, Listener listener) {
         String source = config.model().startsWith("builtin:") ? config.model() : java.nio.file.Path.of(config.model()).toString();
-        if (!model.source().equals(source) || model.device() != config.device()) {
-            throw new IllegalArgumentException("the model given (" + model.source() + " on " + model.device() + ") is not the one configured ("
-                    + config.model() + " on " + config.device() + ")");
+        if (!model.source().equals(source) || model.device() != config.device() || model.gpu() != config.gpu()) {
+            throw new IllegalArgumentException("the model given (" + model.source() + " on " + model.device().label(model.gpu())
+                    + ") is not the one configured (" + config.model() + " on " + config.device().label(config.gpu()) + ")");
         }
         Normalization normalization = config.normalization() == null ? Normalization.DEFAULT : Normalization.parse(config.normalization());
         Map<String, Dataset> datasets = new LinkedHashMap<>();
@@ -98,21 +111,25 @@ public final class Featurizer {
             int outputs = output == OutputKind.PER_CLASS ? classes : 1;
             if (output == OutputKind.MARGIN) checkLabels(datasets, classes);
             int dim = config.projector() == ProjectorKind.NONE ? Math.toIntExact(parameters) : config.dim();
+            boolean fp32Strict = config.effectivePrecision() == GemmPrecision.FP32;
             ProjectorSpec baseSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), config.modelId(),
-                    config.sjltS(), config.unscaled(), true, false, config.device());
+                    config.sjltS(), config.unscaled(), true, fp32Strict, config.device(), config.gpu());
             StoreSpec storeSpec = new StoreSpec(ProjectorInfo.of(baseSpec), config.kernel(), outputs, config.dtype(), splitInfos);
             FeatureStore store = FeatureStore.openOrCreate(config.out(), storeSpec);
             CheckpointWriter writer = store.checkpoint(config.checkpoint(), new Manifest.Checkpoint(config.model(), model.checksum(),
                     Manifest.Checkpoint.RUNNING, null, config.modelSeed(), StoreProvenance.paramsKey(config.params()), parameters,
-                    normalization.toString()));
+                    normalization.toString()).withRun(config.device().label(config.gpu()), config.effectivePrecision().toString()));
             long modelId = store.manifest().modelId(config.checkpoint());
             ProjectorSpec projectorSpec = new ProjectorSpec(config.projector(), parameters, dim, config.seed(), modelId,
-                    config.sjltS(), config.unscaled(), true, false, config.device());
-            listener.message(String.format("model %s: P=%d selected parameters, C=%d classes; projector %s K=%d seed=%d model_id=%d; %d output(s) per example",
-                    config.model(), parameters, classes, config.projector().cliName(), dim, config.seed(), modelId, outputs));
+                    config.sjltS(), config.unscaled(), true, fp32Strict, config.device(), config.gpu());
+            listener.message(String.format("model %s: P=%d selected parameters, C=%d classes; projector %s K=%d seed=%d model_id=%d; %d output(s) per example; %s, %s",
+                    config.model(), parameters, classes, config.projector().cliName(), dim, config.seed(), modelId, outputs,
+                    config.device().label(config.gpu()), config.effectivePrecision()));
 
             long computed = 0;
             GradStrategy used = config.strategy();
+            // A fixed strategy is checked against the store before any work; AUTO once its first batch shows the path.
+            if (config.strategy() != GradStrategy.AUTO) writer.gradientPath(pathName(config.strategy()));
             try (Projector projector = new Projector(projectorSpec)) {
                 for (var entry : datasets.entrySet()) {
                     String split = entry.getKey();
@@ -130,6 +147,7 @@ public final class Featurizer {
                             MemorySegment features = arena.allocate(ValueLayout.JAVA_FLOAT, (long) outputs * range.count() * dim);
                             used = projector.projectGradients(model, batch.modelInputs(), batch.labels(), output, config.strategy(),
                                     config.maxBlockBytes(), features);
+                            writer.gradientPath(pathName(used));
                             float[] outToLoss = output == OutputKind.MARGIN ? outToLoss(model, batch) : null;
                             writer.writeRows(split, range.start(), range.count(), features, outToLoss);
                         }
@@ -147,6 +165,10 @@ public final class Featurizer {
             boolean complete = writer.markComplete();
             return new Result(store, parameters, outputs, computed, used, complete);
         }
+    }
+
+    private static String pathName(GradStrategy strategy) {
+        return strategy.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** TRAK's out-to-loss weight Q = 1 - softmax(logits)[y] of every example of the batch, from a forward pass. */

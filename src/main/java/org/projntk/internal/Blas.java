@@ -11,12 +11,28 @@ import org.projntk.bindings.projntk_h;
  * (see NativeLibraries), otherwise plain Java loops (correct, slow, and reported by {@link #implementation()}).
  * Products of a tall matrix with at most 16 columns (the kernel GLM's) go to projntk's own streaming kernel
  * ({@code projntk_thin_gemm}), which reads the tall operand at close to memory bandwidth where OpenBLAS packs it first.
+ *
+ * <p><b>float64 results do not depend on the BLAS thread count.</b> A multi-threaded OpenBLAS call splits its matrix
+ * among threads, and where the split falls changes which kernel (main or edge) and which k-blocking computes an entry,
+ * so the last bits of dgemm, dtrsm, dsyrk and dtrmm change with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (measured on
+ * OpenBLAS 0.3.21: XᵀX of 904 rows differs between 1 and 2 threads). The float64 routines here are therefore cut
+ * into a fixed grid of calls that OpenBLAS always runs on the calling thread: dgemm into blocks of at most
+ * {@value #SERIAL_BLOCK}³ multiply-adds (OpenBLAS's interface runs m·n·k ≤ 65536·GEMM_MULTITHREAD_THRESHOLD, 262144
+ * by default, single-threaded), summed over k in ascending order; dtrsm and dtrmm into groups of at most
+ * {@value #SERIAL_VECTORS} independent right-hand sides (fewer than 8 run single-threaded); dsyrk as dgemm blocks. The
+ * bits then depend on the operands, the grid and the CPU's OpenBLAS kernels only, so a Spark task with one BLAS thread
+ * and the CLI with all cores write the same scores. Nothing process-wide is changed. The float32 routines keep
+ * OpenBLAS's own threading (Gram tiles are compared at one tile shape, whose split does not change their bits).
  */
 public final class Blas {
     private Blas() {}
 
     private static final boolean OPENBLAS = NativeLibraries.loadBlas() != null;
     private static final int THIN_COLUMNS = 16;
+    /** Side of the float64 gemm blocks: 64³ = 262144 multiply-adds, which OpenBLAS runs on the calling thread. */
+    static final int SERIAL_BLOCK = 64;
+    /** Right-hand sides per triangular call: OpenBLAS runs a dtrsm/dtrmm with fewer than 8 on the calling thread. */
+    static final int SERIAL_VECTORS = 7;
     private static volatile Boolean thinKernel;
 
     /** Whether libprojntk (and with it projntk_thin_gemm) loads; where it does not, OpenBLAS does the thin products. */
@@ -70,11 +86,36 @@ public final class Blas {
         checkExtent(c, m, n, ldc, "C", Double.BYTES);
         if (m == 0 || n == 0) return;
         if (OPENBLAS && !javaLoops) {
-            cblas_h.cblas_dgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
-                    transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            serialDgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
         javaGemm(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /**
+     * dgemm as a fixed grid of single-threaded OpenBLAS calls (see the class comment): block (i, j) of C gets its k
+     * blocks in ascending order, the first with the caller's beta, the others added (beta 1).
+     */
+    private static void serialDgemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                    MemorySegment a, int lda, MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        int ta = transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), tb = transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans();
+        for (int i = 0; i < m; i += SERIAL_BLOCK) {
+            int mb = Math.min(SERIAL_BLOCK, m - i);
+            for (int j = 0; j < n; j += SERIAL_BLOCK) {
+                int nb = Math.min(SERIAL_BLOCK, n - j);
+                MemorySegment cij = c.asSlice(((long) i * ldc + j) * Double.BYTES);
+                if (k == 0) {
+                    cblas_h.cblas_dgemm(cblas_h.CblasRowMajor(), ta, tb, mb, nb, 0, alpha, a, lda, b, ldb, beta, cij, ldc);
+                    continue;
+                }
+                for (int p = 0; p < k; p += SERIAL_BLOCK) {
+                    int kb = Math.min(SERIAL_BLOCK, k - p);
+                    MemorySegment aip = a.asSlice((transA ? (long) p * lda + i : (long) i * lda + p) * Double.BYTES);
+                    MemorySegment bpj = b.asSlice((transB ? (long) j * ldb + p : (long) p * ldb + j) * Double.BYTES);
+                    cblas_h.cblas_dgemm(cblas_h.CblasRowMajor(), ta, tb, mb, nb, kb, alpha, aip, lda, bpj, ldb, p == 0 ? beta : 1.0, cij, ldc);
+                }
+            }
+        }
     }
 
     /**
@@ -115,7 +156,26 @@ public final class Blas {
         checkExtent(c, n, n, ldc, "C", Double.BYTES);
         if (n == 0) return;
         if (OPENBLAS && !javaLoops) {
-            cblas_h.cblas_dsyrk(cblas_h.CblasRowMajor(), cblas_h.CblasLower(), cblas_h.CblasNoTrans(), n, k, alpha, a, lda, beta, c, ldc);
+            // dgemm blocks of the lower block triangle (OpenBLAS's dsyrk always threads); the diagonal blocks go through
+            // a scratch block so that the upper triangle stays untouched
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                MemorySegment scratch = arena.allocate((long) SERIAL_BLOCK * SERIAL_BLOCK * Double.BYTES, 64);
+                for (int i = 0; i < n; i += SERIAL_BLOCK) {
+                    int ib = Math.min(SERIAL_BLOCK, n - i);
+                    MemorySegment ai = a.asSlice((long) i * lda * Double.BYTES);
+                    for (int j = 0; j < i; j += SERIAL_BLOCK) {
+                        serialDgemm(false, true, ib, SERIAL_BLOCK, k, alpha, ai, lda, a.asSlice((long) j * lda * Double.BYTES), lda, beta,
+                                c.asSlice(((long) i * ldc + j) * Double.BYTES), ldc);
+                    }
+                    for (int r = 0; r < ib; r++) {
+                        MemorySegment.copy(c, ((long) (i + r) * ldc + i) * Double.BYTES, scratch, (long) r * ib * Double.BYTES, (long) (r + 1) * Double.BYTES);
+                    }
+                    serialDgemm(false, true, ib, ib, k, alpha, ai, lda, ai, lda, beta, scratch, ib);
+                    for (int r = 0; r < ib; r++) {
+                        MemorySegment.copy(scratch, (long) r * ib * Double.BYTES, c, ((long) (i + r) * ldc + i) * Double.BYTES, (long) (r + 1) * Double.BYTES);
+                    }
+                }
+            }
             return;
         }
         for (int i = 0; i < n; i++) {
@@ -139,8 +199,15 @@ public final class Blas {
         checkExtent(b, m, n, ldb, "B", Double.BYTES);
         if (m == 0 || n == 0) return;
         if (OPENBLAS && !javaLoops) {
-            cblas_h.cblas_dtrsm(cblas_h.CblasRowMajor(), left ? cblas_h.CblasLeft() : cblas_h.CblasRight(), cblas_h.CblasLower(),
-                    transL ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), cblas_h.CblasNonUnit(), m, n, 1.0, l, ldl, b, ldb);
+            // independent right-hand sides (columns of B when left, rows when right) in groups OpenBLAS runs single-threaded
+            int vectors = left ? n : m;
+            for (int v = 0; v < vectors; v += SERIAL_VECTORS) {
+                int count = Math.min(SERIAL_VECTORS, vectors - v);
+                MemorySegment bv = b.asSlice((left ? v : (long) v * ldb) * Double.BYTES);
+                cblas_h.cblas_dtrsm(cblas_h.CblasRowMajor(), left ? cblas_h.CblasLeft() : cblas_h.CblasRight(), cblas_h.CblasLower(),
+                        transL ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), cblas_h.CblasNonUnit(), left ? m : count, left ? count : n,
+                        1.0, l, ldl, bv, ldb);
+            }
             return;
         }
         // Every case is a substitution along a vector v (a column of B when left, a row when right) with T = L or Lᵀ:
@@ -167,8 +234,12 @@ public final class Blas {
         checkExtent(b, m, n, ldb, "B", Double.BYTES);
         if (m == 0 || n == 0) return;
         if (OPENBLAS && !javaLoops) {
-            cblas_h.cblas_dtrmm(cblas_h.CblasRowMajor(), cblas_h.CblasLeft(), cblas_h.CblasLower(),
-                    transL ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), cblas_h.CblasNonUnit(), m, n, 1.0, l, ldl, b, ldb);
+            for (int v = 0; v < n; v += SERIAL_VECTORS) {   // columns of B, in groups OpenBLAS runs single-threaded
+                int count = Math.min(SERIAL_VECTORS, n - v);
+                cblas_h.cblas_dtrmm(cblas_h.CblasRowMajor(), cblas_h.CblasLeft(), cblas_h.CblasLower(),
+                        transL ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), cblas_h.CblasNonUnit(), m, count, 1.0, l, ldl,
+                        b.asSlice((long) v * Double.BYTES), ldb);
+            }
             return;
         }
         // L·B: row i needs rows k <= i, so go bottom-up; Lᵀ·B: row i needs rows k >= i, so go top-down.

@@ -92,6 +92,23 @@ public final class Cuda {
         if (problem != null) throw new ProjntkException(ProjntkException.Status.UNSUPPORTED, problem);
     }
 
+    /**
+     * Makes GPU {@code ordinal} the calling thread's current device (cudaSetDevice), for the buffers, handles and
+     * kernels it makes next.
+     *
+     * @throws ProjntkException UNSUPPORTED when CUDA is unavailable, INVALID_ARGUMENT naming the ordinal when this
+     *         machine has no such GPU
+     */
+    public static void useDevice(int ordinal) {
+        require();
+        int devices = state().devices();
+        if (ordinal < 0 || ordinal >= devices) {
+            throw new ProjntkException(ProjntkException.Status.INVALID_ARGUMENT, "device cuda:" + ordinal
+                    + " requested but this machine has " + devices + " CUDA device(s) (ordinals 0.." + (devices - 1) + ")");
+        }
+        check(cudart_h.cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
+    }
+
     /** One line for `projntk version`: runtime version, device count and library paths, or why CUDA is unavailable. */
     public static String describe() {
         State s = state();

@@ -1,10 +1,6 @@
 package org.projntk.kernel;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-import org.projntk.internal.Blas;
 
 /** K·X through an in-memory kernel: O(N·M·q) per product and N·M floats of memory. The reference for the matrix-free one. */
 final class DenseKernelOperator implements KernelOperator {
@@ -33,13 +29,13 @@ final class DenseKernelOperator implements KernelOperator {
 
     @Override
     public float[] times(float[] x, int q) {
-        return product(false, x, q);
+        return KernelProducts.times(k, x, q);
     }
 
     @Override
     public float[] transposeTimes(float[] g, int q) {
         // OpenBLAS's transposed product with a thin operand runs several times slower than the plain one
-        return product(!symmetric, g, q);
+        return symmetric ? KernelProducts.times(k, g, q) : KernelProducts.transposeTimes(k, g, q);
     }
 
     @Override
@@ -53,23 +49,6 @@ final class DenseKernelOperator implements KernelOperator {
     @Override
     public float[] row(int i) {
         return k.row(i);
-    }
-
-    private float[] product(boolean transpose, float[] x, int q) {
-        int inner = transpose ? k.rows() : k.cols();
-        int outer = transpose ? k.cols() : k.rows();
-        if (q < 1 || x.length != (long) inner * q) {
-            throw new IllegalArgumentException("kernel product: operand has " + x.length + " values, expected " + inner + " x " + q);
-        }
-        float[] z = new float[outer * q];
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment xs = a.allocate((long) x.length * Float.BYTES, 64);
-            MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
-            MemorySegment zs = a.allocate((long) z.length * Float.BYTES, 64);
-            Blas.sgemm(transpose, false, outer, q, inner, 1f, k.data(), k.cols(), xs, q, 0f, zs, q);
-            MemorySegment.copy(zs, ValueLayout.JAVA_FLOAT, 0, z, 0, z.length);
-        }
-        return z;
     }
 
     private static boolean isSymmetric(KernelMatrix k) {

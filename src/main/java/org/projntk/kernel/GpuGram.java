@@ -1,6 +1,7 @@
 package org.projntk.kernel;
 
 import org.projntk.GemmPrecision;
+import org.projntk.internal.Buffers;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,6 +25,7 @@ import org.projntk.internal.Cuda;
 public final class GpuGram implements AutoCloseable {
     private final GemmPrecision precision;
     private final Cublas.Precision gemmPrecision;
+    private final int gpu;
     private final Cublas blas;
     private Cuda.DeviceBuffer aDev;
     private Cuda.DeviceBuffer bDev;
@@ -35,9 +37,15 @@ public final class GpuGram implements AutoCloseable {
     private boolean closed;
 
     public GpuGram(GemmPrecision precision) {
+        this(precision, 0);
+    }
+
+    /** On GPU {@code gpu} (its ordinal); every call makes that GPU current on the calling thread first. */
+    public GpuGram(GemmPrecision precision, int gpu) {
         this.precision = Objects.requireNonNull(precision, "precision");
         this.gemmPrecision = Cublas.Precision.of(precision);
-        Cuda.require();
+        this.gpu = gpu;
+        Cuda.useDevice(gpu);
         this.blas = new Cublas();
     }
 
@@ -45,14 +53,20 @@ public final class GpuGram implements AutoCloseable {
         return precision;
     }
 
+    /** The GPU's ordinal. */
+    public int gpu() {
+        return gpu;
+    }
+
     /** Host row-major C[m x n] = A[m x d] · B[n x d]ᵀ (one GEMM on the device). */
     public synchronized void product(MemorySegment a, int m, MemorySegment b, int n, int d, MemorySegment c) {
         ensureOpen();
         if (m < 0 || n < 0 || d < 1) throw new IllegalArgumentException("bad product shape " + m + " x " + n + " x " + d);
-        checkSize(a, (long) m * d, "A");
-        checkSize(b, (long) n * d, "B");
-        checkSize(c, (long) m * n, "C");
+        Buffers.requireFloats(a, (long) m * d, "A");
+        Buffers.requireFloats(b, (long) n * d, "B");
+        Buffers.requireFloats(c, (long) m * n, "C");
         if (m == 0 || n == 0) return;
+        Cuda.useDevice(gpu);
         ensureDevice((long) m * d, (long) n * d, (long) m * n);
         aDev.copyFromHost(a.asSlice(0, (long) m * d * Float.BYTES), 0);
         bDev.copyFromHost(b.asSlice(0, (long) n * d * Float.BYTES), 0);
@@ -64,6 +78,7 @@ public final class GpuGram implements AutoCloseable {
     public synchronized Gram.Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, TileSink sink) {
         ensureOpen();
         Objects.requireNonNull(opt, "options");
+        Cuda.useDevice(gpu);
         return Gram.normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kind()), this::run, sink);
     }
 
@@ -163,13 +178,6 @@ public final class GpuGram implements AutoCloseable {
         return Cuda.allocateFloats(floats);
     }
 
-    private static void checkSize(MemorySegment segment, long floats, String what) {
-        Objects.requireNonNull(segment, what);
-        if (segment.byteSize() < floats * Float.BYTES) {
-            throw new IllegalArgumentException(what + " holds " + segment.byteSize() / Float.BYTES + " floats, needs " + floats);
-        }
-    }
-
     private void ensureOpen() {
         if (closed) throw new IllegalStateException("GpuGram is closed");
     }
@@ -178,16 +186,6 @@ public final class GpuGram implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        RuntimeException first = null;
-        for (AutoCloseable c : new AutoCloseable[] {aDev, bDev, cDev, blas}) {
-            if (c == null) continue;
-            try {
-                c.close();
-            } catch (Exception e) {
-                if (first == null) first = e instanceof RuntimeException re ? re : new RuntimeException(e);
-            }
-        }
-        if (hostArena != null) hostArena.close();
-        if (first != null) throw first;
+        Buffers.closeAll(aDev, bDev, cDev, blas, hostArena);
     }
 }

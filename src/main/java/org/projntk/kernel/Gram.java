@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Objects;
 import org.projntk.internal.Blas;
+import org.projntk.stats.Moments;
 
 /**
  * Out-of-core Gram (kernel) matrices between two operands, streamed tile by tile.
@@ -85,11 +86,9 @@ public final class Gram {
             if (opt.stdScale() != null) {
                 scale = opt.stdScale();
             } else {
-                TileMoments moments = new TileMoments();
-                raw.run(rowsOp, colsOp, opt, s, moments);
-                double[] ms = moments.meanStd();
-                mean = ms[0];
-                std = ms[1];
+                Moments moments = entryMoments(raw, rowsOp, colsOp, opt, s);
+                mean = moments.mean();
+                std = moments.std();
                 if (!(std > 0)) {
                     throw new IllegalArgumentException("STD normalisation: the kernel entries have zero variance");
                 }
@@ -185,9 +184,16 @@ public final class Gram {
     /** Mean and population standard deviation of all raw (unnormalised) kernel entries: one pass over the tiles. */
     public static double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt) {
         Shape s = validate(rowsOp, colsOp, opt.kind());
-        TileMoments moments = new TileMoments();
-        run(rowsOp, colsOp, opt, s, moments);
-        return moments.meanStd();
+        Moments moments = entryMoments(Gram::run, rowsOp, colsOp, opt, s);
+        return new double[] {moments.mean(), moments.std()};
+    }
+
+    /** The moments of every tile, combined in the order the tiles come. */
+    private static Moments entryMoments(RawTiles raw, List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt, Shape s) {
+        Moments[] all = {Moments.NONE};
+        TileSink sink = (rowStart, colStart, rows, cols, tile) -> all[0] = all[0].then(Moments.ofFloats(tile, (long) rows * cols));
+        raw.run(rowsOp, colsOp, opt, s, sink);
+        return all[0];
     }
 
     private static void scaleTile(MemorySegment tile, long n, double inv) {

@@ -7,15 +7,14 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 
 import org.projntk.data.Npy;
+import org.projntk.data.StagedFiles;
 import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 
@@ -36,9 +35,10 @@ public final class GramFiles {
      *
      * @param checkpoint null: the store's first complete checkpoint
      * @param precision  GEMM arithmetic on CUDA; ignored on the CPU, which always computes in float32
+     * @param gpu        the CUDA device's ordinal (0 with the CPU)
      */
     public record Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
-                          GemmPrecision precision, Path out) {
+                          GemmPrecision precision, int gpu, Path out) {
         public Request {
             Objects.requireNonNull(rowsSplit, "rowsSplit");
             Objects.requireNonNull(colsSplit, "colsSplit");
@@ -46,6 +46,13 @@ public final class GramFiles {
             Objects.requireNonNull(device, "device");
             Objects.requireNonNull(precision, "precision");
             Objects.requireNonNull(out, "out");
+            device.checkGpu(gpu);
+        }
+
+        /** On GPU 0 (or the CPU). */
+        public Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
+                       GemmPrecision precision, Path out) {
+            this(checkpoint, rowsSplit, colsSplit, normalization, device, precision, 0, out);
         }
     }
 
@@ -59,7 +66,7 @@ public final class GramFiles {
         Gram.Options options = Gram.Options.of(kind, request.normalization());
         Gram.Result result;
         if (request.device() == Device.CUDA) {
-            try (GpuGram gpu = new GpuGram(request.precision())) {
+            try (GpuGram gpu = new GpuGram(request.precision(), request.gpu())) {
                 result = write(rows, cols, options, gpu, request.out());
             }
         } else {
@@ -88,44 +95,30 @@ public final class GramFiles {
         long per = options.kind() == KernelKind.ENTK ? s.classes() : 1;
         long n = s.rows() * per;
         long m = s.cols() * per;
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        Gram.Result result;
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            byte[] header = Npy.header(Npy.Dtype.FLOAT32, n, m);
-            channel.write(ByteBuffer.wrap(header), 0);
-            long dataOffset = header.length;
-            result = compute.apply((rowStart, colStart, tr, tc, tile) -> {
-                for (int r = 0; r < tr; r++) {
-                    ByteBuffer line = tile.asSlice((long) r * tc * Float.BYTES, (long) tc * Float.BYTES).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-                    long position = dataOffset + ((rowStart + r) * m + colStart) * Float.BYTES;
-                    try {
-                        while (line.hasRemaining()) position += channel.write(line, position);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
+        try (StagedFiles staged = new StagedFiles()) {
+            Path tmp = staged.stage(out);
+            Gram.Result result;
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                byte[] header = Npy.header(Npy.Dtype.FLOAT32, n, m);
+                channel.write(ByteBuffer.wrap(header), 0);
+                long dataOffset = header.length;
+                result = compute.apply((rowStart, colStart, tr, tc, tile) -> {
+                    for (int r = 0; r < tr; r++) {
+                        ByteBuffer line = tile.asSlice((long) r * tc * Float.BYTES, (long) tc * Float.BYTES).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                        long position = dataOffset + ((rowStart + r) * m + colStart) * Float.BYTES;
+                        try {
+                            while (line.hasRemaining()) position += channel.write(line, position);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
+                        }
                     }
-                }
-            });
-            channel.force(true);
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e;
-        }
-        try {
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("renaming " + tmp + " to " + out + ": " + e.getMessage(), e);
-        }
-        return result;
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException ignored) {
-            // the original failure is the one to report
+                });
+                channel.force(true);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + tmp + ": " + e.getMessage(), e);
+            }
+            staged.commit();
+            return result;
         }
     }
 }

@@ -32,6 +32,16 @@ public final class StoreOperands {
                 + "); finish featurize first, or name a checkpoint");
     }
 
+    /**
+     * Checks, before any work, that the store opens, has the checkpoint (null: a complete one) and that each split is
+     * complete; returns the checkpoint. Spark drivers call it before starting tasks.
+     */
+    public static String checkReadable(FeatureStore store, String checkpoint, String... splits) {
+        String id = checkpoint(store, checkpoint);
+        for (String split : splits) completeRows(store, id, split);
+        return id;
+    }
+
     /** The rows of one split at one checkpoint, which must all be done. */
     public static long completeRows(FeatureStore store, String checkpoint, String split) {
         Manifest m = store.manifest();

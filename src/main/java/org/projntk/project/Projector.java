@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 
+import org.projntk.internal.Buffers;
 import org.projntk.internal.ModelHandles;
 import org.projntk.internal.Native;
 import org.projntk.internal.NativeHandle;
@@ -18,7 +19,9 @@ import org.projntk.torch.OutputKind;
 /**
  * A random projection R [P x K] that is never stored: entries are generated on the fly from the spec, so the same
  * spec gives the same projection on any device, batch size, batch order or chunking (see docs/projection.md).
- * Calls are serialised; close() is idempotent, and frees the native buffers only once no call is in flight.
+ * Calls are serialised and may come from any thread; close() is idempotent, and frees the native buffers only once no
+ * call is in flight. A Projector dropped without close() is freed by a {@link java.lang.ref.Cleaner} after garbage
+ * collection.
  */
 public final class Projector implements AutoCloseable {
     private final ProjectorSpec spec;
@@ -32,7 +35,7 @@ public final class Projector implements AutoCloseable {
         int flags = (spec.unscaled() ? ProjectorCalls.FLAG_UNSCALED : 0) | (spec.checkFinite() ? 0 : ProjectorCalls.FLAG_NO_CHECK)
                 | (spec.fp32Strict() ? ProjectorCalls.FLAG_FP32_STRICT : 0);
         this.handle = ProjectorCalls.create(spec.kind().code(), spec.P(), spec.K(), spec.seed(), spec.modelId(), spec.sjltS(),
-                flags, spec.device().code(), spec.toString());
+                flags, spec.device().code(spec.gpu()), spec.toString()).freeWhenUnreachable(this);
     }
 
     public ProjectorSpec spec() {
@@ -55,15 +58,15 @@ public final class Projector implements AutoCloseable {
 
     /** out[rows x K] += block[rows x cols] · R[paramOffset .. paramOffset+cols) (row-major float32 segments). */
     public synchronized void accumulate(MemorySegment block, int rows, int cols, long paramOffset, MemorySegment out) {
-        checkSize(block, (long) rows * cols, "block");
-        checkSize(out, (long) rows * spec.K(), "out");
+        Buffers.requireFloats(block, (long) rows * cols, "block");
+        Buffers.requireFloats(out, (long) rows * spec.K(), "out");
         ProjectorCalls.accumulate(handle, block, rows, cols, paramOffset, out);
     }
 
     /** out[B x K] = x[B x P] · R. */
     public synchronized void project(MemorySegment x, int batch, MemorySegment out) {
-        checkSize(x, (long) batch * spec.P(), "x");
-        checkSize(out, (long) batch * spec.K(), "out");
+        Buffers.requireFloats(x, (long) batch * spec.P(), "x");
+        Buffers.requireFloats(out, (long) batch * spec.K(), "out");
         ProjectorCalls.project(handle, x, batch, spec.P(), out);
     }
 
@@ -116,12 +119,6 @@ public final class Projector implements AutoCloseable {
             }
             Native.check(status, "projecting gradients of " + model.source());
             return GradStrategy.values()[used.get(ValueLayout.JAVA_INT, 0)];
-        }
-    }
-
-    private static void checkSize(MemorySegment segment, long floats, String what) {
-        if (segment.byteSize() < floats * Float.BYTES) {
-            throw new IllegalArgumentException(what + " holds " + segment.byteSize() / Float.BYTES + " floats, needs " + floats);
         }
     }
 

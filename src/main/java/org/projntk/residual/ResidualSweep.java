@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
+import org.projntk.data.StagedFiles;
 import org.projntk.kernel.ArrayFeatureMatrix;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
@@ -84,11 +85,12 @@ public final class ResidualSweep {
         try (Model net = Model.open(o.model(), 0, Device.CPU)) {
             table = run(net, parts, o.dims(), o.projector(), o.seed(), o.repeats(), cdf, log);
         }
-        try {
+        try (StagedFiles staged = new StagedFiles()) {
             Files.createDirectories(outDir);
-            table.writeCsv(outDir.resolve("sweep.csv"));
-            SweepChart.write(table, outDir.resolve("sweep.png"));
-            cdf.write(outDir.resolve("residual_cdf.csv"), outDir.resolve("residual_cdf_fit.csv"));
+            table.writeCsv(staged.stage(outDir.resolve("sweep.csv")));
+            SweepChart.write(table, staged.stage(outDir.resolve("sweep.png")));
+            cdf.write(staged.stage(outDir.resolve("residual_cdf.csv")), staged.stage(outDir.resolve("residual_cdf_fit.csv")));
+            staged.commit();
             for (ResidualCdf.Fit f : cdf.fits()) {
                 if (f.k() == 0) {
                     log.accept(String.format(Locale.ROOT, "residual CDF %-10s F(x) = 1 - exp(-x K / a), a = %.3g pooled over K"

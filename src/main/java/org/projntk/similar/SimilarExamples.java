@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 import org.projntk.data.Dataset;
+import org.projntk.data.StagedFiles;
 import org.projntk.kernel.FeatureMatrix;
 import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
@@ -73,9 +74,9 @@ public final class SimilarExamples {
         double seconds = (System.nanoTime() - start) / 1e9;
         Path csv = outDir.resolve("similar.csv");
         Path png = null;
-        try {
+        try (StagedFiles staged = new StagedFiles()) {
             Files.createDirectories(outDir);
-            top.writeCsv(csv, 0);
+            top.writeCsv(staged.stage(csv), 0);
             log.accept(String.format(Locale.ROOT, "similar: top-%d train examples for %d test rows in %.2f s -> %s", options.k(), top.rows(),
                     seconds, csv));
             if (options.images() > 0) {
@@ -87,12 +88,14 @@ public final class SimilarExamples {
                     for (int i = 0; i < shown; i++) rows[i] = i;
                     png = outDir.resolve("similar.png");
                     ImageGrid.similarExamples(top, rows, 0, i -> DatasetImages.image(testData, i), testData.labels(),
-                            i -> DatasetImages.image(trainData, i), trainData.labels(), DatasetImages.classNames(trainData), png);
+                            i -> DatasetImages.image(trainData, i), trainData.labels(), DatasetImages.classNames(trainData),
+                            staged.stage(png));
                     log.accept("similar: image grid of " + shown + " test examples -> " + png);
                 } else {
                     log.accept("similar: the data are not images; no grid drawn");
                 }
             }
+            staged.commit();
         } catch (IOException e) {
             throw new UncheckedIOException("writing results to " + outDir + ": " + e.getMessage(), e);
         }

@@ -14,11 +14,13 @@ import org.projntk.data.Npy;
 /**
  * Writes the features of one checkpoint. Each {@link #writeRows} call writes the feature rows with positional writes,
  * forces them to disk, and only then marks the rows done in the completion bitmap (also forced): a row marked done
- * always has its data on disk, so after a crash exactly the unmarked rows are recomputed.
+ * always has its data on disk, so after a crash exactly the unmarked rows are recomputed. Between the two, the batch's
+ * CRC32C per file is recorded in the manifest (atomic replace under the store lock).
  */
 public final class CheckpointWriter {
     private final FeatureStore store;
     private final String id;
+    private String recordedPath;
 
     CheckpointWriter(FeatureStore store, String id) {
         this.store = store;
@@ -53,6 +55,27 @@ public final class CheckpointWriter {
             }
         }
         return out;
+    }
+
+    /**
+     * Records the per-example gradient path ("functional" or "iterative") about to write rows, or checks it against the
+     * path recorded by an earlier run or another shard of this checkpoint.
+     *
+     * @throws IncompatibleStoreException when the checkpoint's rows were written with the other path
+     */
+    public void gradientPath(String path) {
+        if (!path.equals("functional") && !path.equals("iterative")) {
+            throw new IllegalArgumentException("gradient path must be functional or iterative, got '" + path + "'");
+        }
+        if (!path.equals(recordedPath)) {
+            store.recordGradientPath(id, path);
+            recordedPath = path;
+        }
+    }
+
+    /** The gradient path recorded for this checkpoint, or null before its first rows. */
+    public String recordedGradientPath() {
+        return store.reload().checkpoints().get(id).gradientPath();
     }
 
     public long doneRows(String split) {
@@ -121,15 +144,22 @@ public final class CheckpointWriter {
             }
             encoded[c] = encode(dtype, buf);
         }
+        List<String> crcs = new ArrayList<>(outputs);
         for (int c = 0; c < outputs; c++) {
             Manifest.FileEntry f = m.file(id, split, outputs == 1 ? null : c);
             long header = Npy.header(dtype, f.rows(), f.dim()).length;
+            crcs.add(Checksums.crc(encoded[c]));
             write(store.dir().resolve(f.path()), encoded[c], header + firstRow * k * dtype.size);
         }
+        String qCrc = null;
         if (outToLoss != null) {
             long header = Npy.header(Npy.Dtype.FLOAT32, qFile.rows(), 1).length;
-            write(store.dir().resolve(qFile.path()), encode(Npy.Dtype.FLOAT32, outToLoss), header + firstRow * Float.BYTES);
+            ByteBuffer q = encode(Npy.Dtype.FLOAT32, outToLoss);
+            qCrc = Checksums.crc(q);
+            write(store.dir().resolve(qFile.path()), q, header + firstRow * Float.BYTES);
         }
+        // the checksums reach the manifest after the data is forced and before the rows are marked done
+        if (rows > 0) store.recordBatch(new Manifest.BatchEntry(id, split, firstRow, rows, List.copyOf(crcs), qCrc));
         byte[] ones = new byte[rows];
         Arrays.fill(ones, (byte) 1);
         write(store.dir().resolve(m.completionFile(id, split).path()), ByteBuffer.wrap(ones), firstRow);

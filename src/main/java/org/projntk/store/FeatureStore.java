@@ -125,8 +125,9 @@ public final class FeatureStore {
     }
 
     /**
-     * Registers a checkpoint with its provenance (model, seed, checksum, parameter selection, P, input normalisation),
-     * or joins an existing one (a resume or another shard) only if every recorded field is equal; otherwise throws
+     * Registers a checkpoint with its provenance (model, seed, checksum, parameter selection, P, input normalisation,
+     * device and precision), or joins an existing one (a resume or another shard) only if every recorded field but the
+     * device is equal (the device does not change R, so shards may run on different GPUs); otherwise throws
      * {@link IncompatibleStoreException} naming each differing field. A new checkpoint takes the next model id.
      */
     public CheckpointWriter checkpoint(String id, Manifest.Checkpoint provenance) {
@@ -148,6 +149,10 @@ public final class FeatureStore {
                     diff(diffs, p + "params", existing.params(), provenance.params());
                     diff(diffs, p + "parameters", existing.parameters(), provenance.parameters());
                     diff(diffs, p + "input_normalization", existing.inputNormalization(), provenance.inputNormalization());
+                }
+                // TF32 and fp32 features differ in their low bits: one checkpoint holds one arithmetic
+                if (existing.precision() != null && provenance.precision() != null) {
+                    diff(diffs, p + "precision", existing.precision(), provenance.precision());
                 }
                 if (!diffs.isEmpty()) {
                     throw new IncompatibleStoreException("incompatible store " + dir + ": " + String.join("; ", diffs));
@@ -182,7 +187,7 @@ public final class FeatureStore {
             long modelId = m.projector().modelId() + m.checkpoints().size();
             Manifest.Checkpoint registered = new Manifest.Checkpoint(provenance.model(), provenance.modelChecksum(),
                     Manifest.Checkpoint.RUNNING, modelId, provenance.modelSeed(), provenance.params(), provenance.parameters(),
-                    provenance.inputNormalization());
+                    provenance.inputNormalization(), null, provenance.device(), provenance.precision());
             Manifest updated = m.withCheckpoint(id, registered, files, done, outToLoss);
             writeManifest(dir, updated);
             manifest = updated;
@@ -191,9 +196,16 @@ public final class FeatureStore {
         return new CheckpointWriter(this, id);
     }
 
-    /** A read-only view of stored features; float16 is converted to float32 on read. Close it to unmap. */
+    /**
+     * A read-only view of stored features; float16 is converted to float32 on read. Close it to unmap. The file's
+     * checksum is verified before its first use in this process.
+     *
+     * @throws ChecksumMismatchException naming the file, the batch and both checksums when its bytes changed
+     */
     public StoredMatrix features(String checkpoint, String split, Integer clazz) {
-        Manifest.FileEntry f = manifest.file(checkpoint, split, clazz);
+        Manifest m = manifest;
+        Manifest.FileEntry f = m.file(checkpoint, split, clazz);
+        Checksums.verifyOnce(dir, m, f, false);
         return new StoredMatrix(dir.resolve(f.path()), f.rows(), f.dim());
     }
 
@@ -207,6 +219,7 @@ public final class FeatureStore {
             throw new IllegalArgumentException("store " + dir + " has no out-to-loss weights for checkpoint '" + checkpoint + "', split '"
                     + split + "' (they are stored by featurize --kernel margin)");
         }
+        Checksums.verifyOnce(dir, manifest, f, true);
         try (StoredMatrix q = new StoredMatrix(dir.resolve(f.path()), f.rows(), 1)) {
             float[] out = new float[Math.toIntExact(f.rows())];
             MemorySegment.copy(q.rows(0, out.length), ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, out, 0, out.length);
@@ -258,11 +271,85 @@ public final class FeatureStore {
                 for (byte x : completion(id, split)) if (x != 1) return false;
             }
             if (!m.checkpoints().get(id).status().equals(Manifest.Checkpoint.COMPLETE)) {
-                m = m.withStatus(id, Manifest.Checkpoint.COMPLETE);
+                m = m.withFileChecksums(fileChecksums(m, id)).withStatus(id, Manifest.Checkpoint.COMPLETE);
                 writeManifest(dir, m);
                 manifest = m;
             }
             return true;
+        });
+    }
+
+    /** Whole-file CRC32Cs of a checkpoint's feature and out-to-loss files, by path, checking each batch on the way. */
+    private Map<String, String> fileChecksums(Manifest m, String id) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (Manifest.FileEntry f : m.files()) {
+            if (f.checkpoint().equals(id)) out.put(f.path(), Checksums.fileCrcCheckingBatches(dir, m, f, false));
+        }
+        if (m.outToLoss() != null) {
+            for (Manifest.FileEntry f : m.outToLoss()) {
+                if (f.checkpoint().equals(id)) out.put(f.path(), Checksums.fileCrcCheckingBatches(dir, m, f, true));
+            }
+        }
+        return out;
+    }
+
+    /** Records a written batch's checksums (under the lock, atomic manifest replace) before its rows are marked done. */
+    void recordBatch(Manifest.BatchEntry batch) {
+        locked(dir, () -> {
+            Manifest m = readManifest(dir).withBatch(batch);
+            writeManifest(dir, m);
+            manifest = m;
+            return null;
+        });
+    }
+
+    /**
+     * Records the gradient path that writes the checkpoint's rows, or checks it against the one recorded by an earlier
+     * run or another shard; a different path is refused before any row is written with it.
+     */
+    void recordGradientPath(String id, String path) {
+        locked(dir, () -> {
+            Manifest m = readManifest(dir);
+            manifest = m;
+            String recorded = m.checkpoints().get(id).gradientPath();
+            if (recorded == null) {
+                m = m.withGradientPath(id, path);
+                writeManifest(dir, m);
+                manifest = m;
+            } else if (!recorded.equals(path)) {
+                throw new IncompatibleStoreException("incompatible store " + dir + ": the rows of checkpoint '" + id
+                        + "' were computed with the " + recorded + " gradient path, this run uses the " + path
+                        + " path (the two differ in the last bits); resume it with --grad " + recorded + " (GradStrategy." + recorded.toUpperCase(java.util.Locale.ROOT) + ")"
+                        + ", or write to a new store");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Checks the whole store: manifest, every feature, out-to-loss and completion file (presence, size, header) and every
+     * recorded checksum. Returns one line per problem, empty when the store is sound. Files without any checksum (stores
+     * written before checksums were recorded) are problems too; {@link #rehash()} records them.
+     */
+    public List<String> verify() {
+        return StoreVerifier.problems(dir, reload());
+    }
+
+    /**
+     * Records checksums where the manifest has none: the whole-file CRC32C of each file of a complete checkpoint, and
+     * one batch entry per run of done rows for a running one. Existing checksums are kept (and still checked by
+     * {@link #verify()}). Returns the number of files that got a checksum.
+     */
+    public int rehash() {
+        return locked(dir, () -> {
+            Manifest m = readManifest(dir);
+            int[] count = {0};
+            Manifest updated = StoreVerifier.rehash(this, m, count);
+            if (updated != m) {
+                writeManifest(dir, updated);
+                manifest = updated;
+            }
+            return count[0];
         });
     }
 

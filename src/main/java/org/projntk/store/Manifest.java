@@ -1,6 +1,7 @@
 package org.projntk.store;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +20,8 @@ public record Manifest(
         @JsonProperty("checkpoints") LinkedHashMap<String, Checkpoint> checkpoints,
         @JsonProperty("files") List<FileEntry> files,
         @JsonProperty("completion") List<CompletionEntry> completion,
-        @JsonProperty("out_to_loss") List<FileEntry> outToLoss) {
+        @JsonProperty("out_to_loss") List<FileEntry> outToLoss,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("batches") List<BatchEntry> batches) {
 
     public static final String FORMAT = "projntk-feature-store";
     public static final int VERSION = 1;
@@ -31,6 +33,11 @@ public record Manifest(
      * parameters, and the input normalisation the datasets were opened with. {@code modelId} enters its projection
      * (R depends on (seed, model_id, p, k)), so every checkpoint of a store gets its own projection, as in TRAK.
      * Stores written before these were recorded have nulls there ({@code projector.model_id} for every checkpoint).
+     * {@code gradientPath} is the per-example gradient path that wrote the rows ("functional" or "iterative"; null until
+     * the first rows are written): the two differ in the last bits, so one checkpoint never mixes them.
+     * {@code device} is where the run that registered the checkpoint computed ({@code cpu} or {@code cuda:N}; shards
+     * may run elsewhere, since the device does not change R), and {@code precision} the projection's arithmetic
+     * ({@code fp32}, or {@code tf32} on CUDA tensor cores), which every run that joins the checkpoint must share.
      */
     public record Checkpoint(
             @JsonProperty("model") String model,
@@ -40,12 +47,27 @@ public record Manifest(
             @JsonProperty("model_seed") Long modelSeed,
             @JsonProperty("params") String params,
             @JsonProperty("parameters") Long parameters,
-            @JsonProperty("input_normalization") String inputNormalization) {
+            @JsonProperty("input_normalization") String inputNormalization,
+            @JsonProperty("gradient_path") String gradientPath,
+            @JsonProperty("device") String device,
+            @JsonProperty("precision") String precision) {
         public static final String RUNNING = "running";
         public static final String COMPLETE = "complete";
 
         public Checkpoint(String model, String modelChecksum, String status) {
             this(model, modelChecksum, status, null, null, null, null, null);
+        }
+
+        /** A checkpoint with its provenance; its gradient path, device and precision not recorded yet. */
+        public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
+                          Long parameters, String inputNormalization) {
+            this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, null);
+        }
+
+        /** Without the device and precision (stores written before they were recorded). */
+        public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
+                          Long parameters, String inputNormalization, String gradientPath) {
+            this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, gradientPath, null, null);
         }
 
         /** A checkpoint's provenance before registration (the store assigns its model id). */
@@ -54,8 +76,20 @@ public record Manifest(
             this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization);
         }
 
+        /** This provenance, computed on {@code device} ({@code cpu} or {@code cuda:N}) with {@code precision}. */
+        public Checkpoint withRun(String device, String precision) {
+            return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization,
+                    gradientPath, device, precision);
+        }
+
         public Checkpoint withStatus(String s) {
-            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization);
+            return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization, gradientPath,
+                    device, precision);
+        }
+
+        Checkpoint withGradientPath(String path) {
+            return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, path,
+                    device, precision);
         }
 
         /** True when the provenance fields were recorded (stores written by this version on). */
@@ -65,7 +99,11 @@ public record Manifest(
         }
     }
 
-    /** One feature file: rows x dim of dtype, for one checkpoint, split and (for per-class kernels) class. */
+    /**
+     * One feature file: rows x dim of dtype, for one checkpoint, split and (for per-class kernels) class.
+     * {@code crc32c} is the CRC32C of the whole file (8 hex digits), recorded when its checkpoint completes; null before,
+     * and in stores written before checksums were recorded.
+     */
     public record FileEntry(
             @JsonProperty("checkpoint") String checkpoint,
             @JsonProperty("split") String split,
@@ -73,7 +111,34 @@ public record Manifest(
             @JsonProperty("rows") long rows,
             @JsonProperty("dim") int dim,
             @JsonProperty("dtype") String dtype,
-            @JsonProperty("path") String path) {}
+            @JsonProperty("path") String path,
+            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("crc32c") String crc32c) {
+        public FileEntry(String checkpoint, String split, Integer clazz, long rows, int dim, String dtype, String path) {
+            this(checkpoint, split, clazz, rows, dim, dtype, path, null);
+        }
+
+        FileEntry withCrc32c(String crc) {
+            return new FileEntry(checkpoint, split, clazz, rows, dim, dtype, path, crc);
+        }
+    }
+
+    /**
+     * The checksums of one written batch: rows [start, start + rows) of (checkpoint, split). {@code crc32c} has one
+     * CRC32C per feature file of the split (class order; one entry when outputs is 1) over the batch's bytes in that
+     * file; {@code outToLossCrc32c} covers the batch's bytes of the out-to-loss file (kernel margin only).
+     */
+    public record BatchEntry(
+            @JsonProperty("checkpoint") String checkpoint,
+            @JsonProperty("split") String split,
+            @JsonProperty("start") long start,
+            @JsonProperty("rows") long rows,
+            @JsonProperty("crc32c") List<String> crc32c,
+            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("out_to_loss_crc32c") String outToLossCrc32c) {
+        boolean overlaps(String checkpoint, String split, long start, long rows) {
+            return this.checkpoint.equals(checkpoint) && this.split.equals(split) && start < this.start + this.rows
+                    && this.start < start + rows;
+        }
+    }
 
     /** The completion bitmap (one byte per row: 0 pending, 1 done) of a checkpoint and split. */
     public record CompletionEntry(
@@ -84,7 +149,7 @@ public record Manifest(
 
     static Manifest empty(StoreSpec spec) {
         return new Manifest(FORMAT, VERSION, spec.projector(), spec.kernel(), spec.outputs(), spec.dtype(),
-                new LinkedHashMap<>(spec.splits()), new LinkedHashMap<>(), List.of(), List.of(), null);
+                new LinkedHashMap<>(spec.splits()), new LinkedHashMap<>(), List.of(), List.of(), null, List.of());
     }
 
     @JsonIgnore
@@ -103,14 +168,56 @@ public record Manifest(
         List<FileEntry> q = outToLoss == null ? new ArrayList<>() : new ArrayList<>(outToLoss);
         q.addAll(newOutToLoss);
         return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, List.copyOf(f), List.copyOf(d),
-                q.isEmpty() ? null : List.copyOf(q));
+                q.isEmpty() ? null : List.copyOf(q), batches);
     }
 
     Manifest withStatus(String id, String status) {
         LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
         Checkpoint c = cps.get(id);
         cps.put(id, c.withStatus(status));
-        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss);
+        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss, batches);
+    }
+
+    /** Adds a batch's checksums, dropping the entries of earlier batches whose rows it overwrites (a resume on another grid). */
+    Manifest withBatch(BatchEntry b) {
+        List<BatchEntry> all = new ArrayList<>();
+        if (batches != null) {
+            for (BatchEntry e : batches) if (!e.overlaps(b.checkpoint(), b.split(), b.start(), b.rows())) all.add(e);
+        }
+        all.add(b);
+        // a fixed order, so that the manifest's bytes do not depend on which shard or task wrote first
+        all.sort(java.util.Comparator.comparing(BatchEntry::checkpoint).thenComparing(BatchEntry::split).thenComparingLong(BatchEntry::start));
+        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, checkpoints, files, completion, outToLoss,
+                List.copyOf(all));
+    }
+
+    /** Replaces the recorded whole-file checksums (by path) of feature and out-to-loss files. */
+    Manifest withFileChecksums(Map<String, String> crcByPath) {
+        List<FileEntry> f = new ArrayList<>();
+        for (FileEntry e : files) f.add(crcByPath.containsKey(e.path()) ? e.withCrc32c(crcByPath.get(e.path())) : e);
+        List<FileEntry> q = null;
+        if (outToLoss != null) {
+            q = new ArrayList<>();
+            for (FileEntry e : outToLoss) q.add(crcByPath.containsKey(e.path()) ? e.withCrc32c(crcByPath.get(e.path())) : e);
+        }
+        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, checkpoints, List.copyOf(f), completion,
+                q == null ? null : List.copyOf(q), batches);
+    }
+
+    /** The recorded batches of (checkpoint, split), in row order; empty for stores written before batch checksums. */
+    public List<BatchEntry> batches(String checkpoint, String split) {
+        List<BatchEntry> out = new ArrayList<>();
+        if (batches != null) {
+            for (BatchEntry e : batches) if (e.checkpoint().equals(checkpoint) && e.split().equals(split)) out.add(e);
+        }
+        out.sort(java.util.Comparator.comparingLong(BatchEntry::start));
+        return out;
+    }
+
+    Manifest withGradientPath(String id, String path) {
+        LinkedHashMap<String, Checkpoint> cps = new LinkedHashMap<>(checkpoints);
+        cps.put(id, cps.get(id).withGradientPath(path));
+        return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss, batches);
     }
 
     public FileEntry file(String checkpoint, String split, Integer clazz) {

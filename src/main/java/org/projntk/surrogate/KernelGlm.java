@@ -119,7 +119,7 @@ public final class KernelGlm {
     /** Fits on the square train kernel K(train, train) to {@code targets} (values in [0, classes)), unweighted. */
     public static KernelGlm fit(KernelMatrix trainKernel, int[] targets, int classes, Options opt) {
         Objects.requireNonNull(trainKernel, "trainKernel");
-        return fit(new MatrixOperator(trainKernel), targets, null, classes, opt);
+        return fit(KernelOperator.dense(trainKernel), targets, null, classes, opt);
     }
 
     /**
@@ -394,26 +394,9 @@ public final class KernelGlm {
         }
     }
 
-    /** The dense kernel through KernelProducts (OpenBLAS, or cache-friendly Java loops without it). */
-    private record MatrixOperator(KernelMatrix k) implements KernelOperator {
-        @Override public int rows() { return k.rows(); }
-        @Override public int cols() { return k.cols(); }
-        @Override public float[] times(float[] x, int q) { return KernelProducts.times(k, x, q); }
-        @Override public float[] transposeTimes(float[] g, int q) { return KernelProducts.transposeTimes(k, g, q); }
-        @Override public boolean symmetric() { return false; }
-        @Override public float[] row(int i) { return k.row(i); }
-
-        @Override
-        public double[] diagonal() {
-            double[] d = new double[Math.min(k.rows(), k.cols())];
-            for (int i = 0; i < d.length; i++) d[i] = k.get(i, i);
-            return d;
-        }
-    }
-
     /** Logits [rows x C] row-major for a kernel K(x, train) of shape [rows x N_train]. */
     public double[] logits(KernelMatrix kernel) {
-        return logits(new MatrixOperator(kernel));
+        return logits(KernelOperator.dense(kernel));
     }
 
     /** Logits [rows x C] row-major through an operator of K(x, train) (matrix-free or dense). */
@@ -500,7 +483,7 @@ public final class KernelGlm {
 
         /** Over a dense matrix's rows (a reference for tests). */
         Objective(KernelMatrix k, int[] y, double[] sampleWeights, int c, double lambda) {
-            this(new Centred(new MatrixOperator(k)) {
+            this(new Centred(KernelOperator.dense(k)) {
                 @Override
                 float[] times(float[] w, int q) {
                     return this.k.times(w, q);

@@ -1,5 +1,8 @@
 package org.projntk.surrogate;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,14 +44,21 @@ public final class SurrogateTiming {
         }
 
         public String toJson() {
-            return String.format(Locale.ROOT, "{\"bench\":\"surrogate\",\"kernel\":\"%s\",\"N\":%d,\"T\":%d,\"K\":%d,\"C\":%d,"
-                    + "\"iterations\":%d,\"dense_kernel_s\":%.3f,\"dense_fit_s\":%.3f,\"dense_evaluations\":%d,\"dense_products\":%d,"
-                    + "\"dense_s\":%.3f,\"matrix_free_setup_s\":%.3f,\"matrix_free_fit_s\":%.3f,\"matrix_free_evaluations\":%d,"
-                    + "\"matrix_free_products\":%d,\"matrix_free_s\":%.3f,\"dense_ms_per_product\":%.1f,"
-                    + "\"matrix_free_ms_per_product\":%.1f,\"speedup\":%.2f,\"max_test_logit_difference\":%.3g}",
-                    kind, trainRows, testRows, dim, classes, iterations, denseKernelSeconds, denseFitSeconds, denseEvaluations,
-                    denseProducts, denseSeconds(), freeSetupSeconds, freeFitSeconds, freeEvaluations, freeProducts, freeSeconds(),
-                    1e3 * denseFitSeconds / denseProducts, 1e3 * freeFitSeconds / freeProducts, ratio(), maxLogitDifference);
+            ObjectMapper om = new ObjectMapper();
+            ObjectNode o = om.createObjectNode().put("bench", "surrogate").put("kernel", kind.toString()).put("N", trainRows)
+                    .put("T", testRows).put("K", dim).put("C", classes).put("iterations", iterations)
+                    .put("dense_kernel_s", denseKernelSeconds).put("dense_fit_s", denseFitSeconds)
+                    .put("dense_evaluations", denseEvaluations).put("dense_products", denseProducts).put("dense_s", denseSeconds())
+                    .put("matrix_free_setup_s", freeSetupSeconds).put("matrix_free_fit_s", freeFitSeconds)
+                    .put("matrix_free_evaluations", freeEvaluations).put("matrix_free_products", freeProducts)
+                    .put("matrix_free_s", freeSeconds()).put("dense_ms_per_product", 1e3 * denseFitSeconds / denseProducts)
+                    .put("matrix_free_ms_per_product", 1e3 * freeFitSeconds / freeProducts).put("speedup", ratio())
+                    .put("max_test_logit_difference", maxLogitDifference);
+            try {
+                return om.writeValueAsString(o);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot serialise the surrogate timing", e);
+            }
         }
     }
 

@@ -16,8 +16,16 @@ import org.projntk.internal.TorchCalls;
 import org.projntk.tensor.Input;
 
 /**
- * A TorchScript model held by the native engine, in eval mode. Not thread-safe: use one Model per thread.
- * Close it (try-with-resources) to free the native module; use after close throws IllegalStateException.
+ * A TorchScript model held by the native engine, in eval mode.
+ *
+ * <p>Threads: every method may be called from any thread. Calls on one Model are serialised (they hold its monitor);
+ * calls on different Models run in parallel, except the functional (vmap) gradient path, which the engine serialises
+ * process-wide because libtorch's functorch layer cannot run two transforms at once. The per-example loop
+ * ({@link GradStrategy#ITERATIVE}) takes no process-wide lock. Results do not depend on which threads make the calls.
+ *
+ * <p>Memory: close it (try-with-resources) to free the native module at once; close() is idempotent, and any use after
+ * close throws IllegalStateException. A Model that becomes unreachable without close() is freed by a
+ * {@link java.lang.ref.Cleaner} after garbage collection.
  */
 public final class Model implements AutoCloseable {
     /** A named parameter tensor of the current selection, in named_parameters() order. */
@@ -30,39 +38,75 @@ public final class Model implements AutoCloseable {
     private final NativeHandle handle;
     private final String source;
     private final Device device;
+    private final int gpu;
+    private final long seed;
 
-    private Model(MemorySegment address, String source, Device device) {
-        this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree);
+    private Model(MemorySegment address, String source, Device device, int gpu, long seed) {
+        this.handle = new NativeHandle("model " + source, address, TorchCalls::modelFree).freeWhenUnreachable(this);
         this.source = source;
         this.device = device;
+        this.gpu = gpu;
+        this.seed = seed;
     }
 
     /** Loads a TorchScript file, or {@code builtin:NAME} (initialised from {@code seed}). */
     public static Model open(String spec, long seed, Device device) {
-        if (spec.startsWith("builtin:")) return builtin(spec.substring("builtin:".length()), seed, device);
-        return load(Path.of(spec), device);
+        return open(spec, seed, device, 0);
+    }
+
+    /** As {@link #open(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model open(String spec, long seed, Device device, int gpu) {
+        if (spec.startsWith("builtin:")) return builtin(spec.substring("builtin:".length()), seed, device, gpu);
+        return load(Path.of(spec), device, gpu);
     }
 
     public static Model load(Path path, Device device) {
+        return load(path, path.toString(), device, 0);
+    }
+
+    /** As {@link #load(Path, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model load(Path path, Device device, int gpu) {
+        return load(path, path.toString(), device, gpu);
+    }
+
+    /**
+     * Loads a TorchScript file under another name: {@code source} is what {@link #source()} reports and a store records,
+     * e.g. the path on the machine that submitted a job, when a worker loads its own copy of the file (Spark's
+     * distributed files).
+     */
+    public static Model load(Path path, String source, Device device) {
+        return load(path, source, device, 0);
+    }
+
+    /** As {@link #load(Path, String, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model load(Path path, String source, Device device, int gpu) {
+        java.util.Objects.requireNonNull(source, "source");
+        int code = device.code(gpu);
         Native.ensureLoaded();
         if (!Files.isRegularFile(path)) {
             throw new ProjntkException(ProjntkException.Status.IO, "model file not found: " + path.toAbsolutePath());
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), device.code(), out),
+            Native.check(TorchCalls.modelLoad(arena.allocateFrom(path.toString()), code, out),
                     "loading model " + path);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), path.toString(), device);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), source, device, gpu, 0);
         }
     }
 
     public static Model builtin(String name, long seed, Device device) {
+        return builtin(name, seed, device, 0);
+    }
+
+    /** As {@link #builtin(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    public static Model builtin(String name, long seed, Device device, int gpu) {
+        int code = device.code(gpu);
         Native.ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(TorchCalls.modelBuiltin(arena.allocateFrom(name), seed, device.code(), out),
+            Native.check(TorchCalls.modelBuiltin(arena.allocateFrom(name), seed, code, out),
                     "creating builtin:" + name);
-            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), "builtin:" + name, device, gpu, seed);
         }
     }
 
@@ -72,6 +116,16 @@ public final class Model implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /** The GPU's ordinal on a CUDA device; 0 on the CPU. */
+    public int gpu() {
+        return gpu;
+    }
+
+    /** The initialisation seed of a built-in model (0 for a loaded file, whose weights are its own). */
+    public long seed() {
+        return seed;
     }
 
     public synchronized void save(Path path) {

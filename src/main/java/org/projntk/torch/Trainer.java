@@ -11,9 +11,19 @@ import org.projntk.internal.NativeHandle;
 import org.projntk.internal.TorchCalls;
 import org.projntk.tensor.Input;
 
-/** SGD (with momentum) or Adam on cross-entropy, for training the built-in models. */
+/**
+ * SGD (with momentum) or Adam on cross-entropy, for training the built-in models. Steps may come from any thread; they
+ * hold the model's monitor. close() is idempotent; a Trainer dropped without close() is freed by a
+ * {@link java.lang.ref.Cleaner} after garbage collection.
+ */
 public final class Trainer implements AutoCloseable {
-    public enum Optimizer { SGD, ADAM }
+    /** The optimiser a Trainer steps with. */
+    public enum Optimizer {
+        /** Stochastic gradient descent, with optional momentum and weight decay. */
+        SGD,
+        /** Adam, with optional (L2) weight decay. */
+        ADAM
+    }
 
     /** The loss and number of correct predictions of one step. */
     public record Step(double loss, long correct) {}
@@ -27,7 +37,7 @@ public final class Trainer implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(model.useHandle(m -> TorchCalls.trainerNew(m, optimizer.ordinal(), learningRate, momentum, weightDecay, out)),
                     "creating a " + optimizer + " trainer");
-            this.handle = new NativeHandle("trainer", out.get(ValueLayout.ADDRESS, 0), TorchCalls::trainerFree);
+            this.handle = new NativeHandle("trainer", out.get(ValueLayout.ADDRESS, 0), TorchCalls::trainerFree).freeWhenUnreachable(this);
         }
     }
 
@@ -49,6 +59,8 @@ public final class Trainer implements AutoCloseable {
                         inputs.size(), arena.allocateFrom(ValueLayout.JAVA_LONG, labels), loss, correct))), "training step");
             }
             return new Step(loss.get(ValueLayout.JAVA_DOUBLE, 0), correct.get(ValueLayout.JAVA_LONG, 0));
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(this); // its Cleaner must not free the trainer during the step
         }
     }
 

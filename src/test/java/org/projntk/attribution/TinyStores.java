@@ -10,6 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.data.Batch;
 import org.projntk.data.Dataset;
 import org.projntk.data.DatasetSpec;
@@ -55,9 +58,8 @@ final class TinyStores {
         Map<String, String> splits = new LinkedHashMap<>();
         splits.put("train", train);
         splits.put("test", test);
-        FeaturizeConfig c = new FeaturizeConfig("builtin:tiny-mlp", modelSeed, id, splits, "margin", proj, dim, SEED, MODEL_ID, 2, false,
-                "float32", Device.CPU, 7, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, out);
-        Featurizer.run(c, (split, done, total, thisRun, seconds) -> {});
+        Featurize.of("builtin:tiny-mlp").modelSeed(modelSeed).checkpoint(id).train(train).test(test).kernel(Kernel.MARGIN)
+                .projection(new Projection(proj, dim, SEED, MODEL_ID, 2, false)).batchSize(7).into(out).run();
         return FeatureStore.open(out);
     }
 

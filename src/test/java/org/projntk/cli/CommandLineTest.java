@@ -85,7 +85,7 @@ class CommandLineTest {
     @Test
     void everyCommandHasHelp() {
         CommandLine model = Main.commandLine();
-        assertEquals(List.of("version", "train", "featurize", "gram", "similar", "surrogate", "explain", "sweep", "score", "lds", "bench",
+        assertEquals(List.of("version", "train", "featurize", "gram", "similar", "surrogate", "explain", "sweep", "score", "lds", "verify", "bench",
                 "bench-surrogate", "demo", "generate-completion", "help", "spark"), List.copyOf(model.getSubcommands().keySet()));
         for (String name : model.getSubcommands().keySet()) {
             if (name.equals("help")) continue;
@@ -336,7 +336,8 @@ class CommandLineTest {
         Arrays.sort(ratios);
         assertEquals(ratios[1], ((Number) first.get("vs_sgemm_precomputed")).doubleValue(), 1e-3 * ratios[1]);
         Run noRounds = run("bench", "projection", "--P", "1_000", "--rounds", "0");
-        assertTrue(noRounds.err().contains("--rounds must be at least 1, got 0"), noRounds.err());
+        assertEquals(2, noRounds.code(), noRounds.err());
+        assertTrue(noRounds.err().contains("'--rounds': must be >= 1, got 0"), noRounds.err());
 
         Run gradient = ok("bench", "gradient", "--model", "builtin:tiny-mlp", "--B", "4", "--grad", "functional", "--device", "cpu",
                 "--seed", "1", "--input-shape", "4");

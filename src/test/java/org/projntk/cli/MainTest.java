@@ -93,4 +93,18 @@ class MainTest {
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().contains(missing.toString()), r.err());
     }
+
+    @Test
+    void aSparkTaskFailureIsReportedAsItsRootCauseInOneLine() {
+        String spark = "Job aborted due to stage failure: Task 1 in stage 0.0 failed 1 times, most recent failure: Lost task 1.0 in stage 0.0 "
+                + "(TID 1) (10.0.0.5 executor driver): org.projntk.store.ChecksumMismatchException: checksum mismatch in /s/0/train.npy, "
+                + "batch rows [0, 64): crc32c is 0000abcd, the manifest records 1234abcd\n\tat org.projntk.store.Checksums.check(Checksums.java:1)"
+                + "\n\tat org.apache.spark.scheduler.Task.run(Task.scala:141)\nDriver stacktrace:";
+        assertEquals("checksum mismatch in /s/0/train.npy, batch rows [0, 64): crc32c is 0000abcd, the manifest records 1234abcd",
+                Main.sparkTaskCause(spark));
+        assertEquals("NullPointerException: x is null", Main.sparkTaskCause(spark.replace(
+                "org.projntk.store.ChecksumMismatchException: checksum mismatch in /s/0/train.npy, batch rows [0, 64): crc32c is 0000abcd, the manifest records 1234abcd",
+                "java.lang.NullPointerException: x is null")));
+        assertEquals("something else", Main.sparkTaskCause("something else"));
+    }
 }

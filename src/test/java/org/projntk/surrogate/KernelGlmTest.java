@@ -15,11 +15,12 @@ import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelMatrix;
 import org.projntk.kernel.KernelNormalization;
+import org.projntk.kernel.KernelProductsPath;
 
 class KernelGlmTest {
     @AfterEach
     void reset() {
-        KernelProducts.forceBlas = null;
+        KernelProductsPath.force(null);
     }
 
     static KernelMatrix randomPsd(Random r, int n, int d) {
@@ -100,7 +101,7 @@ class KernelGlmTest {
         double[] weights = KernelGlm.balancedWeights(y, c);
         for (Boolean blas : new Boolean[] {false, true}) {
             for (double[] w : new double[][] {null, weights}) {
-                KernelProducts.forceBlas = blas;
+                KernelProductsPath.force(blas);
                 KernelGlm.Objective obj = new KernelGlm.Objective(k, y, w, c, lambda);
                 double[] grad = new double[theta.length];
                 double f = obj.value(theta, grad);
@@ -175,7 +176,7 @@ class KernelGlmTest {
         KernelGlm.Options o = KernelGlm.Options.defaults().withMaxIterations(40);
         KernelGlm a = KernelGlm.fit(k, y, c, o);
         assertTrue(a.fitInfo().trainAccuracy() > 0.9, "train accuracy " + a.fitInfo().trainAccuracy());
-        KernelProducts.forceBlas = true;
+        KernelProductsPath.force(true);
         KernelGlm b = KernelGlm.fit(k, y, c, o);
         assertEquals(a.fitInfo().objective(), b.fitInfo().objective(), 1e-4 * Math.abs(a.fitInfo().objective()));
     }

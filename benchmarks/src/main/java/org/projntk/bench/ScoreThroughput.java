@@ -1,5 +1,7 @@
 package org.projntk.bench;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -53,8 +55,13 @@ public final class ScoreThroughput {
 
     private static void report(String method, int nTrain, int nTest, int k, int checkpoints, double seconds) {
         double pairs = (double) nTrain * nTest;
-        System.out.printf(java.util.Locale.ROOT,
-                "{\"method\": \"%s\", \"n_train\": %d, \"n_test\": %d, \"K\": %d, \"checkpoints\": %d, \"seconds\": %.4f, \"pairs_per_s\": %.4g, \"gflops\": %.2f}%n",
-                method, nTrain, nTest, k, checkpoints, seconds, pairs / seconds, 2 * pairs * k * checkpoints / seconds / 1e9);
+        ObjectMapper om = new ObjectMapper();
+        try {
+            System.out.println(om.writeValueAsString(om.createObjectNode().put("method", method).put("n_train", nTrain)
+                    .put("n_test", nTest).put("K", k).put("checkpoints", checkpoints).put("seconds", seconds)
+                    .put("pairs_per_s", pairs / seconds).put("gflops", 2 * pairs * k * checkpoints / seconds / 1e9)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a JSON record", e);
+        }
     }
 }

@@ -4,6 +4,9 @@ import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.project.ProjectorKind;
 import org.projntk.torch.Device;
@@ -27,8 +30,13 @@ record FeaturizeJob(String model, long modelSeed, String checkpoint, LinkedHashM
 
     /** The config of one Spark partition: shard {@code index} of {@code count} of the fixed batch grid. */
     FeaturizeConfig shard(int index, int count) {
-        return new FeaturizeConfig(model, modelSeed, checkpoint, splits, kernel, projector, dim, seed, modelId, sjltS, unscaled,
-                dtype, device, batchSize, strategy, params, index, count, normalization, maxBlockBytes, Path.of(out));
+        Featurize f = Featurize.of(model).modelSeed(modelSeed).device(device).checkpoint(checkpoint).kernel(Kernel.parse(kernel))
+                .projection(new Projection(projector, dim, seed, modelId, sjltS, unscaled))
+                .dtype(Featurize.Dtype.valueOf(dtype.toUpperCase(java.util.Locale.ROOT))).batchSize(batchSize).gradients(strategy)
+                .shard(index, count).inputNormalization(normalization).maxBlockBytes(maxBlockBytes).into(Path.of(out));
+        if (params != null) f.parameters(params);
+        splits.forEach(f::split);
+        return f.config();
     }
 
     ModelPool.Key modelKey() {

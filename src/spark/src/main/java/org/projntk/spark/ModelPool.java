@@ -59,7 +59,8 @@ public final class ModelPool {
         Queue<Model> idle = IDLE.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>());
         Model model = idle.poll();
         if (model == null) {
-            model = Model.open(key.model(), key.modelSeed(), key.device());
+            model = key.model().startsWith("builtin:") ? Model.open(key.model(), key.modelSeed(), key.device())
+                    : Model.load(ClusterLaunch.localModel(key.model()), key.model(), key.device());   // this node's copy, under the job's name
             LOADS.incrementAndGet();
         }
         return new Lease(key, model);

@@ -47,7 +47,9 @@ public final class SparkFeaturize {
 
     public static Result run(JavaSparkContext sc, FeaturizeConfig config, int partitions) {
         if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
-        FeaturizeJob job = FeaturizeJob.of(config);
+        Featurizer.checkInputs(config); // on the driver, before any task
+        ClusterLaunch.checkSharedFolder(sc, config.out());
+        FeaturizeJob job = forCluster(sc, FeaturizeJob.of(config));
         long start = System.nanoTime();
         List<Integer> shards = new ArrayList<>();
         for (int i = 0; i < partitions; i++) shards.add(i);
@@ -60,6 +62,18 @@ public final class SparkFeaturize {
         for (String split : config.splits().keySet()) done += store.doneRows(config.checkpoint(), split);
         return new Result(config.out(), config.checkpoint(), partitions, done, computed.stream().mapToLong(Long::longValue).sum(),
                 store.isComplete(config.checkpoint()), seconds);
+    }
+
+    /**
+     * The config as executors must see it: dataset files, the model file and the store as absolute paths (the store
+     * records them so), the model file also added to Spark's distributed files on a cluster.
+     */
+    static FeaturizeJob forCluster(JavaSparkContext sc, FeaturizeJob j) {
+        java.util.LinkedHashMap<String, String> splits = new java.util.LinkedHashMap<>();
+        for (var e : j.splits().entrySet()) splits.put(e.getKey(), ClusterLaunch.absoluteDataset(e.getValue()));
+        return new FeaturizeJob(ClusterLaunch.shipModel(sc, j.model()), j.modelSeed(), j.checkpoint(), splits, j.kernel(), j.projector(),
+                j.dim(), j.seed(), j.modelId(), j.sjltS(), j.unscaled(), j.dtype(), j.device(), j.batchSize(), j.strategy(), j.params(),
+                j.normalization(), j.maxBlockBytes(), Path.of(j.out()).toAbsolutePath().normalize().toString());
     }
 
     /** One task: shard {@code shard} of {@code count}; returns the rows it computed. */

@@ -5,8 +5,6 @@ import java.io.Serializable;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -27,6 +25,7 @@ import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.StoreOperands;
 import org.projntk.kernel.TopK;
+import org.projntk.stats.Moments;
 import org.projntk.store.FeatureStore;
 
 import scala.Tuple2;
@@ -117,6 +116,9 @@ public final class SparkKernels {
     public static GramResult gram(JavaSparkContext sc, Path storeDir, String checkpoint, String rowsSplit, String colsSplit,
                                   KernelNormalization norm, int tile, int partitions, Path out) {
         long start = System.nanoTime();
+        storeDir = storeDir.toAbsolutePath().normalize();
+        out = out.toAbsolutePath().normalize();   // tasks write into out.tmp: no path relative to the driver's folder
+        ClusterLaunch.checkSharedFolder(sc, out.getParent());
         KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
         Job job = job(storeDir, checkpoint, rowsSplit, colsSplit, kind, norm, tile);
         List<Tile> tiles = job.tiles();
@@ -167,38 +169,16 @@ public final class SparkKernels {
         }
     }
 
-    /** Moments (count, mean, M2) of one tile's raw entries, as the single-process std normalisation computes them. */
-    record Moments(double count, double mean, double m2) implements Serializable {
-        static Moments of(MemorySegment tile, long n) {
-            double sum = 0;
-            for (long i = 0; i < n; i++) sum += tile.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            double mean = sum / n;
-            double m2 = 0;
-            for (long i = 0; i < n; i++) {
-                double d = tile.getAtIndex(ValueLayout.JAVA_FLOAT, i) - mean;
-                m2 += d * d;
-            }
-            return new Moments(n, mean, m2);
-        }
-
-        /** Chan et al.'s pairwise combination, this (all tiles so far) followed by {@code t}. */
-        Moments then(Moments t) {
-            double total = count + t.count;
-            double delta = t.mean - mean;
-            return new Moments(total, mean + delta * t.count / total, m2 + t.m2 + delta * delta * count * t.count / total);
-        }
-    }
-
     /** The std of all raw kernel entries: per-tile moments from the tasks, combined on the driver in row-major tile order. */
     static double stdScale(JavaSparkContext sc, Job job, List<Tile> tiles, int slices) {
         List<Tuple2<Tile, Moments>> perTile = sc.parallelize(tiles, slices).map(t -> {
             Moments[] m = new Moments[1];
-            job.compute(t, null, (r0, c0, tr, tc, tile) -> m[0] = m[0] == null ? Moments.of(tile, (long) tr * tc) : m[0].then(Moments.of(tile, (long) tr * tc)));
+            job.compute(t, null, (r0, c0, tr, tc, tile) -> m[0] = m[0] == null ? Moments.ofFloats(tile, (long) tr * tc) : m[0].then(Moments.ofFloats(tile, (long) tr * tc)));
             return new Tuple2<>(t, m[0]);
         }).collect();
-        Moments all = new Moments(0, 0, 0);
+        Moments all = Moments.NONE;
         for (var e : perTile) all = all.then(e._2());   // collect() keeps the partition order, which is the tile order
-        double std = Math.sqrt(all.m2() / all.count());
+        double std = all.std();
         if (!(std > 0)) throw new IllegalArgumentException("STD normalisation: the kernel entries have zero variance");
         return std;
     }
@@ -213,6 +193,9 @@ public final class SparkKernels {
                                         int k, KernelNormalization norm, int tile, int partitions, Path outDir) {
         long start = System.nanoTime();
         if (k < 1) throw new IllegalArgumentException("top-k needs k >= 1, got " + k);
+        storeDir = storeDir.toAbsolutePath().normalize();
+        outDir = outDir.toAbsolutePath().normalize();
+        ClusterLaunch.checkSharedFolder(sc, storeDir);   // tasks read the store; the driver alone writes similar.csv
         KernelKind kind = StoreOperands.kind(FeatureStore.open(storeDir));
         if (kind == KernelKind.ENTK) kind = KernelKind.TRNTK;   // similarity of examples: the trace kernel
         Job job = job(storeDir, checkpoint, testSplit, trainSplit, kind, norm, tile);

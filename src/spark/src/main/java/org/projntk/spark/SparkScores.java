@@ -48,6 +48,9 @@ public final class SparkScores {
         long start = System.nanoTime();
         if (partitions < 0) throw new IllegalArgumentException("partitions must be >= 1 (or 0 for the default), got " + partitions);
         int target = partitions == 0 ? 4 * sc.defaultParallelism() : partitions;
+        storeDir = storeDir.toAbsolutePath().normalize();
+        out = out.toAbsolutePath().normalize();
+        ClusterLaunch.checkSharedFolder(sc, out.getParent());
         FeatureStore store = FeatureStore.open(storeDir);
         TrakScores.Problem p = TrakScores.Problem.of(store, options);
 

@@ -23,6 +23,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.data.DatasetSpec;
 import org.projntk.data.Npy;
 import org.projntk.featurize.FeaturizeConfig;
@@ -69,8 +72,9 @@ class SparkJobsTest {
         Map<String, String> splits = new LinkedHashMap<>();
         splits.put("train", "fashion-mnist:train[0:" + TRAIN + "]");
         splits.put("test", "fashion-mnist:test[0:" + TEST + "]");
-        return new FeaturizeConfig("builtin:cnn-fmnist", 3, "ck0", splits, "trntk", ProjectorKind.RADEMACHER, 64, 5, 0, 2, false,
-                "float32", Device.CPU, 16, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, out);
+        return Featurize.of("builtin:cnn-fmnist").modelSeed(3).checkpoint("ck0").split("train", splits.get("train"))
+                .split("test", splits.get("test")).kernel(Kernel.TRNTK).projection(Projection.rademacher(64).seed(5)).batchSize(16)
+                .into(out).config();
     }
 
 
@@ -189,6 +193,62 @@ class SparkJobsTest {
         cli.setErr(new PrintWriter(err));
         assertEquals(2, cli.execute("gram", "--out", root.resolve("x.npy").toString()));
         assertTrue(err.toString().contains("--store"), err.toString());
+    }
+
+    /** Every numeric option of every spark command (seeds and model ids take any value) rejects -1 as a usage error. */
+    @Test
+    void numericOptionsOutOfRangeExitTwo() {
+        picocli.CommandLine spark = org.projntk.cli.Main.commandLine().getSubcommands().get("spark");
+        int walked = 0;
+        for (var sub : spark.getSubcommands().entrySet()) {
+            for (var o : sub.getValue().getCommandSpec().options()) {
+                Class<?> t = o.type();
+                boolean numeric = t == int.class || t == long.class || t == double.class || t == Integer.class || t == Long.class || t == Double.class;
+                if (!numeric || o.longestName().matches("--seed|--model-seed|--model-id")) continue;
+                java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+                int code = org.projntk.cli.Main.run(new String[] {"spark", sub.getKey(), o.longestName(), "-1"},
+                        new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), new java.io.PrintStream(err));
+                List<String> lines = err.toString().strip().lines().toList();
+                assertEquals(2, code, sub.getKey() + " " + o.longestName() + ": " + err);
+                assertEquals(1, lines.size(), err.toString());
+                assertTrue(lines.get(0).contains("option '" + o.longestName() + "'") && lines.get(0).contains("must be ") && lines.get(0).contains(">= "), lines.get(0));
+                walked++;
+            }
+        }
+        assertTrue(walked >= 10, walked + " options walked");
+    }
+
+    /** Through the CLI's error handling: inputs checked on the driver, and a task's failure told as its root cause, in one line. */
+    @Test
+    void badInputsAndTaskFailuresAreOneLine() throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(), err = new java.io.ByteArrayOutputStream();
+        Path file = root.resolve("a-regular-file");
+        Files.writeString(file, "x");
+        int code = org.projntk.cli.Main.run(new String[] {"spark", "featurize", "--master", "local[2]", "--model", "builtin:cnn-fmnist",
+                "--train", "fashion-mnist:train[0:8]", "--dim", "8", "--out", file.toString()}, new java.io.PrintStream(out), new java.io.PrintStream(err));
+        assertEquals(1, code, err.toString());
+        assertEquals(List.of("projntk spark featurize: the output " + file + " is not a directory (a feature store is a folder)"),
+                err.toString().strip().lines().toList());
+
+        Path damaged = root.resolve("damaged");
+        for (Path rel : files(reference)) {
+            Files.createDirectories(damaged.resolve(rel).getParent());
+            Files.copy(reference.resolve(rel), damaged.resolve(rel));
+        }
+        Path feature = damaged.resolve("ck0/test.class4.npy");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(feature.toFile(), "rw")) {
+            f.seek(f.length() - 5);
+            int b = f.read();
+            f.seek(f.length() - 5);
+            f.write(b ^ 0x08);
+        }
+        err.reset();
+        code = org.projntk.cli.Main.run(new String[] {"spark", "gram", "--master", "local[2]", "--store", damaged.toString(), "--rows", "test",
+                "--cols", "train", "--out", root.resolve("damaged.npy").toString()}, new java.io.PrintStream(out), new java.io.PrintStream(err));
+        assertEquals(1, code, err.toString());
+        List<String> lines = err.toString().strip().lines().toList();
+        assertEquals(1, lines.size(), err.toString());
+        assertTrue(lines.get(0).startsWith("projntk spark gram: checksum mismatch in " + feature + ", batch rows [80, 96)"), lines.get(0));
     }
 
     /**

@@ -21,6 +21,9 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.attribution.TrakScores;
 import org.projntk.cli.ScoreCommand;
 import org.projntk.data.Npy;
@@ -73,8 +76,9 @@ class SparkScoresTest {
         splits.put("train", data("train", TRAIN, 1));
         splits.put("test", data("test", TEST, 2));
         for (String id : List.of("a", "b")) {
-            FeaturizeConfig c = new FeaturizeConfig("builtin:tiny-mlp", id.equals("a") ? 1 : 2, id, splits, "margin", ProjectorKind.RADEMACHER, K,
-                    9, 5, 2, false, "float32", Device.CPU, 256, GradStrategy.AUTO, null, 0, 1, null, Gradients.DEFAULT_MAX_BLOCK_BYTES, storeDir);
+            FeaturizeConfig c = Featurize.of("builtin:tiny-mlp").modelSeed(id.equals("a") ? 1 : 2).checkpoint(id)
+                    .split("train", splits.get("train")).split("test", splits.get("test")).kernel(Kernel.MARGIN)
+                    .projection(Projection.rademacher(K).seed(9).modelId(5)).batchSize(256).into(storeDir).config();
             assertTrue(Featurizer.run(c, (split, done, total, thisRun, seconds) -> {}).complete());
         }
         store = FeatureStore.open(storeDir);

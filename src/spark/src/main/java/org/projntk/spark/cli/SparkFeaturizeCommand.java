@@ -8,6 +8,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.api.java.JavaSparkContext;
+import org.projntk.project.Projection;
+import org.projntk.featurize.Kernel;
+import org.projntk.featurize.Featurize;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
@@ -75,13 +78,19 @@ public final class SparkFeaturizeCommand implements Callable<Integer> {
         Map<String, String> splits = new LinkedHashMap<>();
         splits.put("train", train);
         if (test != null) splits.put("test", test);
-        return new FeaturizeConfig(model, modelSeed, checkpoint, splits, kernel, ProjectorKind.parse(proj), dim, seed, modelId, sjltS,
-                unscaled, dtype, Device.parse(device), batch, GradStrategy.parse(grad), params, 0, 1, normalize, maxBlockBytes, out);
+        Projection projection = new Projection(ProjectorKind.parse(proj), dim, seed, modelId, sjltS, unscaled);
+        Featurize f = Featurize.of(model).modelSeed(modelSeed).device(Device.parse(device)).checkpoint(checkpoint)
+                .kernel(Kernel.parse(kernel)).projection(projection).dtype(Featurize.Dtype.valueOf(dtype.toUpperCase(java.util.Locale.ROOT)))
+                .batchSize(batch).gradients(GradStrategy.parse(grad)).inputNormalization(normalize).maxBlockBytes(maxBlockBytes).into(out);
+        if (params != null) f.parameters(params);
+        splits.forEach(f::split);
+        return f.config();
     }
 
     @Override
     public Integer call() {
         FeaturizeConfig config = config();
+        org.projntk.featurize.Featurizer.checkInputs(config); // before Spark starts: a bad input is one line, not a log
         PrintWriter w = spec.commandLine().getOut();
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();

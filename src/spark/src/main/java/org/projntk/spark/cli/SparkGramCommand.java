@@ -6,10 +6,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.api.java.JavaSparkContext;
-import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelNormalization;
 import org.projntk.spark.SparkKernels;
 
+import org.projntk.cli.CheckpointOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,19 +31,20 @@ public final class SparkGramCommand implements Callable<Integer> {
     String cols;
     @Option(names = "--normalize", defaultValue = "none", description = "none, cosine or std.")
     String normalize;
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
-    @Option(names = "--tile", defaultValue = "" + Gram.DEFAULT_TILE, description = "Tile side in examples (the single-process tile gives identical bytes).")
-    int tile;
+    @Mixin CheckpointOption checkpoint;
+    @Mixin TileOption tile;
     @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output .npy (visible to every executor).")
     Path out;
 
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        // inputs and output checked before Spark starts: a bad one is one line, not a log
+        org.projntk.kernel.StoreOperands.checkReadable(org.projntk.store.FeatureStore.open(store), checkpoint.id(), rows, cols);
+        if (java.nio.file.Files.isDirectory(out)) throw new IllegalArgumentException("the output " + out + " is a directory");
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
-            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint, rows, cols, KernelNormalization.parse(normalize), tile, spark.partitions, out);
+            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint.id(), rows, cols, KernelNormalization.parse(normalize), tile.tile, spark.partitions, out);
             w.printf(Locale.ROOT, "spark gram %s x %s (normalize %s): [%d x %d] float32 -> %s, %d tiles in %d partitions, %.2f s (scale %.6g)%n",
                     rows, cols, normalize, r.rows(), r.cols(), r.file(), r.tiles(), r.partitions(), r.seconds(), r.scale());
             w.flush();

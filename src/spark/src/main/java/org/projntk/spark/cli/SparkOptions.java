@@ -6,6 +6,7 @@ import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.projntk.spark.ClusterLaunch;
 
 import picocli.CommandLine.Option;
 
@@ -24,6 +25,9 @@ public final class SparkOptions {
     @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
             description = "Spark partitions (tasks) per stage; 0: four per task slot.")
     int partitions;
+
+    @Option(names = "--verbose", description = "On failure, print the whole exception with Spark's task failures, not only the root cause.")
+    boolean verbose;
 
     /**
      * The Spark context of a command: that of the JVM's default SparkSession if there is one (a notebook, a test; left
@@ -46,6 +50,7 @@ public final class SparkOptions {
         if (!sparkConf.contains("spark.master")) {
             throw new IllegalArgumentException("no Spark master: pass --master URL (e.g. local[2]) or run under spark-submit");
         }
+        ClusterLaunch.configure(sparkConf);   // on a cluster: the jars and the executor environment
         SparkSession session = SparkSession.builder().config(sparkConf).getOrCreate();
         return new Session(JavaSparkContext.fromSparkContext(session.sparkContext()), session);
     }

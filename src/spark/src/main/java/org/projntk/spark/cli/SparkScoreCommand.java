@@ -22,6 +22,9 @@ public final class SparkScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // inputs and output checked before Spark starts: a bad one is one line, not a log
+        org.projntk.kernel.StoreOperands.checkReadable(org.projntk.store.FeatureStore.open(score.store), null);
+        if (java.nio.file.Files.isDirectory(score.out)) throw new IllegalArgumentException("the output " + score.out + " is a directory");
         try (SparkOptions.Session session = spark.start()) {
             SparkScores.Result r = SparkScores.score(session.context(), score.store, score.options(), spark.partitions, score.out);
             score.print(spec.commandLine().getOut(), "spark score", r.scores(),

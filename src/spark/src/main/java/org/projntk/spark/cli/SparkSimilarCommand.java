@@ -6,10 +6,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.api.java.JavaSparkContext;
-import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelNormalization;
 import org.projntk.spark.SparkKernels;
 
+import org.projntk.cli.CheckpointOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,20 +33,23 @@ public final class SparkSimilarCommand implements Callable<Integer> {
     String trainSplit;
     @Option(names = "--test-split", defaultValue = "test", paramLabel = "SPLIT", description = "Split of the query rows.")
     String testSplit;
-    @Option(names = "--checkpoint", paramLabel = "ID", description = "Checkpoint (default: the first complete one).")
-    String checkpoint;
-    @Option(names = "--tile", defaultValue = "" + Gram.DEFAULT_TILE, description = "Tile side in examples.")
-    int tile;
+    @Mixin CheckpointOption checkpoint;
+    @Mixin TileOption tile;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder for similar.csv.")
     Path out;
 
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        // inputs and output checked before Spark starts: a bad one is one line, not a log
+        org.projntk.kernel.StoreOperands.checkReadable(org.projntk.store.FeatureStore.open(store), checkpoint.id(), trainSplit, testSplit);
+        if (java.nio.file.Files.exists(out) && !java.nio.file.Files.isDirectory(out)) {
+            throw new IllegalArgumentException("the output " + out + " is not a directory");
+        }
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
-            SparkKernels.SimilarResult r = SparkKernels.similar(sc, store, checkpoint, trainSplit, testSplit, top, KernelNormalization.parse(normalize),
-                    tile, spark.partitions, out);
+            SparkKernels.SimilarResult r = SparkKernels.similar(sc, store, checkpoint.id(), trainSplit, testSplit, top, KernelNormalization.parse(normalize),
+                    tile.tile, spark.partitions, out);
             w.printf(Locale.ROOT, "spark similar: top-%d of %d %s rows for %d %s rows -> %s, %d tiles in %d partitions, %.2f s%n",
                     r.k(), r.trainRows(), trainSplit, r.testRows(), testSplit, r.csv(), r.tiles(), r.partitions(), r.seconds());
             w.flush();

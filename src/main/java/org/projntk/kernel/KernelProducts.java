@@ -1,16 +1,15 @@
-package org.projntk.surrogate;
+package org.projntk.kernel;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.stream.IntStream;
 import org.projntk.internal.Blas;
-import org.projntk.kernel.KernelMatrix;
 
 /**
- * The two products the kernel GLM needs, K·X and Kᵀ·G with X, G thin ([* x C]). They go through
- * {@link Blas#sgemm} when a native BLAS backs it; the Java fallback of Blas is a naive triple loop, so
- * here a cache-friendly parallel Java version is used instead.
+ * The dense kernel's products K·X and Kᵀ·G with X, G thin ([* x q]), for {@link DenseKernelOperator}. They go through
+ * {@link Blas#sgemm} when a native BLAS backs it; the Java fallback of Blas is a naive triple loop, so here a
+ * cache-friendly parallel Java version is used instead.
  */
 final class KernelProducts {
     private KernelProducts() {}
@@ -27,8 +26,8 @@ final class KernelProducts {
     static float[] times(KernelMatrix k, float[] x, int c) {
         int n = k.rows();
         int m = k.cols();
-        if (x.length != (long) m * c) {
-            throw new IllegalArgumentException("K·X: X has " + x.length + " values, expected " + m + " x " + c);
+        if (c < 1 || x.length != (long) m * c) {
+            throw new IllegalArgumentException("kernel product: operand has " + x.length + " values, expected " + m + " x " + c);
         }
         float[] z = new float[n * c];
         if (useBlas()) {
@@ -64,8 +63,8 @@ final class KernelProducts {
     static float[] transposeTimes(KernelMatrix k, float[] g, int c) {
         int n = k.rows();
         int m = k.cols();
-        if (g.length != (long) n * c) {
-            throw new IllegalArgumentException("Kᵀ·G: G has " + g.length + " values, expected " + n + " x " + c);
+        if (c < 1 || g.length != (long) n * c) {
+            throw new IllegalArgumentException("kernel product: operand has " + g.length + " values, expected " + n + " x " + c);
         }
         float[] out = new float[m * c];
         if (useBlas()) {
