@@ -57,7 +57,7 @@ enum projntk_device_ordinal {
 /* The version of this header's contract. The Java side compares it with the value it was generated from and refuses a
    library built from another version (a stale or foreign .so). Bump it with every change to a signature or enum. */
 enum projntk_abi {
-    PROJNTK_ABI_VERSION = 5
+    PROJNTK_ABI_VERSION = 6
 };
 /* Writes the PROJNTK_ABI_VERSION the library was compiled with. */
 PROJNTK_API int projntk_abi_version(int32_t *out_version);
@@ -213,6 +213,12 @@ PROJNTK_API int projntk_projector_entry(projntk_projector *projector, int64_t p,
  */
 PROJNTK_API int projntk_projector_accumulate(projntk_projector *projector, const float *block, int64_t rows, int64_t cols,
                                  int64_t param_offset, float *out);
+/*
+ * The CPU's fp32 FMA rate in GFLOP/s on all OpenMP threads, measured over about `seconds` (best of short trials of
+ * independent FMA chains on the projection kernels' vector width). A projection's ceiling is this rate divided by
+ * its 2·P·K flops per row. Fails with PROJNTK_ERR_UNSUPPORTED on a CPU without AVX2 and FMA.
+ */
+PROJNTK_API int projntk_cpu_fma_peak(double seconds, double *out_gflops);
 /*
  * projntk_projector_accumulate for memory on the projector's GPU: block (rows x cols) and out (rows x K) are device
  * pointers there. The work is queued on `stream` (a cudaStream_t of that GPU; NULL: its legacy default stream), after

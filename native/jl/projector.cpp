@@ -1,6 +1,9 @@
 // The projector half of projntk.h: validation, the NaN/Inf check and dispatch to the CPU or CUDA kernels.
 #include "projector.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -232,6 +235,29 @@ int projntk_projector_accumulate(projntk_projector *projector, const float *bloc
         if (rows == 0 || cols == 0) return;
         require(block != nullptr && out != nullptr, "block and out must not be NULL");
         accumulate(projector, block, rows, cols, param_offset, out, !(projector->flags & PROJNTK_PROJ_NO_CHECK));
+    });
+}
+
+int projntk_cpu_fma_peak(double seconds, double *out_gflops) {
+    return projntk::guarded("projntk_cpu_fma_peak", [&] {
+        require(out_gflops != nullptr, "out_gflops is NULL");
+        require(seconds > 0 && seconds <= 60, "seconds must be in (0, 60], got " + std::to_string(seconds));
+        const char *simd = projntk::jl::cpu_simd();
+        if (std::strcmp(simd, "none") == 0)
+            throw Error(PROJNTK_ERR_UNSUPPORTED, "measuring the FMA peak needs AVX2 and FMA, which this CPU lacks");
+        auto rate = [&](long iters) {
+            return std::strcmp(simd, "avx512") == 0 ? projntk::jl::avx512::fma_rate(iters)
+                                                    : projntk::jl::avx2::fma_rate(iters);
+        };
+        // Trials of about 20 ms; the best one, since other processes only ever slow a trial down.
+        long iters = 1 << 16;
+        while (iters < (1L << 30) && (double)iters * 1e-9 * 4 < 0.02) iters *= 2;
+        double best = 0;
+        const double t0 = omp_get_wtime();
+        do {
+            best = std::max(best, rate(iters));
+        } while (omp_get_wtime() - t0 < seconds);
+        *out_gflops = best / 1e9;
     });
 }
 

@@ -28,10 +28,12 @@ float entry_value(const Spec &spec, uint64_t p, uint64_t k);
 namespace avx2 {
 bool dense_accumulate(const Spec &spec, const float *block, int64_t rows, int64_t cols, uint64_t offset, float *out);
 bool sjlt_accumulate(const Spec &spec, const float *block, int64_t rows, int64_t cols, uint64_t offset, float *out);
+double fma_rate(long iters);  // FLOP/s of `iters` rounds of independent FMA chains on every OpenMP thread
 }  // namespace avx2
 namespace avx512 {
 bool dense_accumulate(const Spec &spec, const float *block, int64_t rows, int64_t cols, uint64_t offset, float *out);
 bool sjlt_accumulate(const Spec &spec, const float *block, int64_t rows, int64_t cols, uint64_t offset, float *out);
+double fma_rate(long iters);
 }  // namespace avx512
 
 // Which CPU path is used: "avx512", "avx2", or "none" (no AVX2/FMA: CPU projectors are refused). PROJNTK_SIMD=avx2 in the environment forces AVX2.

@@ -1,5 +1,6 @@
 // Standalone tests of the libtorch half of projntk.h (models, per-example gradients, training, fused projection).
-// Exit status 0 means every check passed. `test_torch --bench [threads]` prints the timings quoted in docs/gradients.md.
+// Exit status 0 means every check passed. `test_torch --bench [threads]` prints the timings quoted in docs/gradients.md,
+// `test_torch --bench-classes [rounds]` those of the per-class path in docs/performance.md.
 //
 // References are independent of the library: a per-example loop written here over torch::jit::load of the saved
 // model (float32), central finite differences on a float64 copy, and the public SHA-256 test vectors.
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "projntk.h"
+#include "../torch/torch_internal.hpp"
 #include "check.hpp"
 
 namespace projntk {
@@ -936,6 +938,108 @@ static void test_project_grads() {
     projntk_projector_free(pr);
 }
 
+// PER_CLASS gradients from one backward pass vmapped over the C one-hot cotangents, against one backward pass per
+// class (the form kept for models whose backward lacks a batching rule).
+static void test_class_vmap(const char *arch, const std::vector<int64_t> &shape) {
+    Model m(arch, 5);
+    const int64_t B = shape[0], P = m.P();
+    auto x = random_input(shape, 71);
+    int64_t C = 0;
+    {
+        std::vector<float> logits(B * 64);
+        CHECK_OK(projntk_model_forward(m.m, x.data(), shape.data(), (int32_t)shape.size(), logits.data(),
+                                       (int64_t)logits.size(), &C));
+    }
+    Collector batched(C, B, P), sequential(C, B, P);
+    int32_t used = -1;
+    CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, 0, batched, &used));
+    EXPECT(used == PROJNTK_GRAD_FUNCTIONAL && !m.m->class_vmap_unsupported,
+           "%s: the batched class backward did not run (used %d)", arch, used);
+    m.m->class_vmap_unsupported = true;
+    CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, 0, sequential, &used));
+    EXPECT(batched.complete() && sequential.complete(), "%s: incomplete delivery", arch);
+    const double d = rel_diff(batched.g, sequential.g);
+    EXPECT(d < 1e-6, "%s: batched vs sequential class gradients %.2e", arch, d);
+}
+
+// The same on a two-input transformer (embedding, attention, layer norm): batched, one class at a time, iterative.
+static void test_class_vmap_text() {
+    projntk_model *m = nullptr;
+    CHECK_OK(projntk_model_builtin("text-transformer:vocab=50,classes=3,length=12", 3, PROJNTK_DEVICE_CPU, &m));
+    if (!m) return;
+    int64_t n = 0, P = 0;
+    projntk_model_param_count(m, &n, &P);
+    TextBatch b = text_batch(3, 8, 5);
+    auto a = b.inputs();
+    Collector batched(3, 3, P), sequential(3, 3, P), iterative(3, 3, P);
+    int32_t used = -1;
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_FUNCTIONAL, 0, 1,
+                                  Collector::consume, &batched, &used));
+    EXPECT(!m->class_vmap_unsupported, "text-transformer: the batched class backward fell back");
+    m->class_vmap_unsupported = true;
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_FUNCTIONAL, 0, 1,
+                                  Collector::consume, &sequential, &used));
+    CHECK_OK(projntk_grads_inputs(m, a.data(), 2, nullptr, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_ITERATIVE, 0, 1,
+                                  Collector::consume, &iterative, &used));
+    const double d = rel_diff(batched.g, sequential.g), di = rel_diff(batched.g, iterative.g);
+    EXPECT(d < 1e-6 && di < 1e-5, "text-transformer class gradients: batched vs sequential %.2e, vs iterative %.2e", d,
+           di);
+    projntk_model_free(m);
+}
+
+// The fused per-class projection hands the projector one [C·rows x cols] block per parameter tensor. Its bits must be
+// those of one projector call per (class, parameter tensor) in parameter order, the way features were projected
+// before, so stores written then stay valid: compared bit for bit, whole batch and sub-batched.
+static void test_project_grads_class_block() {
+    Model m("cnn-fmnist", 3);
+    std::vector<int64_t> shape{6, 1, 28, 28};
+    const int64_t B = 6, P = m.P(), C = 10;
+    auto x = random_input(shape, 81);
+    int64_t tensors = 0;
+    projntk_model_param_count(m.m, &tensors, nullptr);
+    std::vector<int64_t> numel(tensors);
+    for (int64_t i = 0; i < tensors; ++i) {
+        char name[128];
+        CHECK_OK(projntk_model_param_info(m.m, i, name, sizeof name, &numel[i]));
+    }
+    for (int kind : {PROJNTK_PROJ_GAUSSIAN, PROJNTK_PROJ_RADEMACHER, PROJNTK_PROJ_SJLT}) {
+        const int64_t K = 200;  // not a multiple of any panel width
+        projntk_projector *pr = nullptr;
+        CHECK_OK(projntk_projector_new(kind, P, K, 23, 4, 4, 0, PROJNTK_DEVICE_CPU, &pr));
+        if (!pr) return;
+        for (int64_t budget : {int64_t(0), 4 * P * 4 * C + 1}) {  // whole batch; sub-batches of 4 and 2 rows
+            // The same sub-batches on both sides: a sub-batch's gradients may round differently from the whole batch's.
+            Collector g(C, B, P);
+            CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, budget, g, nullptr));
+            const int64_t sub = budget == 0 ? B : 4;
+            std::vector<float> old(C * B * K, 0.f);
+            std::vector<float> rows(B * P);
+            for (int64_t r0 = 0; r0 < B; r0 += sub) {
+                const int64_t n = std::min(sub, B - r0);
+                for (int64_t c = 0; c < C; ++c) {
+                    int64_t off = 0;
+                    for (int64_t k = 0; k < tensors; ++k) {
+                        for (int64_t r = 0; r < n; ++r)
+                            std::memcpy(&rows[r * numel[k]], &g.g[(c * B + r0 + r) * P + off], sizeof(float) * numel[k]);
+                        CHECK_OK(projntk_projector_accumulate(pr, rows.data(), n, numel[k], off, &old[(c * B + r0) * K]));
+                        off += numel[k];
+                    }
+                }
+            }
+            std::vector<float> fused(C * B * K, -1.f);
+            int64_t outs = 0;
+            CHECK_OK(projntk_project_grads(m.m, pr, x.data(), shape.data(), 4, nullptr, PROJNTK_OUTPUT_PER_CLASS,
+                                           PROJNTK_GRAD_AUTO, budget, fused.data(), (int64_t)fused.size(), &outs,
+                                           nullptr));
+            size_t differ = 0;
+            for (size_t i = 0; i < old.size(); ++i) differ += std::memcmp(&old[i], &fused[i], 4) != 0;
+            EXPECT(outs == C && differ == 0, "kind %d budget %lld: %zu of %zu projected values differ in their bits",
+                   kind, (long long)budget, differ, old.size());
+        }
+        projntk_projector_free(pr);
+    }
+}
+
 // The fused path on a GPU: the gradients stay on the device, so only the inputs, the labels and the result (plus
 // the NaN/Inf check's flags) cross. Prints a "transfer:" line per model for scripts/device-check.sh; the goal is at most
 // 1% of B·P·4 bytes per batch, met for ResNet-18 (large P).
@@ -995,6 +1099,15 @@ static void test_project_grads_on_gpu() {
                                            (int64_t)cpu_out.size(), &outs, nullptr));
             EXPECT(rel_diff(gpu_out, cpu_out) < 1e-4, "%s: GPU vs CPU projected gradients %.2e", c.arch,
                    rel_diff(gpu_out, cpu_out));
+            // Sub-batches of 4 rows: each class's rows are gathered and put back on the device around the one
+            // projector call per parameter tensor.
+            std::vector<float> sub_out(C * B * K, -1.f);
+            const int64_t budget = 4 * P * 4 * C + 1;
+            CHECK_OK(projntk_project_grads(gm, gp, x.data(), c.shape.data(), (int32_t)c.shape.size(), labels.data(),
+                                           PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_AUTO, budget, sub_out.data(),
+                                           (int64_t)sub_out.size(), &outs, nullptr));
+            EXPECT(rel_diff(sub_out, gpu_out) < 1e-5, "%s: GPU sub-batched vs whole-batch projected gradients %.2e",
+                   c.arch, rel_diff(sub_out, gpu_out));
         }
         projntk_projector_free(gp);
         projntk_projector_free(cp);
@@ -1129,6 +1242,62 @@ static void bench(int threads) {
     }
 }
 
+// `test_torch --bench-classes [rounds]`: cnn-fmnist PER_CLASS at B = 64, variants interleaved round by round
+// (medians): class gradients from one vmapped backward against one backward per class, and the fused projection
+// (one [C·B x cols] block per parameter tensor) against one projector call per (class, parameter tensor).
+static void bench_classes(int rounds) {
+    Model m("cnn-fmnist", 1);
+    std::vector<int64_t> shape{64, 1, 28, 28};
+    const int64_t B = 64, C = 10, P = m.P(), K = 2048;
+    auto x = random_input(shape, 5);
+    struct PerClass {
+        projntk_projector *pr;
+        float *out;
+        int64_t B, K;
+        static int32_t consume(void *ctx, int64_t c, int64_t row, int64_t rows, int64_t off, int64_t cols,
+                               const float *block) {
+            auto *s = static_cast<PerClass *>(ctx);
+            return projntk_projector_accumulate(s->pr, block, rows, cols, off, s->out + (c * s->B + row) * s->K);
+        }
+    };
+    for (int kind : {PROJNTK_PROJ_GAUSSIAN, PROJNTK_PROJ_RADEMACHER}) {
+        projntk_projector *pr = nullptr;
+        CHECK_OK(projntk_projector_new(kind, P, K, 1, 0, 0, 0, PROJNTK_DEVICE_CPU, &pr));
+        std::vector<float> out(C * B * K);
+        const char *names[4] = {"grads, classes vmapped", "grads, one backward per class", "fused, one block per tensor",
+                                "grads + one projector call per class"};
+        std::vector<std::vector<double>> t(4);
+        for (int r = 0; r < rounds; ++r)
+            for (int j = 0; j < 4; ++j) {
+                const int v = r % 2 == 0 ? j : 3 - j;
+                m.m->class_vmap_unsupported = v == 1;
+                auto t0 = std::chrono::steady_clock::now();
+                if (v < 2) {
+                    Collector col(C, B, P);
+                    CHECK_OK(run_grads(m, x, shape, {}, PROJNTK_OUTPUT_PER_CLASS, PROJNTK_GRAD_FUNCTIONAL, 0, col, nullptr));
+                } else if (v == 2) {
+                    CHECK_OK(projntk_project_grads(m.m, pr, x.data(), shape.data(), 4, nullptr, PROJNTK_OUTPUT_PER_CLASS,
+                                                   PROJNTK_GRAD_FUNCTIONAL, 0, out.data(), (int64_t)out.size(), nullptr,
+                                                   nullptr));
+                } else {
+                    std::fill(out.begin(), out.end(), 0.f);
+                    PerClass s{pr, out.data(), B, K};
+                    CHECK_OK(projntk_grads(m.m, x.data(), shape.data(), 4, nullptr, PROJNTK_OUTPUT_PER_CLASS,
+                                           PROJNTK_GRAD_FUNCTIONAL, 0, 0, PerClass::consume, &s, nullptr));
+                }
+                t[v].push_back(seconds_since(t0));
+            }
+        m.m->class_vmap_unsupported = false;
+        for (int v = 0; v < 4; ++v) {
+            std::sort(t[v].begin(), t[v].end());
+            std::printf("%-10s K=%lld %-38s %8.1f rows/s (median of %d)\n",
+                        kind == PROJNTK_PROJ_GAUSSIAN ? "gaussian" : "rademacher", (long long)K, names[v],
+                        B / t[v][t[v].size() / 2], rounds);
+        }
+        projntk_projector_free(pr);
+    }
+}
+
 // The graph executor's optimisation is off while projntk runs libtorch, on the calling thread only, and the caller's
 // setting is restored afterwards (libtorch keeps it per thread).
 static void test_executor_setting_is_scoped() {
@@ -1155,6 +1324,10 @@ static void test_executor_setting_is_scoped() {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && std::string(argv[1]) == "--bench-classes") {
+        bench_classes(argc > 2 ? std::atoi(argv[2]) : 5);
+        return 0;
+    }
     if (argc > 1 && std::string(argv[1]) == "--bench") {
         bench(argc > 2 ? std::atoi(argv[2]) : 0);
         return 0;
@@ -1187,6 +1360,10 @@ int main(int argc, char **argv) {
     step("multi-input errors", test_multi_input_errors);
     step("multi-input text-transformer", test_text_transformer);
     step("project_grads", test_project_grads);
+    step("project_grads class block bits", test_project_grads_class_block);
+    step("class vmap tiny-cnn", [] { test_class_vmap("tiny-cnn", {5, 1, 6, 6}); });
+    step("class vmap cnn-fmnist", [] { test_class_vmap("cnn-fmnist", {4, 1, 28, 28}); });
+    step("class vmap text-transformer", test_class_vmap_text);
     step("project_grads on the GPU", test_project_grads_on_gpu);
     step("training", test_training);
     step("resnet memory", test_resnet_memory);

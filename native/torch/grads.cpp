@@ -16,7 +16,6 @@ namespace projntk {
 namespace {
 
 namespace ft = at::functorch;
-using Grads = std::vector<std::vector<at::Tensor>>;  // [output][selected parameter], each [rows, *param shape]
 
 // Replaces module parameters for the duration of a computation and puts the originals back, even on exceptions.
 struct ParamSwap {
@@ -94,8 +93,25 @@ at::Tensor example_logits(projntk_model &m, const Inputs &x_single_batch) {
     return out.select(0, 0);
 }
 
-Grads functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output, int64_t C) {
+// The gradient of one batched tensor at `level` with its batch dim first; a tensor not batched there is the same
+// for every member of the batch (it does not depend on the batched input) and is expanded to `size` of them.
+at::Tensor unbatch(const at::Tensor &g, int64_t level, int64_t size) {
+    auto *b = ft::maybeGetBatchedImpl(g);
+    if (b && b->level() == level) return b->value().movedim(b->bdim(), 0);
+    std::vector<int64_t> sizes{size};
+    sizes.insert(sizes.end(), g.sizes().begin(), g.sizes().end());
+    return g.unsqueeze(0).expand(sizes);
+}
+
+// Per selected parameter, [n_outputs, B, numel]. For PER_CLASS with batch_classes the C class gradients come from one
+// backward pass vmapped over the C one-hot cotangents, the way torch.func.jacrev does it: the Grad level is closed
+// after the forward pass, a Vmap level over the basis vectors is opened, and autograd::grad runs with the batched
+// cotangent. Otherwise one backward pass per output function, with retain_graph.
+std::vector<at::Tensor> functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output,
+                                         int64_t C, bool batch_classes) {
     const int64_t B = batch_size(x);
+    const bool per_class = output == PROJNTK_OUTPUT_PER_CLASS;
+    batch_classes = batch_classes && per_class;
     torch::AutoGradMode grad_on(true);
     LayerStack layers;
     ParamSwap swap(m);
@@ -104,8 +120,8 @@ Grads functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &oneh
         detached.push_back(swap.originals[i].detach());
         swap.set(i, detached.back());
     }
-    Grads result;
-    std::vector<int64_t> shapes_numel;
+    // rows[f][k]: output function f (all C classes at once when batch_classes), selected parameter k.
+    std::vector<std::vector<at::Tensor>> rows;
     {
         const int64_t vlevel = layers.push(ft::initAndPushDynamicLayer(ft::TransformType::Vmap, B, ft::RandomnessType::Error));
         Inputs xv;
@@ -113,6 +129,7 @@ Grads functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &oneh
         at::Tensor ov = onehot.defined() ? ft::addBatchDim(onehot, 0, vlevel) : at::Tensor();
         const int64_t glevel = layers.push(ft::initAndPushDynamicLayer(ft::TransformType::Grad, c10::nullopt, c10::nullopt,
                                                                        c10::GradMode::is_enabled()));
+        bool grad_open = true;
         std::vector<at::Tensor> wrapped;
         for (int64_t i : m.selected) {
             at::Tensor w = ft::makeTensorWrapper(detached[i], glevel);
@@ -125,57 +142,75 @@ Grads functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &oneh
             Inputs one;
             for (const auto &t : xv) one.push_back(t.unsqueeze(0));
             at::Tensor out = example_logits(m, one);
-            std::vector<at::Tensor> fs = output_functions(out, ov, output, C);
-            for (size_t c = 0; c < fs.size(); ++c) {
-                auto gs = torch::autograd::grad({fs[c]}, wrapped, {}, /*retain_graph=*/c + 1 < fs.size(),
-                                                /*create_graph=*/true, /*allow_unused=*/true);
+            if (batch_classes) {
+                layers.pop();  // grad: its wrappers stay differentiable, and the backward below runs under the class vmap
+                grad_open = false;
+                const int64_t clevel =
+                    layers.push(ft::initAndPushDynamicLayer(ft::TransformType::Vmap, C, ft::RandomnessType::Error));
+                at::Tensor basis = ft::addBatchDim(torch::eye(C, out.options()), 0, clevel);
+                auto gs = torch::autograd::grad({out}, wrapped, {basis}, /*retain_graph=*/false,
+                                                /*create_graph=*/false, /*allow_unused=*/true);
                 std::vector<at::Tensor> unwrapped;
                 for (auto &g : gs) {
                     if (g.defined()) {
-                        auto *w = ft::maybeGetTensorWrapper(g);
-                        if (w && w->level() == glevel) g = w->value();
+                        // A wrapper of the closed grad level holds the plain value.
+                        if (auto *w = ft::maybeGetTensorWrapper(g)) g = w->value();
+                        g = unbatch(g, clevel, C);
                     }
                     unwrapped.push_back(g);
                 }
-                result.push_back(std::move(unwrapped));
+                rows.push_back(std::move(unwrapped));
+                layers.pop();  // class vmap
+            } else {
+                std::vector<at::Tensor> fs = output_functions(out, ov, output, C);
+                for (size_t c = 0; c < fs.size(); ++c) {
+                    auto gs = torch::autograd::grad({fs[c]}, wrapped, {}, /*retain_graph=*/c + 1 < fs.size(),
+                                                    /*create_graph=*/true, /*allow_unused=*/true);
+                    std::vector<at::Tensor> unwrapped;
+                    for (auto &g : gs) {
+                        if (g.defined()) {
+                            auto *w = ft::maybeGetTensorWrapper(g);
+                            if (w && w->level() == glevel) g = w->value();
+                        }
+                        unwrapped.push_back(g);
+                    }
+                    rows.push_back(std::move(unwrapped));
+                }
             }
         }
         wrapped.clear();
         swap.restore();
-        layers.pop();  // grad
-        for (auto &row : result) {
-            for (size_t k = 0; k < row.size(); ++k) {
-                at::Tensor &g = row[k];
-                if (!g.defined()) continue;
-                auto *b = ft::maybeGetBatchedImpl(g);
-                if (b && b->level() == vlevel) {
-                    g = b->value().movedim(b->bdim(), 0);
-                } else {
-                    // Same gradient for every example (it does not depend on x).
-                    std::vector<int64_t> sizes{B};
-                    sizes.insert(sizes.end(), g.sizes().begin(), g.sizes().end());
-                    g = g.unsqueeze(0).expand(sizes);
-                }
-            }
-        }
+        if (grad_open) layers.pop();  // grad
+        for (auto &row : rows)
+            for (auto &g : row)
+                if (g.defined()) g = unbatch(g, vlevel, B);
         xv.clear();
         ov.reset();
         layers.pop();  // vmap
     }
-    for (auto &row : result)
-        for (size_t k = 0; k < row.size(); ++k) {
-            at::Tensor &g = row[k];
-            if (!g.defined()) g = torch::zeros({B, detached[m.selected[k]].numel()}, detached[m.selected[k]].options());
-            g = g.reshape({B, -1});
+    std::vector<at::Tensor> result;
+    for (size_t k = 0; k < m.selected.size(); ++k) {
+        const at::Tensor &p = detached[m.selected[k]];
+        if (batch_classes) {
+            at::Tensor g = rows[0][k];  // [B, C, *shape]
+            result.push_back(g.defined() ? g.reshape({B, C, -1}).transpose(0, 1)
+                                         : torch::zeros({C, B, p.numel()}, p.options()));
+        } else {
+            std::vector<at::Tensor> per_output;
+            for (auto &row : rows)
+                per_output.push_back(row[k].defined() ? row[k].reshape({B, -1}) : torch::zeros({B, p.numel()}, p.options()));
+            result.push_back(torch::stack(per_output));
         }
+    }
     return result;
 }
 
-// functional_grads under the process-wide functorch lock (see functorch_lock.hpp).
-Grads serialised_functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output,
-                                  int64_t C) {
+// functional_grads under the process-wide functorch lock (see functorch_lock.hpp): the batched class backward pushes
+// functorch layers too.
+std::vector<at::Tensor> serialised_functional_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot,
+                                                    int32_t output, int64_t C, bool batch_classes) {
     std::lock_guard<std::mutex> lock(functorch_mutex());
-    return functional_grads(m, x, onehot, output, C);
+    return functional_grads(m, x, onehot, output, C, batch_classes);
 }
 
 // True for libtorch's report that vmap cannot run an op (no batching rule, data-dependent control flow, .item(),
@@ -188,7 +223,9 @@ bool is_missing_batching_rule(const std::exception &e) {
            text.find("batching rule") != std::string::npos;
 }
 
-Grads iterative_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output, int64_t C) {
+// Per selected parameter, [n_outputs, B, numel].
+std::vector<at::Tensor> iterative_grads(projntk_model &m, const Inputs &x, const at::Tensor &onehot, int32_t output,
+                                        int64_t C) {
     const int64_t B = batch_size(x);
     torch::AutoGradMode grad_on(true);
     ParamSwap swap(m);
@@ -200,9 +237,8 @@ Grads iterative_grads(projntk_model &m, const Inputs &x, const at::Tensor &oneho
         swap.set(static_cast<size_t>(i), p);
     }
     const int64_t n_out = output == PROJNTK_OUTPUT_PER_CLASS ? C : 1;
-    Grads result(n_out);
-    for (auto &row : result)
-        for (auto &p : inputs) row.push_back(torch::zeros({B, p.numel()}, p.options().requires_grad(false)));
+    std::vector<at::Tensor> result;
+    for (auto &p : inputs) result.push_back(torch::zeros({n_out, B, p.numel()}, p.options().requires_grad(false)));
     for (int64_t i = 0; i < B; ++i) {
         at::Tensor out = example_logits(m, narrow_rows(x, i, 1));
         std::vector<at::Tensor> fs = output_functions(out, onehot.defined() ? onehot[i] : at::Tensor(), output, C);
@@ -210,10 +246,17 @@ Grads iterative_grads(projntk_model &m, const Inputs &x, const at::Tensor &oneho
             auto gs = torch::autograd::grad({fs[c]}, inputs, {}, /*retain_graph=*/c + 1 < fs.size(),
                                             /*create_graph=*/false, /*allow_unused=*/true);
             for (size_t k = 0; k < gs.size(); ++k)
-                if (gs[k].defined()) result[c][k][i].copy_(gs[k].reshape({-1}));
+                if (gs[k].defined()) result[k][c][i].copy_(gs[k].reshape({-1}));
         }
     }
     return result;
+}
+
+// libtorch's own errors (reaching here as c10::Error, or as PROJNTK_ERR_TORCH from the forward pass) are what a
+// missing batching rule looks like; projntk's other errors (bad labels, non-finite values...) are not.
+bool is_torch_error(const std::exception &e) {
+    auto *own = dynamic_cast<const Error *>(&e);
+    return !own || own->status == PROJNTK_ERR_TORCH;
 }
 
 // One pass over a contiguous block; cheaper than isfinite(t).all(), which allocates and dispatches per tensor.
@@ -231,9 +274,9 @@ bool all_finite(const float *v, int64_t n) {
 }  // namespace
 
 int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, int32_t output, int32_t strategy,
-                      int64_t max_block_bytes, bool check_finite, projntk_grad_consumer consumer, void *ctx,
+                      int64_t max_block_bytes, bool check_finite, const GradBlockConsumer &consumer,
                       bool device_blocks) {
-    require(consumer != nullptr, "consumer is null");
+    require(static_cast<bool>(consumer), "consumer is null");
     require(output >= PROJNTK_OUTPUT_PNTK && output <= PROJNTK_OUTPUT_MARGIN, "unknown output " + std::to_string(output));
     require(strategy >= PROJNTK_GRAD_AUTO && strategy <= PROJNTK_GRAD_ITERATIVE,
             "unknown gradient strategy " + std::to_string(strategy));
@@ -267,43 +310,60 @@ int32_t compute_grads(projntk_model &m, const Inputs &x, const int64_t *labels, 
         const int64_t rows = std::min(sub, B - row);
         Inputs xs = narrow_rows(x, row, rows);
         at::Tensor os = onehot.defined() ? onehot.narrow(0, row, rows) : at::Tensor();
-        Grads g;
+        // The functional path; per-class gradients one class at a time once the batched class backward has failed.
+        // Each attempt runs under the functorch lock. A batched class backward that libtorch refuses is retried one
+        // class at a time; only when that succeeds is the batched form given up for this model (a failure of both is
+        // the model's or the input's, reported as the one-class-at-a-time path raised it).
+        auto functional = [&] {
+            if (output == PROJNTK_OUTPUT_PER_CLASS && !m.class_vmap_unsupported) {
+                try {
+                    return serialised_functional_grads(m, xs, os, output, C, true);
+                } catch (const std::exception &e) {
+                    if (!is_torch_error(e)) throw;
+                }
+                std::vector<at::Tensor> g = serialised_functional_grads(m, xs, os, output, C, false);
+                m.class_vmap_unsupported = true;
+                return g;
+            }
+            return serialised_functional_grads(m, xs, os, output, C, false);
+        };
+        std::vector<at::Tensor> g;
         if (used == PROJNTK_GRAD_ITERATIVE) {
             g = iterative_grads(m, xs, os, output, C);
         } else if (strategy == PROJNTK_GRAD_FUNCTIONAL) {
-            g = serialised_functional_grads(m, xs, os, output, C);
+            g = functional();
         } else {
             try {
-                g = serialised_functional_grads(m, xs, os, output, C);
+                g = functional();
             } catch (const std::exception &e) {
                 // projntk's own errors (bad labels, non-finite values...) are not about batching rules; libtorch's may
-                // be (they reach here as c10::Error, or as PROJNTK_ERR_TORCH from the forward pass), and only vmap's
-                // own refusal makes the per-example loop this model's path for good.
-                auto *own = dynamic_cast<const Error *>(&e);
-                if (own && own->status != PROJNTK_ERR_TORCH) throw;
-                if (!is_missing_batching_rule(e)) throw;
+                // be, and only vmap's own refusal makes the per-example loop this model's path for good.
+                if (!is_torch_error(e) || !is_missing_batching_rule(e)) throw;
                 // No print: a library keeps stderr to its host; out_strategy_used reports the path that ran.
                 g = iterative_grads(m, xs, os, output, C);
                 used = PROJNTK_GRAD_ITERATIVE;
                 m.functional_unsupported = true;
             }
         }
-        for (int64_t c = 0; c < n_out; ++c) {
-            for (size_t k = 0; k < m.selected.size(); ++k) {
-                at::Tensor t = std::move(g[c][k]);
-                t = t.reshape({rows, -1}).to(torch::kFloat32).contiguous();
-                if (!(device_blocks && t.is_cuda())) t = to_host(t);
-                const std::string &name = m.names[m.selected[k]];
-                if (check_finite && t.is_cpu() && !all_finite(t.data_ptr<float>(), t.numel()))
-                    throw Error(PROJNTK_ERR_NONFINITE, "the gradient of parameter " + name + " (output " +
-                                                           std::to_string(c) + ", rows " + std::to_string(row) + ".." +
-                                                           std::to_string(row + rows - 1) + ") contains NaN or Inf");
-                int32_t rc = consumer(ctx, c, row, rows, offsets[k], t.size(1), t.data_ptr<float>());
-                if (rc != 0)
-                    throw Error(PROJNTK_ERR_CALLBACK, "consumer returned " + std::to_string(rc) + " for parameter " +
-                                                          name + " (output " + std::to_string(c) + ", rows from " +
-                                                          std::to_string(row) + ")");
-            }
+        for (size_t k = 0; k < m.selected.size(); ++k) {
+            at::Tensor t = std::move(g[k]);
+            t = t.reshape({n_out, rows, -1}).to(torch::kFloat32).contiguous();
+            if (!(device_blocks && t.is_cuda())) t = to_host(t);
+            const int64_t cols = t.size(2);
+            const std::string &name = m.names[m.selected[k]];
+            const float *data = t.data_ptr<float>();
+            // Device blocks are checked by their consumer (the projector's on-device check).
+            if (check_finite && t.is_cpu() && !all_finite(data, t.numel()))
+                for (int64_t c = 0; c < n_out; ++c)
+                    if (!all_finite(data + c * rows * cols, rows * cols))
+                        throw Error(PROJNTK_ERR_NONFINITE, "the gradient of parameter " + name + " (output " +
+                                                               std::to_string(c) + ", rows " + std::to_string(row) +
+                                                               ".." + std::to_string(row + rows - 1) +
+                                                               ") contains NaN or Inf");
+            int32_t rc = consumer(GradBlock{n_out, row, rows, offsets[k], cols, data});
+            if (rc != 0)
+                throw Error(PROJNTK_ERR_CALLBACK, "consumer returned " + std::to_string(rc) + " for parameter " + name +
+                                                      " (rows from " + std::to_string(row) + ")");
         }
     }
     return used;
@@ -320,7 +380,16 @@ extern "C" int projntk_grads_inputs(projntk_model *model, const projntk_tensor *
     return torch_guarded("projntk_grads", [&] {
         require(model != nullptr, "model is null");
         Inputs x = input_tensors(*model, inputs, n_inputs);
-        int32_t used = compute_grads(*model, x, labels, output, strategy, max_block_bytes, check_finite != 0, consumer, ctx);
+        require(consumer != nullptr, "consumer is null");
+        // The public consumer takes one output at a time: each output's rows are a contiguous slice of the block.
+        auto per_output = [&](const GradBlock &b) -> int32_t {
+            for (int64_t c = 0; c < b.n_outputs; ++c)
+                if (int32_t rc = consumer(ctx, c, b.row_offset, b.rows, b.param_offset, b.cols,
+                                          b.data + c * b.rows * b.cols))
+                    return rc;
+            return 0;
+        };
+        int32_t used = compute_grads(*model, x, labels, output, strategy, max_block_bytes, check_finite != 0, per_output);
         if (out_strategy_used) *out_strategy_used = used;
     });
 }

@@ -1,6 +1,7 @@
 // The fused path: per-example gradients streamed straight into a projector through its public C functions. When the
 // model and the projector share a GPU, the gradients stay there: only the result crosses to the host, once per call.
 #include <cstring>
+#include <vector>
 
 // libtorch's current CUDA stream orders the projector's kernels after the gradients' (and before the caching allocator
 // reuses their memory). A CPU-only libtorch that ships c10/cuda headers without their generated macros (Debian's) has
@@ -18,10 +19,12 @@ namespace {
 
 struct Sink {
     projntk_projector *projector = nullptr;
-    float *out = nullptr;      // host memory, or the GPU's when on_device
+    float *out = nullptr;      // [n_outputs][B][K]: host memory, or the GPU's when on_device
     bool on_device = false;    // blocks and out in the projector's GPU memory, work queued on stream
     void *stream = nullptr;    // libtorch's current stream there
+    at::Tensor device_out;     // out as a tensor, when on_device
     int64_t B = 0, K = 0;
+    std::vector<float> gathered;  // the block's output rows, when they are not contiguous in out
     int status = PROJNTK_OK;
     std::string message;
 };
@@ -32,18 +35,40 @@ std::string last_error_text() {
     return buf;
 }
 
-int32_t accumulate(void *ctx, int64_t output, int64_t row_offset, int64_t rows, int64_t param_offset, int64_t cols,
-                   const float *block) {
-    Sink &s = *static_cast<Sink *>(ctx);
-    float *target = s.out + (output * s.B + row_offset) * s.K;
+// All outputs of one parameter block in one projector call, so each tile of R is generated once for the C·rows rows.
+// Output rows are independent chains over p, so the bits are those of one call per output: the rows of a sub-batch
+// that are not contiguous in out (n_outputs > 1 and rows < B) are copied out, accumulated and copied back unchanged
+// (on the GPU, by libtorch on the same stream as the projector's work, when the blocks stay there).
+int32_t accumulate(Sink &s, const GradBlock &b) {
+    const int64_t n = b.n_outputs * b.rows;
+    const bool contiguous = b.n_outputs == 1 || b.rows == s.B;
+    float *target = s.out + b.row_offset * s.K;
+    at::Tensor gathered_device;
+    if (!contiguous) {
+        if (s.on_device) {
+            gathered_device = s.device_out.narrow(1, b.row_offset, b.rows).contiguous();
+            target = gathered_device.data_ptr<float>();
+        } else {
+            s.gathered.resize(static_cast<size_t>(n * s.K));
+            for (int64_t c = 0; c < b.n_outputs; ++c)
+                std::memcpy(s.gathered.data() + c * b.rows * s.K, s.out + (c * s.B + b.row_offset) * s.K,
+                            sizeof(float) * static_cast<size_t>(b.rows * s.K));
+            target = s.gathered.data();
+        }
+    }
     int st = s.on_device
-                 ? projntk_projector_accumulate_device(s.projector, block, rows, cols, param_offset, target, s.stream)
-                 : projntk_projector_accumulate(s.projector, block, rows, cols, param_offset, target);
+                 ? projntk_projector_accumulate_device(s.projector, b.data, n, b.cols, b.param_offset, target, s.stream)
+                 : projntk_projector_accumulate(s.projector, b.data, n, b.cols, b.param_offset, target);
     if (st != PROJNTK_OK) {
         s.status = st;
         s.message = last_error_text();
         return 1;
     }
+    if (!contiguous && s.on_device) s.device_out.narrow(1, b.row_offset, b.rows).copy_(gathered_device);
+    else if (!contiguous)
+        for (int64_t c = 0; c < b.n_outputs; ++c)
+            std::memcpy(s.out + (c * s.B + b.row_offset) * s.K, s.gathered.data() + c * b.rows * s.K,
+                        sizeof(float) * static_cast<size_t>(b.rows * s.K));
     return 0;
 }
 
@@ -86,6 +111,7 @@ extern "C" int projntk_project_grads_inputs(projntk_model *model, projntk_projec
         if (m.device.is_cuda() && projector_device == model_device) {
             device_out = torch::zeros({n_out, B, K}, torch::TensorOptions().dtype(torch::kFloat32).device(m.device));
             sink.out = device_out.data_ptr<float>();
+            sink.device_out = device_out;
             sink.on_device = true;
 #ifdef PROJNTK_TORCH_CUDA_STREAM
             sink.stream = c10::cuda::getCurrentCUDAStream(m.device.index()).stream();
@@ -95,8 +121,8 @@ extern "C" int projntk_project_grads_inputs(projntk_model *model, projntk_projec
         int32_t used;
         try {
             // Gradients are checked by the projector unless it was built with PROJNTK_PROJ_NO_CHECK.
-            used = compute_grads(m, xt, labels, output, strategy, max_block_bytes, true, accumulate, &sink,
-                                 sink.on_device);
+            used = compute_grads(m, xt, labels, output, strategy, max_block_bytes, true,
+                                 [&](const GradBlock &b) { return accumulate(sink, b); }, sink.on_device);
         } catch (const Error &e) {
             if (e.status == PROJNTK_ERR_CALLBACK && sink.status != PROJNTK_OK) throw Error(sink.status, sink.message);
             throw;

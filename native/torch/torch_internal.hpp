@@ -20,6 +20,7 @@ struct projntk_model {
     int64_t output_index = 0;           // element of a tuple/list result holding the logits
     std::string output_key = "logits";  // value of a dict result holding the logits
     bool functional_unsupported = false;  // AUTO met vmap refusing an op (not any failure): the iterative path from then on
+    bool class_vmap_unsupported = false;  // the batched class backward failed once where one class at a time ran: the latter from then on
     int64_t classes = -1;               // -1: not known until the first forward
     std::vector<std::string> names;     // all parameters, named_parameters() order
     std::vector<int64_t> selected;      // indices into names, in order

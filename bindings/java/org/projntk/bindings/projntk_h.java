@@ -103,9 +103,9 @@ public final class projntk_h {
         return 8;
     }
 
-    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 5} */
+    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 6} */
     public static int PROJNTK_ABI_VERSION() {
-        return 5;
+        return 6;
     }
 
     private static final class projntk_abi_version {
@@ -1030,6 +1030,34 @@ public final class projntk_h {
         var mh$ = require$(projntk_projector_accumulate.HANDLE, "projntk_projector_accumulate");
         try {
             return (int) mh$.invokeExact(projector, block, rows, cols, param_offset, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_cpu_fma_peak {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_DOUBLE,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_cpu_fma_peak", DESC);
+    }
+
+    public static FunctionDescriptor projntk_cpu_fma_peak$descriptor() {
+        return projntk_cpu_fma_peak.DESC;
+    }
+
+    public static MethodHandle projntk_cpu_fma_peak$handle() {
+        return require$(projntk_cpu_fma_peak.HANDLE, "projntk_cpu_fma_peak");
+    }
+
+    /** {@code int projntk_cpu_fma_peak(double seconds, double *out_gflops)} */
+    public static int projntk_cpu_fma_peak(double seconds, MemorySegment out_gflops) {
+        var mh$ = require$(projntk_cpu_fma_peak.HANDLE, "projntk_cpu_fma_peak");
+        try {
+            return (int) mh$.invokeExact(seconds, out_gflops);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

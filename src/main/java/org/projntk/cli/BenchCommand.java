@@ -11,8 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** `projntk bench projection|gradient`: steady-state throughput as JSON lines, all variants in one process. */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchProjectionCommand.class, BenchGradientCommand.class},
+/** `projntk bench projection|gradient|featurize`: steady-state throughput as JSON lines, all variants in one process. */
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchProjectionCommand.class, BenchGradientCommand.class, BenchFeaturizeCommand.class},
         description = "Steady-state throughput as JSON lines, all variants in one process.")
 public final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -22,7 +22,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "needs a benchmark: projection or gradient");
+        throw new ParameterException(spec.commandLine(), "needs a benchmark: projection, gradient or featurize");
     }
 
     /**

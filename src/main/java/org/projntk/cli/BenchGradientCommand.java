@@ -1,12 +1,13 @@
 package org.projntk.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.torch.Builtins;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
@@ -24,8 +25,8 @@ import static org.projntk.cli.BenchCommand.timeIt;
 
 /** `projntk bench gradient`: per-example gradient throughput of each strategy. */
 @Command(name = "gradient", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = "Per-example gradients (of the sum of logits) of random inputs, as JSON lines "
-                + "(model, P, B, strategy, device, examples_per_s).")
+        description = "Per-example gradients of random inputs, as JSON lines "
+                + "(model, P, B, kernel, strategy, device, examples_per_s, and the CPU).")
 public final class BenchGradientCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -38,6 +39,11 @@ public final class BenchGradientCommand implements Callable<Integer> {
     @Option(names = "--grad", split = ",", defaultValue = "functional,iterative", completionCandidates = Choices.GradStrategies.class,
             description = "Strategies: ${COMPLETION-CANDIDATES}.")
     List<GradStrategy> strategies;
+
+    @Option(names = "--kernel", defaultValue = "pntk",
+            description = "Gradients per example: ${COMPLETION-CANDIDATES} (pntk: of the sum of logits; trntk and entk: one per class; "
+                    + "margin: TRAK's margin, with labels i mod C).")
+    Choices.FeatureKernel kernel;
 
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class, description = "${COMPLETION-CANDIDATES}.")
     Device device;
@@ -54,6 +60,7 @@ public final class BenchGradientCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        HostCpu host = HostCpu.read();
         long[] example = shapeText != null ? parseShape(shapeText) : Builtins.inputShape(modelSpec);
         Choices.checkGpu(spec, device, gpu);
         try (Model model = Model.open(modelSpec, seed, device, gpu); Arena arena = Arena.ofConfined()) {
@@ -67,12 +74,21 @@ public final class BenchGradientCommand implements Callable<Integer> {
                     n *= example[i];
                 }
                 MemorySegment x = randomSegment(arena, n, seed + b);
+                OutputKind output = FeaturizeConfig.outputKind(kernel.toString());
+                long[] labels = null;
+                if (output == OutputKind.MARGIN) {
+                    int classes = model.numClasses(example);
+                    labels = new long[b];
+                    for (int i = 0; i < b; i++) labels[i] = i % classes;
+                }
+                long[] y = labels;
                 for (GradStrategy strategy : strategies) {
-                    double seconds = timeIt(() -> Gradients.compute(model, x, shape, null, OutputKind.PNTK, strategy, 0, true,
+                    double seconds = timeIt(() -> Gradients.compute(model, x, shape, y, output, strategy, 0, true,
                             (o, ro, rows, po, cols, block) -> { }));
-                    out.println(JsonLine.of(JsonLine.object().put("model", modelSpec).put("P", params).put("B", b)
-                            .put("strategy", Choices.cliName(strategy)).put("device", device.label(gpu))
-                            .put("examples_per_s", b / seconds)));
+                    ObjectNode o = JsonLine.object().put("model", modelSpec).put("P", params).put("B", b)
+                            .put("kernel", kernel.toString()).put("strategy", Choices.cliName(strategy))
+                            .put("device", device.label(gpu)).put("examples_per_s", b / seconds);
+                    out.println(JsonLine.of(host.addTo(o)));
                     out.flush();
                 }
             }

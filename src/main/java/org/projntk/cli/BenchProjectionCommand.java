@@ -95,6 +95,8 @@ public final class BenchProjectionCommand implements Callable<Integer> {
         return 0;
     }
 
+    private final HostCpu host = HostCpu.read();
+
     private void printLines(PrintWriter out, double[][][] seconds, int ki) {
         int baseline = projs.indexOf(Choices.BenchProjector.SGEMM_PRECOMPUTED);
         for (int pi = 0; pi < projs.size(); pi++) {
@@ -109,7 +111,7 @@ public final class BenchProjectionCommand implements Callable<Integer> {
             for (double t : perRound) perRoundJson.add(t);
             o.put("examples_per_s", b / median).put("gflops", gflops);
             if (baseline >= 0 && baseline != pi) o.put("vs_sgemm_precomputed", medianRatio(seconds[baseline][ki], perRound));
-            out.println(JsonLine.of(o));
+            out.println(JsonLine.of(host.addTo(o)));
         }
         out.flush();
     }
@@ -126,13 +128,13 @@ public final class BenchProjectionCommand implements Callable<Integer> {
     }
 
     /** The median of the per-round ratios baseline[r] / variant[r]: how many times faster the variant ran, round by round. */
-    private static double medianRatio(double[] baselineSeconds, double[] variantSeconds) {
+    static double medianRatio(double[] baselineSeconds, double[] variantSeconds) {
         double[] ratios = new double[variantSeconds.length];
         for (int r = 0; r < ratios.length; r++) ratios[r] = baselineSeconds[r] / variantSeconds[r];
         return median(ratios);
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;

@@ -25,6 +25,14 @@ public final class ProjectorCalls {
         }
     }
 
+    public static double cpuFmaPeakGflops(double seconds) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_DOUBLE);
+            Native.check(projntk_h.projntk_cpu_fma_peak(seconds, value), "measuring the CPU's FMA peak");
+            return value.get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
     public static float entry(NativeHandle projector, long p, long k) {
         return projector.use(address -> {
             try (Arena arena = Arena.ofConfined()) {

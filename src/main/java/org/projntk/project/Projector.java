@@ -42,6 +42,15 @@ public final class Projector implements AutoCloseable {
         return spec;
     }
 
+    /**
+     * The CPU's fp32 FMA rate in GFLOP/s on all of the library's OpenMP threads, the best of short trials over about
+     * {@code seconds} (independent FMA chains on the projection kernels' vector width). A dense projection's ceiling
+     * on this host is this rate divided by its 2·P·K flops per row.
+     */
+    public static double cpuFmaPeakGflops(double seconds) {
+        return ProjectorCalls.cpuFmaPeakGflops(seconds);
+    }
+
     /** The scaled entry R[p,k] as the kernels apply it. */
     public synchronized float entry(long p, int k) {
         return ProjectorCalls.entry(handle, p, k);

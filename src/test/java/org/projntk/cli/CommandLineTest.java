@@ -93,7 +93,7 @@ class CommandLineTest {
             assertTrue(r.out().startsWith("Usage: projntk " + name), r.out());
             assertEquals("", r.err());
         }
-        for (String bench : List.of("projection", "gradient")) {
+        for (String bench : List.of("projection", "gradient", "featurize")) {
             Run r = ok("bench", bench, "--help");
             assertTrue(r.out().startsWith("Usage: projntk bench " + bench), r.out());
         }
@@ -147,7 +147,7 @@ class CommandLineTest {
 
         Run noBenchmark = run("bench");
         assertEquals(2, noBenchmark.code());
-        assertEquals(List.of("projntk bench: needs a benchmark: projection or gradient (see 'projntk bench --help')"), noBenchmark.errLines());
+        assertEquals(List.of("projntk bench: needs a benchmark: projection, gradient or featurize (see 'projntk bench --help')"), noBenchmark.errLines());
     }
 
     @Test
@@ -343,7 +343,40 @@ class CommandLineTest {
                 "--seed", "1", "--input-shape", "4");
         Map<?, ?> g = json.readValue(gradient.out().strip(), Map.class);
         assertEquals("functional", g.get("strategy"));
+        assertEquals("pntk", g.get("kernel"));
         assertTrue(((Number) g.get("examples_per_s")).doubleValue() > 0);
+        // Every line names the host's CPU as /proc/cpuinfo does.
+        String cpuinfo = Files.readString(Path.of("/proc/cpuinfo"));
+        java.util.regex.Matcher family = java.util.regex.Pattern.compile("(?m)^cpu family\\s*:\\s*(\\d+)").matcher(cpuinfo);
+        assertTrue(family.find(), cpuinfo);
+        for (Map<?, ?> line : List.of(first, gemm, g)) {
+            assertEquals(Integer.parseInt(family.group(1)), line.get("cpu_family"), line.toString());
+            assertTrue(cpuinfo.contains((String) line.get("cpu_model")), line.toString());
+        }
+
+        // featurize: tiny-cnn per class, two projectors; the shares are fractions of the featurize time.
+        Run featurize = ok("bench", "featurize", "--model", "builtin:tiny-cnn", "--kernel", "trntk", "--proj", "rademacher,sjlt",
+                "--dim", "16", "--rows", "12", "--batch", "5", "--rounds", "2", "--peak-seconds", "0.05");
+        List<String> fl = featurize.out().strip().lines().toList();
+        assertEquals(2, fl.size(), featurize.out());
+        for (String text : fl) {
+            Map<?, ?> f = json.readValue(text, Map.class);
+            assertEquals(3, f.get("outputs"), text);
+            assertEquals(12, f.get("rows"), text);
+            double seconds = ((Number) f.get("seconds")).doubleValue(), rate = ((Number) f.get("rows_per_s")).doubleValue();
+            assertEquals(12 / seconds, rate, 1e-2 * rate, text);
+            double shares = ((Number) f.get("share_gradients")).doubleValue() + ((Number) f.get("share_projection")).doubleValue()
+                    + ((Number) f.get("share_other")).doubleValue();
+            assertTrue(shares >= 0.999, text);
+            double peak = ((Number) f.get("fma_peak_gflops")).doubleValue();
+            assertTrue(peak > 1, text);
+            long p = ((Number) f.get("P")).longValue();
+            double flops = "sjlt".equals(f.get("projector")) ? 2.0 * p * 2 * 3 : 2.0 * p * 16 * 3;
+            assertEquals(peak * 1e9 / flops, ((Number) f.get("ceiling_rows_per_s")).doubleValue(), 1e-2 * peak * 1e9 / flops, text);
+            assertEquals(Integer.parseInt(family.group(1)), f.get("cpu_family"), text);
+        }
+        Run noData = run("bench", "featurize", "--model", "/nonexistent.pt", "--rows", "2");
+        assertTrue(noData.err().contains("--data is required for a model file"), noData.err());
     }
 
     private static double[] perRound(Map<?, ?> line) {

@@ -81,6 +81,43 @@ class ProjectGradientsTest {
         check("cnn-fmnist", 10, 2, ProjectorKind.GAUSSIAN, 8, OutputKind.PER_CLASS, GradStrategy.AUTO, 0);
     }
 
+    /**
+     * The fused per-class path hands the projector all C classes of a parameter tensor as one block; its features must
+     * be bit-identical to projecting class by class, block by block, in parameter order (how stores were written
+     * before), whole batch and sub-batched.
+     */
+    @Test
+    void perClassBlockHasTheBitsOfClassByClassProjection() {
+        int batch = 5, k = 40, classes = 10;
+        long[] shape = shape("cnn-fmnist", batch);
+        try (Model m = Model.builtin("cnn-fmnist", 8, Device.CPU); Arena arena = Arena.ofConfined()) {
+            MemorySegment x = input(arena, shape, 12);
+            long p = m.parameterCount();
+            for (ProjectorKind kind : new ProjectorKind[] {ProjectorKind.GAUSSIAN, ProjectorKind.RADEMACHER, ProjectorKind.SJLT}) {
+                ProjectorSpec sp = new ProjectorSpec(kind, p, k, 31, 2, 3, false, true, false, Device.CPU);
+                try (Projector pr = new Projector(sp)) {
+                    for (long budget : new long[] {0, 2 * p * 4 * classes + 1}) {
+                        // The same sub-batches on both sides: gradients of a sub-batch may round differently.
+                        MemorySegment old = arena.allocate(ValueLayout.JAVA_FLOAT, (long) classes * batch * k);
+                        Gradients.compute(m, x, shape, null, OutputKind.PER_CLASS, GradStrategy.AUTO, budget, true,
+                                (output, rowOffset, rows, paramOffset, cols, block) -> {
+                                    // rows of one class: out rows output·B + rowOffset ..
+                                    pr.accumulate(block, (int) rows, (int) cols, paramOffset,
+                                            old.asSlice((output * batch + rowOffset) * k * 4L, rows * k * 4L));
+                                });
+                        MemorySegment fused = arena.allocate(ValueLayout.JAVA_FLOAT, (long) classes * batch * k);
+                        assertEquals(classes, pr.projectGradients(m, x, shape, null, OutputKind.PER_CLASS, GradStrategy.AUTO, budget, fused));
+                        long differ = 0;
+                        for (long i = 0; i < (long) classes * batch * k; i++) {
+                            if (old.getAtIndex(ValueLayout.JAVA_INT, i) != fused.getAtIndex(ValueLayout.JAVA_INT, i)) differ++;
+                        }
+                        assertEquals(0, differ, kind + " budget " + budget + ": values whose bits differ");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void mismatchedSizesAreRejected() {
         long[] shape = shape("tiny-mlp", 2);
