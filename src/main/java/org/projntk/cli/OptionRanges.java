@@ -80,6 +80,8 @@ final class OptionRanges {
             Map.entry("--model-id", Range.ANY),
             Map.entry("--batch", Range.atLeast(1)),
             Map.entry("--gpu", Range.atLeast(0)),
+            Map.entry("--rows", Range.atLeast(1)),
+            Map.entry("--peak-seconds", new Range(0, true, 60, false, null)),
             Map.entry("--B", Range.atLeast(1)),
             Map.entry("--P", Range.atLeast(1)),
             Map.entry("--C", Range.atLeast(2)),
