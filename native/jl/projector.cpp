@@ -222,16 +222,22 @@ int projntk_projector_entry(projntk_projector *projector, int64_t p, int64_t k, 
     });
 }
 
+namespace {
+// A gradient block of rows x cols at coordinates [param_offset, param_offset + cols) of the projector's P.
+void check_block_range(const Spec &sp, int64_t rows, int64_t cols, int64_t param_offset) {
+    require(rows >= 0 && cols >= 0, "rows and cols must be >= 0, got rows=" + std::to_string(rows) +
+                                        " cols=" + std::to_string(cols));
+    require(param_offset >= 0 && (uint64_t)param_offset <= sp.P && (uint64_t)cols <= sp.P - (uint64_t)param_offset,
+            "parameter range [" + std::to_string(param_offset) + ", " + std::to_string(param_offset) + "+" +
+                std::to_string(cols) + ") exceeds P=" + std::to_string(sp.P));
+}
+}  // namespace
+
 int projntk_projector_accumulate(projntk_projector *projector, const float *block, int64_t rows, int64_t cols,
                                  int64_t param_offset, float *out) {
     return projntk::guarded("projntk_projector_accumulate", [&] {
         check_handle(projector);
-        const Spec &sp = projector->spec;
-        require(rows >= 0 && cols >= 0, "rows and cols must be >= 0, got rows=" + std::to_string(rows) +
-                                            " cols=" + std::to_string(cols));
-        require(param_offset >= 0 && (uint64_t)param_offset <= sp.P && (uint64_t)cols <= sp.P - (uint64_t)param_offset,
-                "parameter range [" + std::to_string(param_offset) + ", " + std::to_string(param_offset) + "+" +
-                    std::to_string(cols) + ") exceeds P=" + std::to_string(sp.P));
+        check_block_range(projector->spec, rows, cols, param_offset);
         if (rows == 0 || cols == 0) return;
         require(block != nullptr && out != nullptr, "block and out must not be NULL");
         accumulate(projector, block, rows, cols, param_offset, out, !(projector->flags & PROJNTK_PROJ_NO_CHECK));
@@ -265,12 +271,7 @@ int projntk_projector_accumulate_device(projntk_projector *projector, const floa
                                         int64_t param_offset, float *out, void *stream) {
     return projntk::guarded("projntk_projector_accumulate_device", [&] {
         check_handle(projector);
-        const Spec &sp = projector->spec;
-        require(rows >= 0 && cols >= 0, "rows and cols must be >= 0, got rows=" + std::to_string(rows) +
-                                            " cols=" + std::to_string(cols));
-        require(param_offset >= 0 && (uint64_t)param_offset <= sp.P && (uint64_t)cols <= sp.P - (uint64_t)param_offset,
-                "parameter range [" + std::to_string(param_offset) + ", " + std::to_string(param_offset) + "+" +
-                    std::to_string(cols) + ") exceeds P=" + std::to_string(sp.P));
+        check_block_range(projector->spec, rows, cols, param_offset);
         if (projector->device != PROJNTK_DEVICE_CUDA)
             throw Error(PROJNTK_ERR_UNSUPPORTED,
                         "a CPU projector takes host memory: use projntk_projector_accumulate");
@@ -280,7 +281,7 @@ int projntk_projector_accumulate_device(projntk_projector *projector, const floa
         std::lock_guard<std::mutex> lock(projector->cuda_mutex);
         if (!(projector->flags & PROJNTK_PROJ_NO_CHECK))
             projntk::jl::cuda_check_finite(projector->cuda, block, rows, cols, param_offset, stream);
-        projntk::jl::cuda_accumulate_device(projector->cuda, sp, (projector->flags & PROJNTK_PROJ_FP32_STRICT) != 0, block,
+        projntk::jl::cuda_accumulate_device(projector->cuda, projector->spec, (projector->flags & PROJNTK_PROJ_FP32_STRICT) != 0, block,
                                             rows, cols, (uint64_t)param_offset, out, stream);
 #else
         (void)stream;
