@@ -8,4 +8,7 @@ if [[ -n "${LIBCLANG:-}" ]]; then
 fi
 found=$(ls -1 /usr/lib/llvm-*/lib/libclang.so.1 /usr/lib/llvm-*/lib/libclang-*.so.1 2>/dev/null | sort -V | tail -1 || true)
 [[ -n "$found" ]] || { echo "libclang not found: apt-get install libclang-dev, or set LIBCLANG=/path/to/libclang.so" >&2; exit 1; }
+# The runtime package (libclang1-N) alone cannot parse a header: stddef.h comes with libclang-common-N-dev.
+compgen -G "$(dirname "$found")/clang/*/include/stddef.h" >/dev/null ||
+  { echo "$found has no built-in headers (clang/*/include/stddef.h): apt-get install libclang-dev" >&2; exit 1; }
 echo "$found"

@@ -72,6 +72,19 @@ public final class BindGen {
         }
     }
 
+    /**
+     * libclang finds stddef.h and the other compiler headers in lib/clang/VERSION/include beside itself; Debian ships
+     * them in libclang-common-N-dev, which the runtime package libclang1-N does not pull in.
+     */
+    static boolean hasBuiltinHeaders(Path libclang) {
+        Path resourceRoot = libclang.toAbsolutePath().getParent().resolve("clang");
+        try (var versions = Files.list(resourceRoot)) {
+            return versions.anyMatch(v -> Files.isRegularFile(v.resolve("include/stddef.h")));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public static void main(String[] args) {
         try {
             run(args);
@@ -127,7 +140,11 @@ public final class BindGen {
         }
         if (!Files.isRegularFile(Path.of(libclang))) {
             throw new BindGenException("libclang not found at " + libclang
-                    + " (install libclang-14-dev, or set LIBCLANG / --libclang)");
+                    + " (install libclang-dev: make bindings-deps, or set LIBCLANG / --libclang)");
+        }
+        if (!hasBuiltinHeaders(Path.of(libclang))) {
+            throw new BindGenException("libclang at " + libclang + " has no built-in headers (clang/*/include/stddef.h"
+                    + " beside it): install libclang-dev (make bindings-deps)");
         }
         Path pkgDir = out.resolve(pkg.replace('.', '/'));
         Files.createDirectories(pkgDir);

@@ -35,13 +35,23 @@ class BindGenTest {
         }
     }
 
+    /** As BindGen checks it: the runtime package alone (libclang1-N) lacks stddef.h and cannot parse any header. */
+    static boolean hasBuiltinHeaders(Path libclang) {
+        try (var versions = Files.list(libclang.getParent().resolve("clang"))) {
+            return versions.anyMatch(v -> Files.isRegularFile(v.resolve("include/stddef.h")));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     @TempDir
     static Path classes;
 
     /** Compiled once here: a source-launcher start per run would cost seconds each. */
     @BeforeAll
     static void compileGenerator() {
-        assumeTrue(Files.isRegularFile(LIBCLANG), "libclang not installed (make bindings-deps installs Debian libclang-dev)");
+        assumeTrue(Files.isRegularFile(LIBCLANG) && hasBuiltinHeaders(LIBCLANG),
+                "libclang or its built-in headers not installed (make bindings-deps installs Debian libclang-dev)");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertEquals(0, javac.run(null, null, null, "-d", classes.toString(), "scripts/bindgen/BindGen.java"));
     }
@@ -123,6 +133,18 @@ class BindGenTest {
         assertTrue(!java.contains("by_value") && !java.contains("printf_like"), "filtered out");
         String cb = Files.readString(out.resolve("p/q/cb.java"));
         assertTrue(cb.contains("void apply(int code, MemorySegment msg);"), cb);
+    }
+
+    /** libclang1-N without libclang-common-N-dev: one line naming the package, not a wall of include errors. */
+    @Test
+    void libclangWithoutBuiltinHeadersIsNamed(@TempDir Path tmp) throws Exception {
+        Path lonely = Files.createSymbolicLink(tmp.resolve("libclang.so.1"), LIBCLANG.toRealPath());
+        Path header = Files.writeString(tmp.resolve("t.h"), "#include <stddef.h>\nsize_t f(void);\n");
+        Result r = bindgen("--out", tmp.resolve("out").toString(), "--libclang", lonely.toString(),
+                "--header", header.toString(), "--class", "t_h");
+        assertEquals(2, r.exitCode(), r.output());
+        assertEquals("bindgen: libclang at " + lonely + " has no built-in headers (clang/*/include/stddef.h beside it):"
+                + " install libclang-dev (make bindings-deps)", r.output().strip());
     }
 
     @Test
