@@ -48,8 +48,9 @@ class ReadmeExampleTest {
 
         Store store = Store.of(result.store());                                      // or Store.open(Path.of("store"))
         KernelMatrix gram = store.gram("test", "train", KernelNormalization.COSINE); // [50 x 200] proj-trNTK
-        TopK.Result nearest = store.similar("test", "train", 5);                     // 5 nearest train rows per test row
-        SurrogateReport surrogate = store.surrogate().report();                      // kernel GLM vs the network
+        TopK.Result nearest = store.similar().test("test").train("train").k(5)    // 5 nearest train rows per test row
+                .compute();
+        SurrogateReport surrogate = store.surrogate().lambda(1e-8).fit().report(); // kernel GLM vs the network
 
         assertEquals(50, gram.rows());
         assertEquals(200, gram.cols());

@@ -123,11 +123,11 @@ public final class Lds {
         }
         long t3 = System.nanoTime();
 
-        TrakScores.Options base = TrakScores.Options.defaults().withLambda(o.lambda()).withTrakCompat(o.trakCompat());
+        TrakScores.Options base = TrakScores.Options.builder().lambda(o.lambda()).trakCompat(o.trakCompat()).build();
         List<String> ids = List.copyOf(store.manifest().checkpoints().keySet());
         List<Point> byCheckpoints = new ArrayList<>();
         for (int c = 1; c <= ids.size(); c++) {
-            Estimate e = estimate(TrakScores.matrix(store, base.withCheckpoints(ids.subList(0, c))), masks, margins, o.bootstrap(), o.seed());
+            Estimate e = estimate(TrakScores.matrix(store, base.toBuilder().checkpoints(ids.subList(0, c)).build()), masks, margins, o.bootstrap(), o.seed());
             byCheckpoints.add(new Point(c, o.dim(), e.lds(), e.ciLow(), e.ciHigh()));
         }
         List<Point> byDim = new ArrayList<>();
@@ -136,12 +136,12 @@ public final class Lds {
         if (dense) for (int d = o.dim(); d >= Math.max(1, o.dim() / 16); d /= 2) dims.add(d);
         for (int d : dims) {
             if (d == o.dim()) continue;
-            Estimate e = estimate(TrakScores.matrix(store, base.withCheckpoints(ids).withDim(d)), masks, margins, o.bootstrap(), o.seed());
+            Estimate e = estimate(TrakScores.matrix(store, base.toBuilder().checkpoints(ids).dim(d).build()), masks, margins, o.bootstrap(), o.seed());
             byDim.add(new Point(ids.size(), d, e.lds(), e.ciLow(), e.ciHigh()));
         }
         Point full = byCheckpoints.getLast();
         byDim.add(full);
-        Estimate all = estimate(TrakScores.matrix(store, base.withCheckpoints(ids)), masks, margins, o.bootstrap(), o.seed());
+        Estimate all = estimate(TrakScores.matrix(store, base.toBuilder().checkpoints(ids).build()), masks, margins, o.bootstrap(), o.seed());
         long t4 = System.nanoTime();
         Result result = new Result(all, byCheckpoints, byDim, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9,
                 (t4 - t0) / 1e9);

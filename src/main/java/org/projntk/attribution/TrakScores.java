@@ -39,50 +39,208 @@ public final class TrakScores {
     public static final int GRAM_BLOCK = 1024;
 
     /**
-     * @param lambda      ridge term λ ≥ 0 (in compat mode added after the 1/√P scaling, like TRAK's lambda_reg)
-     * @param checkpoints checkpoint ids to average over, or null for all of the store's
-     * @param trakCompat  reproduce MadryLab TRAK 0.3.2's numbers
-     * @param dim         use the first dim projected columns (0 = all K); with a dense projector this is exactly the
-     *                    K = dim projection, rescaled to it
-     * @param tileRows    test rows per tile
-     * @param tileCols    train columns per tile
+     * How scores are computed: the ridge term, the checkpoints, TRAK's conventions or ours, the projected dimension
+     * used, the splits and the tile grid. Immutable, safe to share, and Serializable (a block job ships it to tasks).
+     *
+     * <pre>{@code
+     * TrakScores.Options options = TrakScores.Options.builder().lambda(0.01).checkpoints("0", "1").dim(512).build();
+     * }</pre>
      */
-    public record Options(double lambda, List<String> checkpoints, boolean trakCompat, int dim, String trainSplit,
-                          String testSplit, int tileRows, int tileCols) implements Serializable {
-        public Options {
-            if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
-            if (dim < 0) throw new IllegalArgumentException("dim must be >= 0 (0 = all projected columns), got " + dim);
-            if (tileRows < 1 || tileCols < 1) throw new IllegalArgumentException("tile sizes must be >= 1, got " + tileRows + " x " + tileCols);
-            Objects.requireNonNull(trainSplit, "trainSplit");
-            Objects.requireNonNull(testSplit, "testSplit");
-            if (checkpoints != null) {
-                if (checkpoints.isEmpty()) throw new IllegalArgumentException("checkpoints: give at least one id, or null for all");
-                checkpoints = List.copyOf(checkpoints);
-            }
+    public static final class Options implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        private final double lambda;
+        private final List<String> checkpoints;
+        private final boolean trakCompat;
+        private final int dim;
+        private final String trainSplit;
+        private final String testSplit;
+        private final int tileRows;
+        private final int tileCols;
+
+        private Options(Builder b) {
+            this.lambda = b.lambda;
+            this.checkpoints = b.checkpoints;
+            this.trakCompat = b.trakCompat;
+            this.dim = b.dim;
+            this.trainSplit = b.trainSplit;
+            this.testSplit = b.testSplit;
+            this.tileRows = b.tileRows;
+            this.tileCols = b.tileCols;
         }
 
+        /**
+         * A builder with the defaults: λ = 0, all of the store's checkpoints, projntk's conventions (not TRAK's), all K
+         * projected columns, splits "train" and "test", tiles of 1024 test rows x 4096 train columns.
+         */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** The defaults of {@link #builder()}. */
         public static Options defaults() {
-            return new Options(0, null, false, 0, "train", "test", 1024, 4096);
+            return builder().build();
         }
 
-        public Options withLambda(double value) {
-            return new Options(value, checkpoints, trakCompat, dim, trainSplit, testSplit, tileRows, tileCols);
+        /** A builder holding these options, to change some of them. */
+        public Builder toBuilder() {
+            Builder b = new Builder().lambda(lambda).trakCompat(trakCompat).dim(dim).trainSplit(trainSplit).testSplit(testSplit)
+                    .tiles(tileRows, tileCols);
+            b.checkpoints = checkpoints;
+            return b;
         }
 
-        public Options withCheckpoints(List<String> ids) {
-            return new Options(lambda, ids, trakCompat, dim, trainSplit, testSplit, tileRows, tileCols);
+        /** The ridge term λ ≥ 0 (in compat mode added after the 1/√P scaling, like TRAK's lambda_reg). */
+        public double lambda() {
+            return lambda;
         }
 
-        public Options withTrakCompat(boolean compat) {
-            return new Options(lambda, checkpoints, compat, dim, trainSplit, testSplit, tileRows, tileCols);
+        /** The checkpoint ids averaged over, in order; empty: all of the store's. */
+        public List<String> checkpoints() {
+            return checkpoints;
         }
 
-        public Options withDim(int d) {
-            return new Options(lambda, checkpoints, trakCompat, d, trainSplit, testSplit, tileRows, tileCols);
+        /** Whether MadryLab TRAK 0.3.2's numbers are reproduced (see {@link TrakScores}). */
+        public boolean trakCompat() {
+            return trakCompat;
         }
 
-        public Options withTiles(int rows, int cols) {
-            return new Options(lambda, checkpoints, trakCompat, dim, trainSplit, testSplit, rows, cols);
+        /**
+         * The first {@code dim} projected columns are used (0: all K); with a dense projector this is exactly the
+         * K = dim projection, rescaled to it.
+         */
+        public int dim() {
+            return dim;
+        }
+
+        /** The split whose rows are attributed to (the columns of the scores). */
+        public String trainSplit() {
+            return trainSplit;
+        }
+
+        /** The split whose rows are scored (the rows of the scores). */
+        public String testSplit() {
+            return testSplit;
+        }
+
+        /** Test rows per tile. */
+        public int tileRows() {
+            return tileRows;
+        }
+
+        /** Train columns per tile. */
+        public int tileCols() {
+            return tileCols;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Options x && Double.compare(lambda, x.lambda) == 0 && checkpoints.equals(x.checkpoints)
+                    && trakCompat == x.trakCompat && dim == x.dim && trainSplit.equals(x.trainSplit) && testSplit.equals(x.testSplit)
+                    && tileRows == x.tileRows && tileCols == x.tileCols;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(lambda, checkpoints, trakCompat, dim, trainSplit, testSplit, tileRows, tileCols);
+        }
+
+        @Override
+        public String toString() {
+            return "TrakScores.Options[lambda=" + lambda + ", checkpoints=" + (checkpoints.isEmpty() ? "all" : checkpoints)
+                    + ", trakCompat=" + trakCompat + ", dim=" + dim + ", trainSplit=" + trainSplit + ", testSplit=" + testSplit
+                    + ", tiles=" + tileRows + "x" + tileCols + "]";
+        }
+
+        /** Builds {@link Options}; not thread-safe. Every setting has a default. */
+        public static final class Builder {
+            private double lambda;
+            private List<String> checkpoints = List.of();
+            private String checkpointsError;
+            private boolean trakCompat;
+            private int dim;
+            private String trainSplit = "train";
+            private String testSplit = "test";
+            private int tileRows = 1024;
+            private int tileCols = 4096;
+
+            private Builder() {}
+
+            /** The ridge term (default 0); finite and at least 0. */
+            public Builder lambda(double value) {
+                this.lambda = value;
+                return this;
+            }
+
+            /** Average over these checkpoints, in this order (default: all of the store's); at least one id. */
+            public Builder checkpoints(List<String> ids) {
+                if (ids == null || ids.isEmpty() || ids.contains(null)) {
+                    checkpointsError = "checkpoints must name at least one id and no null, got " + ids;
+                } else {
+                    checkpointsError = null;
+                    checkpoints = List.copyOf(ids);
+                }
+                return this;
+            }
+
+            /** As {@link #checkpoints(List)}. */
+            public Builder checkpoints(String... ids) {
+                return checkpoints(ids == null ? null : java.util.Arrays.asList(ids));
+            }
+
+            /** Average over all of the store's checkpoints (the default). */
+            public Builder allCheckpoints() {
+                checkpointsError = null;
+                checkpoints = List.of();
+                return this;
+            }
+
+            /** Reproduce MadryLab TRAK 0.3.2's numbers (default false: projntk's conventions, see {@link TrakScores}). */
+            public Builder trakCompat(boolean value) {
+                this.trakCompat = value;
+                return this;
+            }
+
+            /** Use the first {@code columns} projected columns (default 0: all K); at least 0. */
+            public Builder dim(int columns) {
+                this.dim = columns;
+                return this;
+            }
+
+            /** The split attributed to (default "train"). */
+            public Builder trainSplit(String name) {
+                this.trainSplit = name;
+                return this;
+            }
+
+            /** The split scored (default "test"). */
+            public Builder testSplit(String name) {
+                this.testSplit = name;
+                return this;
+            }
+
+            /** Test rows and train columns per tile (default 1024 x 4096); both at least 1. */
+            public Builder tiles(int rows, int cols) {
+                this.tileRows = rows;
+                this.tileCols = cols;
+                return this;
+            }
+
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+                if (checkpointsError != null) throw new IllegalArgumentException(checkpointsError);
+                if (dim < 0) throw new IllegalArgumentException("dim must be >= 0 (0 = all projected columns), got " + dim);
+                if (trainSplit == null || trainSplit.isEmpty()) throw new IllegalArgumentException("trainSplit must name a split, got " + trainSplit);
+                if (testSplit == null || testSplit.isEmpty()) throw new IllegalArgumentException("testSplit must name a split, got " + testSplit);
+                if (tileRows < 1) throw new IllegalArgumentException("tileRows must be >= 1, got " + tileRows);
+                if (tileCols < 1) throw new IllegalArgumentException("tileCols must be >= 1, got " + tileCols);
+                return new Options(this);
+            }
         }
     }
 
@@ -137,7 +295,7 @@ public final class TrakScores {
                 throw new IllegalArgumentException("scores need one feature matrix per example (kernel margin); store " + store.dir()
                         + " has kernel " + m.kernel() + " with " + m.outputs() + " outputs");
             }
-            List<String> ids = o.checkpoints() == null ? List.copyOf(m.checkpoints().keySet()) : o.checkpoints();
+            List<String> ids = o.checkpoints().isEmpty() ? List.copyOf(m.checkpoints().keySet()) : o.checkpoints();
             if (ids.isEmpty()) throw new IllegalArgumentException("store " + store.dir() + " has no checkpoints");
             for (String split : List.of(o.trainSplit(), o.testSplit())) {
                 if (!m.splits().containsKey(split)) {

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import org.projntk.GemmPrecision;
 import org.projntk.kernel.GramFiles;
 import org.projntk.kernel.KernelNormalization;
-import org.projntk.store.FeatureStore;
+import org.projntk.workflow.Store;
 import org.projntk.torch.Device;
 
 import picocli.CommandLine.Command;
@@ -56,8 +56,10 @@ public final class GramCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Choices.checkGpu(spec, device, gpu);
-        GramFiles.Written w = GramFiles.write(FeatureStore.open(store),
-                new GramFiles.Request(checkpoint.id(), rows, cols, normalize, device, precision, gpu, out));
+        Store opened = Store.open(store);
+        if (checkpoint.id() != null) opened = opened.at(checkpoint.id());
+        GramFiles.Written w = opened.gram().rows(rows).cols(cols).normalization(normalize).device(device).precision(precision).gpu(gpu)
+                .write(out);
         spec.commandLine().getOut().printf(Locale.ROOT, "gram %s %s x %s (%s, normalize %s): [%d x %d] float32 -> %s in %.2f s (scale %.6g)%n",
                 Choices.cliName(w.kind()), w.rowsSplit(), w.colsSplit(), w.checkpoint(), Choices.cliName(w.normalization()),
                 w.result().rows(), w.result().cols(), w.file(), w.seconds(), w.result().scale());

@@ -3,7 +3,6 @@ package org.projntk.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 
 import org.projntk.attribution.TrakScores;
@@ -33,9 +32,12 @@ public final class ScoreOptions {
     @Option(names = "--test-split", defaultValue = "test") String testSplit;
     @Option(names = "--tile", defaultValue = "1024", description = "test rows per tile (train columns: 4 x this)") int tile;
 
+    /** The options as given. */
     public TrakScores.Options options() {
-        List<String> ids = checkpoints.equals("all") ? null : Arrays.stream(checkpoints.split(",")).map(String::trim).toList();
-        return new TrakScores.Options(lambda, ids, trakCompat, dim, trainSplit, testSplit, tile, 4 * tile);
+        TrakScores.Options.Builder b = TrakScores.Options.builder().lambda(lambda).trakCompat(trakCompat).dim(dim)
+                .trainSplit(trainSplit).testSplit(testSplit).tiles(tile, 4 * tile);
+        if (!checkpoints.equals("all")) b.checkpoints(Arrays.stream(checkpoints.split(",")).map(String::trim).toList());
+        return b.build();
     }
 
     /** The command's one-line summary, e.g. {@code score: [n_test x n_train] float32 -> OUT from checkpoints [..], ...}. */

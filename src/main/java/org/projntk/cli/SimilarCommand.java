@@ -48,8 +48,8 @@ public final class SimilarCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        SimilarExamples.write(FeatureStore.open(store), new SimilarExamples.Options(checkpoint.id(), top, normalize, images, trainSplit, testSplit),
-                out, w::println);
+        SimilarExamples.write(FeatureStore.open(store), SimilarExamples.Options.builder().checkpoint(checkpoint.id()).k(top)
+                .normalization(normalize).images(images).trainSplit(trainSplit).testSplit(testSplit).build(), out, w::println);
         return 0;
     }
 }

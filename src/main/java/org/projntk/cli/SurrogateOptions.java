@@ -38,6 +38,7 @@ final class SurrogateOptions {
     StoreSurrogate.Products products;
 
     Surrogates.Options options() {
-        return new Surrogates.Options(checkpoint.id(), model, normalize, lambda, targets, classWeight, maxIterations, products);
+        return Surrogates.Options.builder().checkpoint(checkpoint.id()).model(model).normalization(normalize).lambda(lambda)
+                .targets(targets).classWeight(classWeight).maxIterations(maxIterations).products(products).build();
     }
 }

@@ -18,13 +18,12 @@ import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
 import org.projntk.residual.ResidualSweep;
 import org.projntk.residual.SweepTable;
-import org.projntk.similar.SimilarExamples;
-import org.projntk.store.FeatureStore;
 import org.projntk.surrogate.SurrogateReport;
 import org.projntk.surrogate.Surrogates;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Gradients;
+import org.projntk.workflow.Store;
 
 /**
  * The whole product on Fashion-MNIST: train builtin:cnn-fmnist, featurize proj-trNTK and proj-pNTK, fit kernel
@@ -95,13 +94,13 @@ public final class Demo {
             Featurizer.Result featurized = Featurizer.run(config, new LoggingListener(kernel, log));
             log.accept("featurize " + kernel + ": " + featurized.rowsComputed() + " rows computed this run, store " + store);
             stages.end("featurize proj-" + kernel);
-            FeatureStore opened = FeatureStore.open(store);
-            Surrogates.Fit fit = Surrogates.fit(opened, Surrogates.Options.defaults().withCheckpoint("final").withModel(model.toString()), log);
+            Store opened = Store.open(store).at("final");
+            Surrogates.Fit fit = opened.surrogate().model(model.toString()).log(log).fit();
             Surrogates.describe(fit.report()).forEach(log);
             surrogates.put("proj-" + kernel, fit.report());
             stages.end("surrogate proj-" + kernel);
             if (kernel.equals("trntk")) {
-                SimilarExamples.write(opened, SimilarExamples.Options.defaults().withImages(o.images()), o.out().resolve("similar"), log);
+                opened.similar().test("test").train("train").k(5).images(o.images()).log(log).write(o.out().resolve("similar"));
                 stages.end("similar (top-5) proj-" + kernel);
             }
         }

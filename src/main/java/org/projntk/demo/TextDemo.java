@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,22 +25,16 @@ import org.projntk.data.LabelledText;
 import org.projntk.data.TextTokenizer;
 import org.projntk.featurize.FeaturizeConfig;
 import org.projntk.featurize.Featurizer;
-import org.projntk.kernel.FeatureMatrix;
-import org.projntk.kernel.Gram;
-import org.projntk.kernel.KernelKind;
-import org.projntk.kernel.KernelMatrix;
-import org.projntk.kernel.KernelNormalization;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
-import org.projntk.store.FeatureStore;
-import org.projntk.store.StoredMatrix;
-import org.projntk.surrogate.KernelGlm;
+import org.projntk.surrogate.StoreSurrogate;
 import org.projntk.surrogate.SurrogateReport;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Gradients;
 import org.projntk.torch.Model;
 import org.projntk.torch.Trainer;
+import org.projntk.workflow.Store;
 
 /**
  * The text demo, end to end and offline: quotations from four categories of Debian's fortunes, a word-level
@@ -142,8 +135,9 @@ public final class TextDemo {
             paths.put(kernel, fr.strategyUsed());
             log.printf(Locale.ROOT, "featurized %d rows in %.1f s; per-example gradients ran the %s path%n", fr.rowsComputed(),
                     (System.nanoTime() - f0) / 1e9, fr.strategyUsed().name().toLowerCase(Locale.ROOT));
-            SurrogateReport r = surrogate(FeatureStore.open(store), KernelKind.parse(kernel), modelFile, trainData.slice(0, nTrain),
-                    testData.slice(0, nTest), classes);
+            // the kernel GLM on cosine-normalised kernels, fitted to the network's train predictions, evaluated on test
+            SurrogateReport r = Store.open(store).at("final").surrogate().targets(StoreSurrogate.Targets.NETWORK)
+                    .classWeight(StoreSurrogate.ClassWeight.NONE).lambda(1e-8).fit().report();
             reports.put(kernel, r);
         }
         log.println();
@@ -184,39 +178,5 @@ public final class TextDemo {
         int best = 0;
         for (int j = 1; j < n; j++) if (v[off + j] > v[off + best]) best = j;
         return best;
-    }
-
-    private static List<FeatureMatrix> operand(FeatureStore store, String split) {
-        int outputs = store.manifest().outputs();
-        List<FeatureMatrix> out = new ArrayList<>();
-        for (int c = 0; c < outputs; c++) {
-            StoredMatrix m = store.features("final", split, outputs == 1 ? null : c);
-            out.add(new FeatureMatrix() {
-                @Override public long rows() { return m.rows(); }
-                @Override public int dim() { return m.dim(); }
-                @Override public MemorySegment rows(long start, int count) { return m.rows(start, count); }
-            });
-        }
-        return out;
-    }
-
-    /** Kernel GLM on cosine-normalised kernels, fitted to the network's train predictions, evaluated on test. */
-    static SurrogateReport surrogate(FeatureStore store, KernelKind kind, Path modelFile, Dataset train, Dataset test, int classes) {
-        List<FeatureMatrix> tr = operand(store, "train"), te = operand(store, "test");
-        Gram.Options options = Gram.Options.of(kind, KernelNormalization.COSINE);
-        KernelMatrix trainKernel = KernelMatrix.allocate((int) train.size(), (int) train.size());
-        Gram.compute(tr, tr, options, Gram.copyInto(trainKernel));
-        KernelMatrix testKernel = Gram.computeMatrix(te, tr, options);
-        double[] networkTrain, networkTest;
-        try (Model net = Model.load(modelFile, Device.CPU)) {
-            networkTrain = logits(net, train);
-            networkTest = logits(net, test);
-        }
-        int[] targets = new int[(int) train.size()];
-        for (int i = 0; i < targets.length; i++) targets[i] = argmax(networkTrain, i * classes, classes);
-        KernelGlm glm = KernelGlm.fit(trainKernel, targets, classes, KernelGlm.Options.defaults().withLambda(1e-8));
-        int[] labels = new int[(int) test.size()];
-        for (int i = 0; i < labels.length; i++) labels[i] = (int) test.label(i);
-        return SurrogateReport.evaluate(networkTest, glm.logits(testKernel), labels, classes, glm.fitInfo());
     }
 }

@@ -79,13 +79,13 @@ public final class GpuGram implements AutoCloseable {
         ensureOpen();
         Objects.requireNonNull(opt, "options");
         Cuda.useDevice(gpu);
-        return Gram.normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kind()), this::run, sink);
+        return Gram.normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kernel()), this::run, sink);
     }
 
     /** As {@link Gram#computeMatrix}, on the GPU. */
     public KernelMatrix computeMatrix(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt) {
-        Gram.Shape s = validate(rowsOp, colsOp, opt.kind());
-        long per = opt.kind() == KernelKind.ENTK ? s.classes() : 1;
+        Gram.Shape s = validate(rowsOp, colsOp, opt.kernel());
+        long per = opt.kernel() == KernelKind.ENTK ? s.classes() : 1;
         long r = s.rows() * per;
         long c = s.cols() * per;
         if (r > Integer.MAX_VALUE || c > Integer.MAX_VALUE || r * c > Integer.MAX_VALUE) {
@@ -108,7 +108,7 @@ public final class GpuGram implements AutoCloseable {
     /** Raw tiles in output coordinates, in row-major tile order; rejects non-finite values like Gram. */
     private void run(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, Gram.Shape s, TileSink sink) {
         int classes = s.classes();
-        boolean entk = opt.kind() == KernelKind.ENTK;
+        boolean entk = opt.kernel() == KernelKind.ENTK;
         int per = entk ? classes : 1;
         int d = s.dim();
         int packed = classes * d;

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import org.projntk.internal.Blas;
 import org.projntk.stats.Moments;
 
@@ -18,38 +19,148 @@ import org.projntk.stats.Moments;
 public final class Gram {
     private Gram() {}
 
+    /** Kernel rows and columns per tile unless {@link Options.Builder#tiles} says otherwise. */
     public static final int DEFAULT_TILE = 1024;
 
     /**
-     * @param kind      how the class matrices are combined
-     * @param norm      normalisation
-     * @param tileRows  kernel rows (examples) per tile
-     * @param tileCols  kernel columns (examples) per tile
-     * @param stdScale  for {@link KernelNormalization#STD}: a fixed divisor (e.g. the std of the train kernel, to apply
-     *                  to a test kernel), or null to compute it from this kernel with an extra pass
+     * How a kernel is computed: which kernel, its normalisation, the tile size and, for {@link KernelNormalization#STD},
+     * an optional fixed divisor. Immutable and safe to share.
+     *
+     * <pre>{@code
+     * Gram.Options options = Gram.Options.builder()
+     *         .kernel(KernelKind.TRNTK).normalization(KernelNormalization.COSINE).tiles(512, 512).build();
+     * }</pre>
      */
-    public record Options(KernelKind kind, KernelNormalization norm, int tileRows, int tileCols, Double stdScale) {
-        public Options {
-            Objects.requireNonNull(kind, "kind");
-            Objects.requireNonNull(norm, "norm");
-            if (tileRows < 1 || tileCols < 1) {
-                throw new IllegalArgumentException("tile sizes must be >= 1, got " + tileRows + " x " + tileCols);
+    public static final class Options {
+        private final KernelKind kernel;
+        private final KernelNormalization normalization;
+        private final int tileRows;
+        private final int tileCols;
+        private final Double stdScale;
+
+        private Options(Builder b) {
+            this.kernel = b.kernel;
+            this.normalization = b.normalization;
+            this.tileRows = b.tileRows;
+            this.tileCols = b.tileCols;
+            this.stdScale = b.stdScale;
+        }
+
+        /** A builder with the defaults: {@link KernelKind#PNTK}, {@link KernelNormalization#NONE}, {@link #DEFAULT_TILE} square tiles. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** The kernel {@code kernel} with normalisation {@code normalization} and the other defaults. */
+        public static Options of(KernelKind kernel, KernelNormalization normalization) {
+            return builder().kernel(kernel).normalization(normalization).build();
+        }
+
+        /** A builder holding these options, to change some of them. */
+        public Builder toBuilder() {
+            Builder b = new Builder().kernel(kernel).normalization(normalization).tiles(tileRows, tileCols);
+            b.stdScale = stdScale;
+            return b;
+        }
+
+        /** How the per-class feature matrices are combined. */
+        public KernelKind kernel() {
+            return kernel;
+        }
+
+        /** The normalisation applied to every entry. */
+        public KernelNormalization normalization() {
+            return normalization;
+        }
+
+        /** Kernel rows (examples) per tile. */
+        public int tileRows() {
+            return tileRows;
+        }
+
+        /** Kernel columns (examples) per tile. */
+        public int tileCols() {
+            return tileCols;
+        }
+
+        /**
+         * For {@link KernelNormalization#STD}: the fixed divisor (the std of a train kernel, say, to apply to a test
+         * kernel); empty when the std is computed from this kernel with an extra pass.
+         */
+        public OptionalDouble stdScale() {
+            return stdScale == null ? OptionalDouble.empty() : OptionalDouble.of(stdScale);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Options x && kernel == x.kernel && normalization == x.normalization && tileRows == x.tileRows
+                    && tileCols == x.tileCols && Objects.equals(stdScale, x.stdScale);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(kernel, normalization, tileRows, tileCols, stdScale);
+        }
+
+        @Override
+        public String toString() {
+            return "Gram.Options[kernel=" + kernel + ", normalization=" + normalization + ", tiles=" + tileRows + "x" + tileCols
+                    + (stdScale == null ? "" : ", stdScale=" + stdScale) + "]";
+        }
+
+        /** Builds {@link Options}; not thread-safe. Every setting has a default, so {@code builder().build()} is valid. */
+        public static final class Builder {
+            private KernelKind kernel = KernelKind.PNTK;
+            private KernelNormalization normalization = KernelNormalization.NONE;
+            private int tileRows = DEFAULT_TILE;
+            private int tileCols = DEFAULT_TILE;
+            private Double stdScale;
+
+            private Builder() {}
+
+            /** How the per-class feature matrices are combined (default {@link KernelKind#PNTK}). */
+            public Builder kernel(KernelKind value) {
+                this.kernel = value;
+                return this;
             }
-            if (stdScale != null && !(stdScale > 0 && Double.isFinite(stdScale))) {
-                throw new IllegalArgumentException("stdScale must be a positive finite number, got " + stdScale);
+
+            /** The normalisation (default {@link KernelNormalization#NONE}). */
+            public Builder normalization(KernelNormalization value) {
+                this.normalization = value;
+                return this;
             }
-        }
 
-        public static Options of(KernelKind kind, KernelNormalization norm) {
-            return new Options(kind, norm, DEFAULT_TILE, DEFAULT_TILE, null);
-        }
+            /** Kernel rows and columns per tile (default {@link #DEFAULT_TILE} each); both at least 1. */
+            public Builder tiles(int rows, int cols) {
+                this.tileRows = rows;
+                this.tileCols = cols;
+                return this;
+            }
 
-        public Options withTiles(int rows, int cols) {
-            return new Options(kind, norm, rows, cols, stdScale);
-        }
+            /**
+             * For {@link KernelNormalization#STD}: divide by this fixed positive value instead of the kernel's own std
+             * (default: computed from the kernel).
+             */
+            public Builder stdScale(double value) {
+                this.stdScale = value;
+                return this;
+            }
 
-        public Options withStdScale(double scale) {
-            return new Options(kind, norm, tileRows, tileCols, scale);
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (kernel == null) throw new IllegalArgumentException("kernel must be set, got null");
+                if (normalization == null) throw new IllegalArgumentException("normalization must be set, got null");
+                if (tileRows < 1) throw new IllegalArgumentException("tileRows must be >= 1, got " + tileRows);
+                if (tileCols < 1) throw new IllegalArgumentException("tileCols must be >= 1, got " + tileCols);
+                if (stdScale != null && !(stdScale > 0 && Double.isFinite(stdScale))) {
+                    throw new IllegalArgumentException("stdScale must be a positive finite number, got " + stdScale);
+                }
+                return new Options(this);
+            }
         }
     }
 
@@ -61,7 +172,7 @@ public final class Gram {
 
     /** Streams the kernel between {@code rowsOp} and {@code colsOp} to {@code sink}, tile by tile in row-major order. */
     public static Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt, TileSink sink) {
-        return normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kind()), Gram::run, sink);
+        return normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kernel()), Gram::run, sink);
     }
 
     /** Produces the raw (unnormalised) tiles of a kernel in output coordinates: on the CPU here, or on a GPU. */
@@ -75,16 +186,16 @@ public final class Gram {
         Objects.requireNonNull(sink, "sink");
         double[] rowDiag = null;
         double[] colDiag = null;
-        if (opt.norm() == KernelNormalization.COSINE) {
-            rowDiag = selfKernel(rowsOp, opt.kind());
-            colDiag = rowsOp == colsOp ? rowDiag : selfKernel(colsOp, opt.kind());
+        if (opt.normalization() == KernelNormalization.COSINE) {
+            rowDiag = selfKernel(rowsOp, opt.kernel());
+            colDiag = rowsOp == colsOp ? rowDiag : selfKernel(colsOp, opt.kernel());
         }
         double scale = 1.0;
         double mean = Double.NaN;
         double std = Double.NaN;
-        if (opt.norm() == KernelNormalization.STD) {
-            if (opt.stdScale() != null) {
-                scale = opt.stdScale();
+        if (opt.normalization() == KernelNormalization.STD) {
+            if (opt.stdScale().isPresent()) {
+                scale = opt.stdScale().getAsDouble();
             } else {
                 Moments moments = entryMoments(raw, rowsOp, colsOp, opt, s);
                 mean = moments.mean();
@@ -98,11 +209,11 @@ public final class Gram {
         final double invScale = 1.0 / scale;
         final double[] rd = rowDiag;
         final double[] cd = colDiag;
-        final int outPerRow = opt.kind() == KernelKind.ENTK ? s.classes : 1;
+        final int outPerRow = opt.kernel() == KernelKind.ENTK ? s.classes : 1;
         raw.run(rowsOp, colsOp, opt, s, (r0, c0, tr, tc, tile) -> {
-            if (opt.norm() == KernelNormalization.STD) {
+            if (opt.normalization() == KernelNormalization.STD) {
                 scaleTile(tile, (long) tr * tc, invScale);
-            } else if (opt.norm() == KernelNormalization.COSINE) {
+            } else if (opt.normalization() == KernelNormalization.COSINE) {
                 // tile rows/cols here are output rows/cols; diagonals are indexed the same way
                 for (int i = 0; i < tr; i++) {
                     double di = rd[(int) (r0 + i)];
@@ -122,8 +233,8 @@ public final class Gram {
 
     /** The whole kernel in memory (small cases). */
     public static KernelMatrix computeMatrix(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt) {
-        Shape s = validate(rowsOp, colsOp, opt.kind());
-        long per = opt.kind() == KernelKind.ENTK ? s.classes : 1;
+        Shape s = validate(rowsOp, colsOp, opt.kernel());
+        long per = opt.kernel() == KernelKind.ENTK ? s.classes : 1;
         long r = s.rows * per;
         long c = s.cols * per;
         if (r > Integer.MAX_VALUE || c > Integer.MAX_VALUE) {
@@ -183,7 +294,7 @@ public final class Gram {
 
     /** Mean and population standard deviation of all raw (unnormalised) kernel entries: one pass over the tiles. */
     public static double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt) {
-        Shape s = validate(rowsOp, colsOp, opt.kind());
+        Shape s = validate(rowsOp, colsOp, opt.kernel());
         Moments moments = entryMoments(Gram::run, rowsOp, colsOp, opt, s);
         return new double[] {moments.mean(), moments.std()};
     }
@@ -242,7 +353,7 @@ public final class Gram {
         int tileR = (int) Math.min(opt.tileRows(), Math.max(1, s.rows));
         int tileC = (int) Math.min(opt.tileCols(), Math.max(1, s.cols));
         int classes = s.classes;
-        boolean entk = opt.kind() == KernelKind.ENTK;
+        boolean entk = opt.kernel() == KernelKind.ENTK;
         int per = entk ? classes : 1;
         int d = s.dim;
         try (Arena arena = Arena.ofConfined()) {

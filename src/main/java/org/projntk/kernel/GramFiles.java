@@ -26,55 +26,20 @@ import org.projntk.torch.Device;
 public final class GramFiles {
     private GramFiles() {}
 
-    /** What {@link #write(FeatureStore, Request)} computed. */
+    /**
+     * A kernel written from a store's splits (by the workflow's Gram job).
+     *
+     * @param file          the {@code .npy} written
+     * @param kind          how the per-class features were combined
+     * @param checkpoint    the checkpoint read
+     * @param rowsSplit     the split of the kernel's rows
+     * @param colsSplit     the split of the kernel's columns
+     * @param normalization the normalisation applied
+     * @param result        the shape and scale
+     * @param seconds       the time spent
+     */
     public record Written(Path file, KernelKind kind, String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization,
                           Gram.Result result, double seconds) {}
-
-    /**
-     * A kernel between two splits of a store.
-     *
-     * @param checkpoint null: the store's first complete checkpoint
-     * @param precision  GEMM arithmetic on CUDA; ignored on the CPU, which always computes in float32
-     * @param gpu        the CUDA device's ordinal (0 with the CPU)
-     */
-    public record Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
-                          GemmPrecision precision, int gpu, Path out) {
-        public Request {
-            Objects.requireNonNull(rowsSplit, "rowsSplit");
-            Objects.requireNonNull(colsSplit, "colsSplit");
-            Objects.requireNonNull(normalization, "normalization");
-            Objects.requireNonNull(device, "device");
-            Objects.requireNonNull(precision, "precision");
-            Objects.requireNonNull(out, "out");
-            device.checkGpu(gpu);
-        }
-
-        /** On GPU 0 (or the CPU). */
-        public Request(String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization, Device device,
-                       GemmPrecision precision, Path out) {
-            this(checkpoint, rowsSplit, colsSplit, normalization, device, precision, 0, out);
-        }
-    }
-
-    /** The kernel of a store's features between two splits, into {@code request.out()}. */
-    public static Written write(FeatureStore store, Request request) {
-        long start = System.nanoTime();
-        String checkpoint = StoreOperands.checkpoint(store, request.checkpoint());
-        KernelKind kind = StoreOperands.kind(store);
-        List<FeatureMatrix> rows = StoreOperands.operand(store, checkpoint, request.rowsSplit());
-        List<FeatureMatrix> cols = StoreOperands.operand(store, checkpoint, request.colsSplit());
-        Gram.Options options = Gram.Options.of(kind, request.normalization());
-        Gram.Result result;
-        if (request.device() == Device.CUDA) {
-            try (GpuGram gpu = new GpuGram(request.precision(), request.gpu())) {
-                result = write(rows, cols, options, gpu, request.out());
-            }
-        } else {
-            result = write(rows, cols, options, request.out());
-        }
-        return new Written(request.out(), kind, checkpoint, request.rowsSplit(), request.colsSplit(), request.normalization(), result,
-                (System.nanoTime() - start) / 1e9);
-    }
 
     /** {@link Gram#compute} on the CPU into {@code out}. */
     public static Gram.Result write(List<FeatureMatrix> rows, List<FeatureMatrix> cols, Gram.Options options, Path out) {
@@ -91,8 +56,8 @@ public final class GramFiles {
                                      Function<TileSink, Gram.Result> compute) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(out, "out");
-        Gram.Shape s = Gram.validate(rowsOp, colsOp, options.kind());
-        long per = options.kind() == KernelKind.ENTK ? s.classes() : 1;
+        Gram.Shape s = Gram.validate(rowsOp, colsOp, options.kernel());
+        long per = options.kernel() == KernelKind.ENTK ? s.classes() : 1;
         long n = s.rows() * per;
         long m = s.cols() * per;
         try (StagedFiles staged = new StagedFiles()) {

@@ -65,7 +65,7 @@ public final class TopK implements TileSink {
      * sense for ranking, STD only rescales).
      */
     public static Result compute(List<FeatureMatrix> test, List<FeatureMatrix> train, Gram.Options opt, int k) {
-        if (opt.kind() == KernelKind.ENTK) {
+        if (opt.kernel() == KernelKind.ENTK) {
             throw new IllegalArgumentException("top-k similar examples needs an [N x M] kernel: use pntk or trntk, not entk");
         }
         TopK top = new TopK(test.get(0).rows(), k);

@@ -30,47 +30,188 @@ public final class SimilarExamples {
     private SimilarExamples() {}
 
     /**
-     * @param checkpoint null: the store's first complete checkpoint
-     * @param images     test examples shown in the PNG grid (0: no grid)
+     * What to find and draw: the checkpoint, k, the normalisation, the grid size and the two splits. Immutable and safe
+     * to share.
+     *
+     * <pre>{@code
+     * SimilarExamples.Options options = SimilarExamples.Options.builder().k(10).images(0).build();
+     * }</pre>
      */
-    public record Options(String checkpoint, int k, KernelNormalization normalization, int images, String trainSplit, String testSplit) {
-        public Options {
-            Objects.requireNonNull(normalization, "normalization");
-            Objects.requireNonNull(trainSplit, "trainSplit");
-            Objects.requireNonNull(testSplit, "testSplit");
-            if (k < 1) throw new IllegalArgumentException("k must be >= 1, got " + k);
-            if (images < 0) throw new IllegalArgumentException("images must be >= 0, got " + images);
+    public static final class Options {
+        private final String checkpoint;
+        private final int k;
+        private final KernelNormalization normalization;
+        private final int images;
+        private final String trainSplit;
+        private final String testSplit;
+
+        private Options(Builder b) {
+            this.checkpoint = b.checkpoint;
+            this.k = b.k;
+            this.normalization = b.normalization;
+            this.images = b.images;
+            this.trainSplit = b.trainSplit;
+            this.testSplit = b.testSplit;
         }
 
-        /** Top 5 by cosine-normalised kernel, a grid of 8, splits "train" and "test". */
+        /** A builder with the defaults: top 5 by the cosine-normalised kernel, a grid of 8, splits "train" and "test". */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** The defaults of {@link #builder()}. */
         public static Options defaults() {
-            return new Options(null, 5, KernelNormalization.COSINE, 8, "train", "test");
+            return builder().build();
         }
 
-        public Options withK(int k) {
-            return new Options(checkpoint, k, normalization, images, trainSplit, testSplit);
+        /** A builder holding these options, to change some of them. */
+        public Builder toBuilder() {
+            return new Builder().checkpoint(checkpoint).k(k).normalization(normalization).images(images).trainSplit(trainSplit)
+                    .testSplit(testSplit);
         }
 
-        public Options withImages(int n) {
-            return new Options(checkpoint, k, normalization, n, trainSplit, testSplit);
+        /** The checkpoint read; null: the store's first complete one. */
+        public String checkpoint() {
+            return checkpoint;
+        }
+
+        /** Neighbours per test example. */
+        public int k() {
+            return k;
+        }
+
+        /** The kernel's normalisation. */
+        public KernelNormalization normalization() {
+            return normalization;
+        }
+
+        /** Test examples shown in the PNG grid (0: no grid). */
+        public int images() {
+            return images;
+        }
+
+        /** The split searched for neighbours. */
+        public String trainSplit() {
+            return trainSplit;
+        }
+
+        /** The split whose rows get neighbours. */
+        public String testSplit() {
+            return testSplit;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Options x && Objects.equals(checkpoint, x.checkpoint) && k == x.k && normalization == x.normalization
+                    && images == x.images && trainSplit.equals(x.trainSplit) && testSplit.equals(x.testSplit);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(checkpoint, k, normalization, images, trainSplit, testSplit);
+        }
+
+        @Override
+        public String toString() {
+            return "SimilarExamples.Options[checkpoint=" + checkpoint + ", k=" + k + ", normalization=" + normalization + ", images="
+                    + images + ", trainSplit=" + trainSplit + ", testSplit=" + testSplit + "]";
+        }
+
+        /** Builds {@link Options}; not thread-safe. Every setting has a default. */
+        public static final class Builder {
+            private String checkpoint;
+            private int k = 5;
+            private KernelNormalization normalization = KernelNormalization.COSINE;
+            private int images = 8;
+            private String trainSplit = "train";
+            private String testSplit = "test";
+
+            private Builder() {}
+
+            /** The checkpoint to read (default null: the store's first complete one). */
+            public Builder checkpoint(String id) {
+                this.checkpoint = id;
+                return this;
+            }
+
+            /** Neighbours per test example (default 5); at least 1. */
+            public Builder k(int value) {
+                this.k = value;
+                return this;
+            }
+
+            /** The kernel's normalisation (default {@link KernelNormalization#COSINE}). */
+            public Builder normalization(KernelNormalization value) {
+                this.normalization = value;
+                return this;
+            }
+
+            /** Test examples shown in the PNG grid, for image data (default 8; 0: no grid). */
+            public Builder images(int count) {
+                this.images = count;
+                return this;
+            }
+
+            /** The split searched for neighbours (default "train"). */
+            public Builder trainSplit(String name) {
+                this.trainSplit = name;
+                return this;
+            }
+
+            /** The split whose rows get neighbours (default "test"). */
+            public Builder testSplit(String name) {
+                this.testSplit = name;
+                return this;
+            }
+
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (k < 1) throw new IllegalArgumentException("k must be >= 1, got " + k);
+                if (normalization == null) throw new IllegalArgumentException("normalization must be set, got null");
+                if (images < 0) throw new IllegalArgumentException("images must be >= 0, got " + images);
+                if (trainSplit == null || trainSplit.isEmpty()) throw new IllegalArgumentException("trainSplit must name a split, got " + trainSplit);
+                if (testSplit == null || testSplit.isEmpty()) throw new IllegalArgumentException("testSplit must name a split, got " + testSplit);
+                return new Options(this);
+            }
         }
     }
 
-    /** @param png the image grid, or null when none was drawn (no images asked for, or the data are not images) */
+    /**
+     * What {@link #write} found and wrote.
+     *
+     * @param top     the neighbours and their scores
+     * @param csv     {@code similar.csv}
+     * @param seconds the time spent finding the neighbours
+     * @param png     the image grid, or null when none was drawn (no images asked for, or the data are not images)
+     */
     public record Result(TopK.Result top, Path csv, Path png, double seconds) {}
 
-    /** Finds the neighbours and writes {@code similar.csv} (and {@code similar.png}) into {@code outDir}. */
+    /**
+     * The {@code options.k()} most similar {@code trainSplit} rows of every {@code testSplit} row, by the store's kernel
+     * (its trace kernel for an eNTK store), streamed tile by tile; nothing is written.
+     */
+    public static TopK.Result find(FeatureStore store, Options options) {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(options, "options");
+        String checkpoint = StoreOperands.checkpoint(store, options.checkpoint());
+        KernelKind kind = StoreOperands.traceKind(store);
+        List<FeatureMatrix> train = StoreOperands.operand(store, checkpoint, options.trainSplit());
+        List<FeatureMatrix> test = StoreOperands.operand(store, checkpoint, options.testSplit());
+        return TopK.compute(test, train, Gram.Options.of(kind, options.normalization()), options.k());
+    }
+
+    /** Finds the neighbours ({@link #find}) and writes {@code similar.csv} (and {@code similar.png}) into {@code outDir}. */
     public static Result write(FeatureStore store, Options options, Path outDir, Consumer<String> log) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(outDir, "outDir");
         Objects.requireNonNull(log, "log");
-        String checkpoint = StoreOperands.checkpoint(store, options.checkpoint());
-        KernelKind kind = StoreOperands.traceKind(store);
-        List<FeatureMatrix> train = StoreOperands.operand(store, checkpoint, options.trainSplit());
-        List<FeatureMatrix> test = StoreOperands.operand(store, checkpoint, options.testSplit());
         long start = System.nanoTime();
-        TopK.Result top = TopK.compute(test, train, Gram.Options.of(kind, options.normalization()), options.k());
+        TopK.Result top = find(store, options);
         double seconds = (System.nanoTime() - start) / 1e9;
         Path csv = outDir.resolve("similar.csv");
         Path png = null;

@@ -80,30 +80,6 @@ public final class StoreSurrogate {
     }
 
     /**
-     * @param modelOverride another spec of the same model (it must match the recorded checksum), or null
-     */
-    public record Options(KernelNormalization normalization, double lambda, Targets targets, ClassWeight classWeight,
-                          String modelOverride, int maxIterations, Products products) {
-        public Options {
-            Objects.requireNonNull(normalization, "normalization");
-            Objects.requireNonNull(targets, "targets");
-            Objects.requireNonNull(classWeight, "classWeight");
-            if (maxIterations < 1) throw new IllegalArgumentException("maxIterations must be >= 1, got " + maxIterations);
-            Objects.requireNonNull(products, "products");
-        }
-
-        public Options(KernelNormalization normalization, double lambda, Targets targets, ClassWeight classWeight,
-                       String modelOverride, int maxIterations) {
-            this(normalization, lambda, targets, classWeight, modelOverride, maxIterations, Products.AUTO);
-        }
-
-        /** Cosine kernel, λ = 1e-8 (relative), the paper's targets (labels) and weights (balanced), 300 iterations. */
-        public static Options defaults() {
-            return new Options(KernelNormalization.COSINE, 1e-8, Targets.LABELS, ClassWeight.BALANCED, null, 300);
-        }
-    }
-
-    /**
      * Flops of the dense build per byte streamed by the thin products, as measured by {@code bench-surrogate} on the
      * 2-core dev machine (Zen 5): 150 GFLOP/s of sgemm against 17 GB/s through the AVX-512 thin kernels, overheads
      * included. (It was 14 on the earlier Zen 4 host with the AVX2 kernels.)
@@ -128,8 +104,11 @@ public final class StoreSurrogate {
     public record Fit(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits,
                       int[] testLabels, int classes, SurrogateReport report, Dataset trainData, Dataset testData) {}
 
-    /** Fits on the store's "train" split and evaluates on its "test" split. {@code log} may be null. */
-    public static Fit fit(FeatureStore store, String checkpoint, Options opt, Consumer<String> log) {
+    /**
+     * Fits on the store's "train" split at {@code checkpoint} (which overrides {@code opt.checkpoint()}) and evaluates on
+     * its "test" split. {@code log} may be null.
+     */
+    public static Fit fit(FeatureStore store, String checkpoint, Surrogates.Options opt, Consumer<String> log) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(opt, "options");
         Consumer<String> say = log == null ? s -> {} : log;
@@ -149,7 +128,7 @@ public final class StoreSurrogate {
         KernelOperator testKernel = testFree;
         if (dense) {
             Gram.Options g = Gram.Options.of(kind, opt.normalization());
-            if (opt.normalization() == KernelNormalization.STD) g = g.withStdScale(trainFree.stdScale());
+            if (opt.normalization() == KernelNormalization.STD) g = g.toBuilder().stdScale(trainFree.stdScale()).build();
             trainKernel = KernelOperator.dense(Gram.computeMatrix(train, train, g));
             testKernel = KernelOperator.dense(Gram.computeMatrix(test, train, g));
         }
@@ -163,7 +142,7 @@ public final class StoreSurrogate {
         double[] networkTrain;
         double[] networkTest;
         int classes;
-        try (Model net = StoreProvenance.openModel(store, checkpoint, opt.modelOverride(), Device.CPU)) {
+        try (Model net = StoreProvenance.openModel(store, checkpoint, opt.model(), Device.CPU)) {
             networkTrain = Surrogates.logits(net, trainData);
             networkTest = Surrogates.logits(net, testData);
             classes = networkTrain.length / (int) trainData.size();

@@ -32,46 +32,188 @@ public final class Surrogates {
     public static final double DEFAULT_LAMBDA = 1e-8;
 
     /**
-     * @param checkpoint null: the store's first complete checkpoint
-     * @param model      another spec of the recorded network (its checksum must match); null: the recorded one
-     * @param targets    what the GLM is fitted to: the true train labels (the paper's protocol) or the network's predictions
-     * @param products   kernel products through the features (matrix-free), dense kernels, or whichever is cheaper
+     * How the surrogate is fitted: the checkpoint, the network, the kernel's normalisation, the L2 penalty, the targets,
+     * the class weights, the iteration budget and how kernel products are computed. Immutable and safe to share.
+     *
+     * <pre>{@code
+     * Surrogates.Options options = Surrogates.Options.builder().lambda(1e-3).targets(StoreSurrogate.Targets.NETWORK).build();
+     * }</pre>
      */
-    public record Options(String checkpoint, String model, KernelNormalization normalization, double lambda,
-                          StoreSurrogate.Targets targets, StoreSurrogate.ClassWeight classWeight, int maxIterations,
-                          StoreSurrogate.Products products) {
-        public Options {
-            Objects.requireNonNull(normalization, "normalization");
-            Objects.requireNonNull(targets, "targets");
-            Objects.requireNonNull(classWeight, "classWeight");
-            Objects.requireNonNull(products, "products");
-            if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+    public static final class Options {
+        private final String checkpoint;
+        private final String model;
+        private final KernelNormalization normalization;
+        private final double lambda;
+        private final StoreSurrogate.Targets targets;
+        private final StoreSurrogate.ClassWeight classWeight;
+        private final int maxIterations;
+        private final StoreSurrogate.Products products;
+
+        private Options(Builder b) {
+            this.checkpoint = b.checkpoint;
+            this.model = b.model;
+            this.normalization = b.normalization;
+            this.lambda = b.lambda;
+            this.targets = b.targets;
+            this.classWeight = b.classWeight;
+            this.maxIterations = b.maxIterations;
+            this.products = b.products;
         }
 
-        /** The paper's protocol: cosine kernels, true labels, balanced class weights; {@link #DEFAULT_LAMBDA}, 300 iterations. */
+        /**
+         * A builder with the paper's protocol as defaults: cosine kernels, true labels, balanced class weights,
+         * λ = {@link #DEFAULT_LAMBDA}, 300 iterations, {@link StoreSurrogate.Products#AUTO} products, the store's first
+         * complete checkpoint and its recorded model.
+         */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** The defaults of {@link #builder()}. */
         public static Options defaults() {
-            return new Options(null, null, KernelNormalization.COSINE, DEFAULT_LAMBDA, StoreSurrogate.Targets.LABELS,
-                    StoreSurrogate.ClassWeight.BALANCED, 300, StoreSurrogate.Products.AUTO);
+            return builder().build();
         }
 
-        public Options withCheckpoint(String c) {
-            return new Options(c, model, normalization, lambda, targets, classWeight, maxIterations, products);
+        /** A builder holding these options, to change some of them. */
+        public Builder toBuilder() {
+            return new Builder().checkpoint(checkpoint).model(model).normalization(normalization).lambda(lambda).targets(targets)
+                    .classWeight(classWeight).maxIterations(maxIterations).products(products);
         }
 
-        public Options withModel(String m) {
-            return new Options(checkpoint, m, normalization, lambda, targets, classWeight, maxIterations, products);
+        /** The checkpoint fitted; null: the store's first complete one. */
+        public String checkpoint() {
+            return checkpoint;
         }
 
-        public Options withNormalization(KernelNormalization n) {
-            return new Options(checkpoint, model, n, lambda, targets, classWeight, maxIterations, products);
+        /** Another spec of the recorded network (its checksum must match); null: the recorded one. */
+        public String model() {
+            return model;
         }
 
-        public Options withLambda(double l) {
-            return new Options(checkpoint, model, normalization, l, targets, classWeight, maxIterations, products);
+        /** The kernel's normalisation. */
+        public KernelNormalization normalization() {
+            return normalization;
         }
 
-        public Options withTargets(StoreSurrogate.Targets t) {
-            return new Options(checkpoint, model, normalization, lambda, t, classWeight, maxIterations, products);
+        /** The L2 penalty, relative to the kernel's scale (see {@link KernelGlm}). */
+        public double lambda() {
+            return lambda;
+        }
+
+        /** What the GLM is fitted to. */
+        public StoreSurrogate.Targets targets() {
+            return targets;
+        }
+
+        /** The per-example weights of the GLM's data term. */
+        public StoreSurrogate.ClassWeight classWeight() {
+            return classWeight;
+        }
+
+        /** The L-BFGS iteration budget. */
+        public int maxIterations() {
+            return maxIterations;
+        }
+
+        /** How kernel products are computed. */
+        public StoreSurrogate.Products products() {
+            return products;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Options x && Objects.equals(checkpoint, x.checkpoint) && Objects.equals(model, x.model)
+                    && normalization == x.normalization && Double.compare(lambda, x.lambda) == 0 && targets == x.targets
+                    && classWeight == x.classWeight && maxIterations == x.maxIterations && products == x.products;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(checkpoint, model, normalization, lambda, targets, classWeight, maxIterations, products);
+        }
+
+        @Override
+        public String toString() {
+            return "Surrogates.Options[checkpoint=" + checkpoint + ", model=" + model + ", normalization=" + normalization + ", lambda="
+                    + lambda + ", targets=" + targets + ", classWeight=" + classWeight + ", maxIterations=" + maxIterations
+                    + ", products=" + products + "]";
+        }
+
+        /** Builds {@link Options}; not thread-safe. Every setting has a default. */
+        public static final class Builder {
+            private String checkpoint;
+            private String model;
+            private KernelNormalization normalization = KernelNormalization.COSINE;
+            private double lambda = DEFAULT_LAMBDA;
+            private StoreSurrogate.Targets targets = StoreSurrogate.Targets.LABELS;
+            private StoreSurrogate.ClassWeight classWeight = StoreSurrogate.ClassWeight.BALANCED;
+            private int maxIterations = 300;
+            private StoreSurrogate.Products products = StoreSurrogate.Products.AUTO;
+
+            private Builder() {}
+
+            /** The checkpoint to fit (default null: the store's first complete one). */
+            public Builder checkpoint(String id) {
+                this.checkpoint = id;
+                return this;
+            }
+
+            /** Another spec of the recorded network, e.g. where its file moved (default null: the recorded spec). */
+            public Builder model(String spec) {
+                this.model = spec;
+                return this;
+            }
+
+            /** The kernel's normalisation (default {@link KernelNormalization#COSINE}, as the paper). */
+            public Builder normalization(KernelNormalization value) {
+                this.normalization = value;
+                return this;
+            }
+
+            /** The relative L2 penalty (default {@link #DEFAULT_LAMBDA}); finite and at least 0. */
+            public Builder lambda(double value) {
+                this.lambda = value;
+                return this;
+            }
+
+            /** What the GLM is fitted to (default {@link StoreSurrogate.Targets#LABELS}, as the paper). */
+            public Builder targets(StoreSurrogate.Targets value) {
+                this.targets = value;
+                return this;
+            }
+
+            /** The class weights (default {@link StoreSurrogate.ClassWeight#BALANCED}, as the paper). */
+            public Builder classWeight(StoreSurrogate.ClassWeight value) {
+                this.classWeight = value;
+                return this;
+            }
+
+            /** The L-BFGS iteration budget (default 300); at least 1. */
+            public Builder maxIterations(int value) {
+                this.maxIterations = value;
+                return this;
+            }
+
+            /** How kernel products are computed (default {@link StoreSurrogate.Products#AUTO}). */
+            public Builder products(StoreSurrogate.Products value) {
+                this.products = value;
+                return this;
+            }
+
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (normalization == null) throw new IllegalArgumentException("normalization must be set, got null");
+                if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+                if (targets == null) throw new IllegalArgumentException("targets must be set, got null");
+                if (classWeight == null) throw new IllegalArgumentException("classWeight must be set, got null");
+                if (maxIterations < 1) throw new IllegalArgumentException("maxIterations must be >= 1, got " + maxIterations);
+                if (products == null) throw new IllegalArgumentException("products must be set, got null");
+                return new Options(this);
+            }
         }
     }
 
@@ -99,8 +241,7 @@ public final class Surrogates {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(log, "log");
         String checkpoint = StoreOperands.checkpoint(store, options.checkpoint());
-        StoreSurrogate.Fit f = StoreSurrogate.fit(store, checkpoint, new StoreSurrogate.Options(options.normalization(), options.lambda(),
-                options.targets(), options.classWeight(), options.model(), options.maxIterations(), options.products()), log);
+        StoreSurrogate.Fit f = StoreSurrogate.fit(store, checkpoint, options, log);
         return new Fit(f.glm(), f.testKernel(), f.networkTestLogits(), f.surrogateTestLogits(), f.testLabels(), f.classes(), f.report(),
                 f.trainData(), f.testData(), checkpoint);
     }

@@ -3,17 +3,12 @@ package org.projntk.workflow;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Consumer;
 
-import org.projntk.surrogate.Surrogates;
-import org.projntk.attribution.TrakScores;
 import org.projntk.kernel.FeatureMatrix;
-import org.projntk.kernel.Gram;
 import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelMatrix;
 import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.StoreOperands;
-import org.projntk.kernel.TopK;
 import org.projntk.store.FeatureStore;
 
 /**
@@ -22,13 +17,17 @@ import org.projntk.store.FeatureStore;
  * <pre>{@code
  * Store store = Store.open(Path.of("store"));
  * KernelMatrix k = store.gram("test", "train", KernelNormalization.COSINE);
- * TopK.Result nearest = store.similar("test", "train", 5);
- * SurrogateReport report = store.surrogate().report();
+ * KernelMatrix tiled = store.gram().rows("test").cols("train").normalization(KernelNormalization.STD).tiles(512, 512).compute();
+ * TopK.Result nearest = store.similar().test("test").train("train").k(5).compute();
+ * SurrogateReport report = store.surrogate().lambda(1e-3).fit().report();
+ * float[][] scores = store.scores().lambda(0.01).compute(); // a margin store
  * }</pre>
  *
- * Reads use the store's first complete checkpoint unless {@link #at} names another, and the kernel its features were
- * computed for (an eNTK store gives its trace kernel where one value per pair of examples is needed). Immutable and
- * safe to share between threads; every call reads the files anew.
+ * Each job method returns a builder whose settings all have documented defaults; the job runs when its last call
+ * ({@code compute()}, {@code fit()}, {@code write(...)}) is made. Reads use the store's first complete checkpoint unless {@link #at} names another, and the kernel its features were
+ * computed for (an eNTK store gives its trace kernel where one value per pair of examples is needed); TRAK scores
+ * average over all checkpoints unless the job names some. Immutable and safe to share between threads; every job
+ * reads the files anew.
  */
 public final class Store {
     private final FeatureStore store;
@@ -75,39 +74,43 @@ public final class Store {
         return StoreOperands.operand(store, checkpoint, split);
     }
 
-    /** The kernel between the rows of two splits, e.g. {@code gram("test", "train", KernelNormalization.COSINE)}. */
+    /**
+     * A Gram job between two splits of this store; see {@link GramJob} for its settings and defaults, e.g.
+     * {@code store.gram().rows("test").cols("train").normalization(KernelNormalization.COSINE).compute()}.
+     */
+    public GramJob gram() {
+        return new GramJob(this);
+    }
+
+    /**
+     * The kernel between the rows of two splits in memory, e.g. {@code gram("test", "train", KernelNormalization.COSINE)}:
+     * {@link #gram()} with those splits and normalisation, and the other defaults.
+     */
     public KernelMatrix gram(String rows, String cols, KernelNormalization normalization) {
-        return Gram.computeMatrix(features(rows), features(cols), Gram.Options.of(kernel(), normalization));
+        return gram().rows(rows).cols(cols).normalization(normalization).compute();
     }
 
-    /** The k most similar rows of {@code train} for every row of {@code test}, by the cosine-normalised kernel. */
-    public TopK.Result similar(String test, String train, int k) {
-        return similar(test, train, k, KernelNormalization.COSINE);
+    /**
+     * A nearest-examples job; see {@link SimilarJob} for its settings and defaults, e.g.
+     * {@code store.similar().test("test").train("train").k(5).compute()}.
+     */
+    public SimilarJob similar() {
+        return new SimilarJob(this);
     }
 
-    /** As {@link #similar(String, String, int)} with another normalisation. */
-    public TopK.Result similar(String test, String train, int k, KernelNormalization normalization) {
-        Gram.Options options = Gram.Options.of(StoreOperands.traceKind(store), normalization);
-        return TopK.compute(features(test), features(train), options, k);
+    /**
+     * A kernel-surrogate fit at this view's checkpoint; see {@link SurrogateJob} for its settings and defaults, e.g.
+     * {@code store.surrogate().lambda(1e-3).fit().report()}.
+     */
+    public SurrogateJob surrogate() {
+        return new SurrogateJob(this);
     }
 
-    /** The kernel surrogate of the network, fitted on "train" and evaluated on "test" the paper's way (cosine kernel, true labels). */
-    public Surrogates.Fit surrogate() {
-        return surrogate(Surrogates.Options.defaults(), line -> {});
-    }
-
-    /** The kernel surrogate with other options ({@code Surrogates.Options.defaults().withLambda(...)}), logging progress. */
-    public Surrogates.Fit surrogate(Surrogates.Options options, Consumer<String> log) {
-        return Surrogates.fit(store, options.withCheckpoint(checkpoint), log);
-    }
-
-    /** TRAK scores [test x train] of a margin store, over all its checkpoints, with the given ridge λ. */
-    public float[][] scores(double lambda) {
-        return scores(TrakScores.Options.defaults().withLambda(lambda));
-    }
-
-    /** TRAK scores with other options ({@code TrakScores.Options.defaults().withDim(...)}). */
-    public float[][] scores(TrakScores.Options options) {
-        return TrakScores.matrix(store, options);
+    /**
+     * A TRAK scores job over a margin store; see {@link ScoresJob} for its settings and defaults, e.g.
+     * {@code store.scores().lambda(0.01).compute()}.
+     */
+    public ScoresJob scores() {
+        return new ScoresJob(this);
     }
 }

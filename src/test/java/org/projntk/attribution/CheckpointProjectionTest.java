@@ -50,8 +50,8 @@ class CheckpointProjectionTest {
         String train = TinyStores.data(dir, "train", 40, 1), test = TinyStores.data(dir, "test", 6, 2);
         FeatureStore big = TinyStores.featurize(dir.resolve("k32"), "a", 1, train, test, ProjectorKind.RADEMACHER, 32);
         FeatureStore small = TinyStores.featurize(dir.resolve("k16"), "a", 1, train, test, ProjectorKind.RADEMACHER, 16);
-        TrakScores.Options o = TrakScores.Options.defaults().withLambda(0.1);
-        float[][] cut = TrakScores.matrix(big, o.withDim(16));
+        TrakScores.Options o = TrakScores.Options.builder().lambda(0.1).build();
+        float[][] cut = TrakScores.matrix(big, o.toBuilder().dim(16).build());
         float[][] want = TrakScores.matrix(small, o);
         float[][] full = TrakScores.matrix(big, o);
         double err = 0, max = 0, diff = 0;

@@ -37,7 +37,7 @@ class ScoreCommandTest {
                 "--checkpoints", "a,b", "--trak-compat"), err.toString());
         assertTrue(out.toString().contains("[4 x 30]"), out.toString());
         float[] flat = Npy.readFloats(npy);
-        float[][] want = TrakScores.matrix(store, TrakScores.Options.defaults().withLambda(0.01).withTrakCompat(true));
+        float[][] want = TrakScores.matrix(store, TrakScores.Options.builder().lambda(0.01).trakCompat(true).build());
         for (int i = 0; i < 4; i++) for (int j = 0; j < 30; j++) assertEquals(want[i][j], flat[i * 30 + j], 0f);
         assertFalse(Files.exists(dir.resolve("out/scores.npy.tmp")));
 

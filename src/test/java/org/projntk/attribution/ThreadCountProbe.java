@@ -25,7 +25,7 @@ public final class ThreadCountProbe {
         Path store = Path.of(args[0]);
         Path out = Path.of(args[1]);
         Files.createDirectories(out);
-        TrakScores.writeNpy(FeatureStore.open(store), TrakScores.Options.defaults().withLambda(0.01), out.resolve("scores.npy"));
+        TrakScores.writeNpy(FeatureStore.open(store), TrakScores.Options.builder().lambda(0.01).build(), out.resolve("scores.npy"));
         try (Arena arena = Arena.ofConfined()) {
             int k = 100, rows = 904;
             MemorySegment x = random(arena, (long) rows * k, 1);

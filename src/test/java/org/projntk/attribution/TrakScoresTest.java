@@ -12,6 +12,7 @@ import org.projntk.data.Npy;
 import org.projntk.project.ProjectorKind;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.StoredMatrix;
+import org.projntk.workflow.Store;
 
 /**
  * Scores of a tiny model (P = 43, --proj none) against a float64 reference of the formula: the default recipe,
@@ -82,7 +83,7 @@ class TrakScoresTest {
     @Test
     void defaultScoresMatchTheFloat64Formula() {
         double lambda = 0.1;
-        float[][] got = TrakScores.matrix(store, TrakScores.Options.defaults().withLambda(lambda).withCheckpoints(List.of("a")));
+        float[][] got = TrakScores.matrix(store, TrakScores.Options.builder().lambda(lambda).checkpoints(List.of("a")).build());
         double[][] want = timesColumns(plain("a", lambda), q("a"));
         assertEquals(15, got.length);
         assertEquals(60, got[0].length);
@@ -92,12 +93,23 @@ class TrakScoresTest {
     }
 
     @Test
+    void storeScoresJobMatchesTheFloat64Formula() {
+        double lambda = 0.1;
+        float[][] got = Store.of(store).scores().lambda(lambda).checkpoints("a").tiles(4, 7).compute();
+        double[][] want = timesColumns(plain("a", lambda), q("a"));
+        assertTrue(TinyStores.relativeError(got, want) < 1e-6, "relative error " + TinyStores.relativeError(got, want));
+        // compat mode through the job is the options' compat mode
+        assertArrayEquals(TrakScores.matrix(store, TrakScores.Options.builder().lambda(lambda).trakCompat(true).build()),
+                Store.of(store).scores().lambda(lambda).trakCompat(true).compute());
+    }
+
+    @Test
     void twoCheckpointsAreTheMeanOfTheSingleOnesWithMeanQ() {
         double lambda = 0.05;
-        TrakScores.Options o = TrakScores.Options.defaults().withLambda(lambda);
+        TrakScores.Options o = TrakScores.Options.builder().lambda(lambda).build();
         float[][] both = TrakScores.matrix(store, o);
-        float[][] a = TrakScores.matrix(store, o.withCheckpoints(List.of("a")));
-        float[][] b = TrakScores.matrix(store, o.withCheckpoints(List.of("b")));
+        float[][] a = TrakScores.matrix(store, o.toBuilder().checkpoints(List.of("a")).build());
+        float[][] b = TrakScores.matrix(store, o.toBuilder().checkpoints(List.of("b")).build());
         double[] qa = q("a"), qb = q("b");
         double[][] want = new double[a.length][a[0].length];
         for (int i = 0; i < a.length; i++) {
@@ -115,7 +127,7 @@ class TrakScoresTest {
     @Test
     void trakCompatFollowsTrak032() {
         double lambda = 0.01;
-        float[][] got = TrakScores.matrix(store, TrakScores.Options.defaults().withLambda(lambda).withTrakCompat(true));
+        float[][] got = TrakScores.matrix(store, TrakScores.Options.builder().lambda(lambda).trakCompat(true).build());
         // TRAK 0.3.2, naively: X = G/√P; A = XᵀX + λI; S_c = X A⁻¹ Xtᵀ / mean|A⁻¹|; (Σ_c S_c / C) ⊙ (Σ_c Q_c / C)
         double scale = 1 / Math.sqrt(TinyStores.P);
         double[][] sum = new double[15][60];
@@ -134,7 +146,7 @@ class TrakScoresTest {
         double[][] want = timesColumns(sum, qMean);
         assertTrue(TinyStores.relativeError(got, want) < 1e-6, "relative error " + TinyStores.relativeError(got, want));
         // and it is not the default recipe
-        float[][] plainScores = TrakScores.matrix(store, TrakScores.Options.defaults().withLambda(lambda));
+        float[][] plainScores = TrakScores.matrix(store, TrakScores.Options.builder().lambda(lambda).build());
         assertTrue(TinyStores.relativeError(plainScores, want) > 1e-3);
     }
 
@@ -146,15 +158,15 @@ class TrakScoresTest {
         var e = assertThrows(TrakScores.SingularSystemException.class, () -> TrakScores.matrix(s, TrakScores.Options.defaults()));
         assertTrue(e.getMessage().contains("--lambda"), e.getMessage());
         assertTrue(e.getMessage().contains("singular"), e.getMessage());
-        assertEquals(15, TrakScores.matrix(s, TrakScores.Options.defaults().withLambda(1e-3)).length);
+        assertEquals(15, TrakScores.matrix(s, TrakScores.Options.builder().lambda(1e-3).build()).length);
     }
 
     @Test
     void smallTilesAndTheNpyFileGiveTheSameScores() {
-        TrakScores.Options o = TrakScores.Options.defaults().withLambda(0.1);
+        TrakScores.Options o = TrakScores.Options.builder().lambda(0.1).build();
         float[][] whole = TrakScores.matrix(store, o);
         Path out = dir.resolve("scores.npy");
-        TrakScores.Result r = TrakScores.writeNpy(store, o.withTiles(4, 7), out);
+        TrakScores.Result r = TrakScores.writeNpy(store, o.toBuilder().tiles(4, 7).build(), out);
         assertEquals(List.of("a", "b"), r.checkpoints());
         assertArrayEquals(new long[] {15, 60}, Npy.readHeader(out).shape());
         float[] flat = Npy.readFloats(out);
@@ -163,11 +175,11 @@ class TrakScoresTest {
 
     @Test
     void badOptionsAreRejectedWithTheirName() {
-        assertThrows(IllegalArgumentException.class, () -> TrakScores.Options.defaults().withLambda(-1));
+        assertThrows(IllegalArgumentException.class, () -> TrakScores.Options.builder().lambda(-1).build());
         var e = assertThrows(IllegalArgumentException.class,
-                () -> TrakScores.matrix(store, TrakScores.Options.defaults().withCheckpoints(List.of("zz"))));
+                () -> TrakScores.matrix(store, TrakScores.Options.builder().checkpoints(List.of("zz")).build()));
         assertTrue(e.getMessage().contains("zz"));
-        e = assertThrows(IllegalArgumentException.class, () -> TrakScores.matrix(store, TrakScores.Options.defaults().withDim(10)));
+        e = assertThrows(IllegalArgumentException.class, () -> TrakScores.matrix(store, TrakScores.Options.builder().dim(10).build()));
         assertTrue(e.getMessage().contains("dense projector"), e.getMessage());
     }
 }

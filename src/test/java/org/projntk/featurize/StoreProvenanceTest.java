@@ -25,6 +25,7 @@ import org.projntk.store.FeatureStore;
 import org.projntk.store.IncompatibleStoreException;
 import org.projntk.store.Manifest;
 import org.projntk.surrogate.StoreSurrogate;
+import org.projntk.surrogate.Surrogates;
 import org.projntk.torch.Device;
 import org.projntk.torch.GradStrategy;
 import org.projntk.torch.Gradients;
@@ -84,7 +85,7 @@ class StoreProvenanceTest {
         }
 
         // the surrogate's network logits are those of the seed-5 model on unnormalised inputs
-        StoreSurrogate.Fit fit = StoreSurrogate.fit(s, "ck", StoreSurrogate.Options.defaults(), null);
+        StoreSurrogate.Fit fit = StoreSurrogate.fit(s, "ck", Surrogates.Options.defaults(), null);
         double[] expected;
         double[] wrong;
         try (Model seed5 = Model.open("builtin:cnn-fmnist", 5, Device.CPU)) {
@@ -96,11 +97,9 @@ class StoreProvenanceTest {
         assertEquals(30, fit.report().testSize());
 
         // dense and matrix-free products reach the same surrogate on the store
-        StoreSurrogate.Options d = StoreSurrogate.Options.defaults();
-        StoreSurrogate.Fit viaFeatures = StoreSurrogate.fit(s, "ck", new StoreSurrogate.Options(d.normalization(), 1e-3, d.targets(),
-                d.classWeight(), null, 1000, StoreSurrogate.Products.FEATURES), null);
-        StoreSurrogate.Fit viaDense = StoreSurrogate.fit(s, "ck", new StoreSurrogate.Options(d.normalization(), 1e-3, d.targets(),
-                d.classWeight(), null, 1000, StoreSurrogate.Products.DENSE), null);
+        Surrogates.Options.Builder d = Surrogates.Options.builder().lambda(1e-3).maxIterations(1000);
+        StoreSurrogate.Fit viaFeatures = StoreSurrogate.fit(s, "ck", d.products(StoreSurrogate.Products.FEATURES).build(), null);
+        StoreSurrogate.Fit viaDense = StoreSurrogate.fit(s, "ck", d.products(StoreSurrogate.Products.DENSE).build(), null);
         double scale = 0;
         for (double v : viaDense.surrogateTestLogits()) scale = Math.max(scale, Math.abs(v));
         assertArrayEquals(viaDense.surrogateTestLogits(), viaFeatures.surrogateTestLogits(), 1e-3 * scale);
@@ -125,7 +124,7 @@ class StoreProvenanceTest {
         try (Model other = Model.open("builtin:cnn-fmnist", 2, Device.CPU)) {
             other.save(model);
         }
-        var e = assertThrows(IncompatibleStoreException.class, () -> StoreSurrogate.fit(s, "ck", StoreSurrogate.Options.defaults(), null));
+        var e = assertThrows(IncompatibleStoreException.class, () -> StoreSurrogate.fit(s, "ck", Surrogates.Options.defaults(), null));
         assertTrue(e.getMessage().contains("model checksum mismatch"), e.getMessage());
         assertTrue(e.getMessage().contains(model.toString()), e.getMessage());
         // the same for an explicit --model pointing at other weights

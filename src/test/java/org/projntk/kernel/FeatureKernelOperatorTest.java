@@ -190,7 +190,7 @@ class FeatureKernelOperatorTest {
     void matchesTheDenseOperatorOverGramTiles() {
         Random r = new Random(6);
         List<FeatureMatrix> a = features(r, 4, 300, 16);
-        Gram.Options opt = Gram.Options.of(KernelKind.TRNTK, KernelNormalization.COSINE).withTiles(64, 48);
+        Gram.Options opt = Gram.Options.builder().kernel(KernelKind.TRNTK).normalization(KernelNormalization.COSINE).tiles(64, 48).build();
         KernelOperator dense = KernelOperator.dense(Gram.computeMatrix(a, a, opt));
         KernelOperator free = KernelOperator.features(a, a, KernelKind.TRNTK, KernelNormalization.COSINE, null);
         float[] x = new float[300 * 10];

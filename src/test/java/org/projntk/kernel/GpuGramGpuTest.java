@@ -44,7 +44,7 @@ class GpuGramGpuTest {
     }
 
     private static Run collect(List<FeatureMatrix> a, List<FeatureMatrix> b, Gram.Options opt, GpuGram gpu) {
-        int per = opt.kind() == KernelKind.ENTK ? a.size() : 1;
+        int per = opt.kernel() == KernelKind.ENTK ? a.size() : 1;
         KernelMatrix m = KernelMatrix.allocate((int) a.get(0).rows() * per, (int) b.get(0).rows() * per);
         List<long[]> tiles = new ArrayList<>();
         TileSink copy = Gram.copyInto(m);
@@ -66,7 +66,7 @@ class GpuGramGpuTest {
                 for (KernelNormalization norm : KernelNormalization.values()) {
                     for (boolean self : new boolean[] {false, true}) {
                         List<FeatureMatrix> cols = self ? a : b;
-                        Gram.Options opt = Gram.Options.of(kind, norm).withTiles(32, 16);
+                        Gram.Options opt = Gram.Options.builder().kernel(kind).normalization(norm).tiles(32, 16).build();
                         Run want = cpu(a, cols, opt);
                         Run got = collect(a, cols, opt, gpu);
                         String what = precision + " " + kind + " " + norm + (self ? " self" : "");

@@ -42,7 +42,7 @@ class GramFilesTest {
         float[][][] a = random(classes, n, dim, 1), b = random(classes, m, dim, 2);
         try (Arena arena = Arena.ofConfined()) {
             Path tr = dir.resolve("tr.npy");
-            Gram.Result r = GramFiles.write(operand(a, arena), operand(b, arena), Gram.Options.of(KernelKind.TRNTK, KernelNormalization.NONE).withTiles(8, 5), tr);
+            Gram.Result r = GramFiles.write(operand(a, arena), operand(b, arena), Gram.Options.builder().kernel(KernelKind.TRNTK).normalization(KernelNormalization.NONE).tiles(8, 5).build(), tr);
             assertEquals(n, r.rows());
             assertArrayEquals(new long[] {n, m}, Npy.readHeader(tr).shape());
             float[] k = Npy.readFloats(tr);
@@ -55,7 +55,7 @@ class GramFilesTest {
             }
 
             Path entk = dir.resolve("entk.npy");
-            GramFiles.write(operand(a, arena), operand(b, arena), Gram.Options.of(KernelKind.ENTK, KernelNormalization.NONE).withTiles(8, 5), entk);
+            GramFiles.write(operand(a, arena), operand(b, arena), Gram.Options.builder().kernel(KernelKind.ENTK).normalization(KernelNormalization.NONE).tiles(8, 5).build(), entk);
             assertArrayEquals(new long[] {(long) n * classes, (long) m * classes}, Npy.readHeader(entk).shape());
             float[] e = Npy.readFloats(entk);
             for (int i = 0; i < n; i++) {
@@ -82,7 +82,7 @@ class GramFilesTest {
         try (Arena arena = Arena.ofConfined()) {
             List<FeatureMatrix> op = operand(a, arena);
             RuntimeException e = assertThrows(RuntimeException.class,
-                    () -> GramFiles.write(op, op, Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(8, 8), out));
+                    () -> GramFiles.write(op, op, Gram.Options.builder().kernel(KernelKind.PNTK).normalization(KernelNormalization.NONE).tiles(8, 8).build(), out));
             assertTrue(e.getMessage().contains("17") || e.getMessage().toLowerCase().contains("finite"), e.getMessage());
         }
         assertEquals("previous", Files.readString(out));

@@ -112,7 +112,7 @@ class GramTest {
             }
             KernelKind kind = classes == 1 ? KernelKind.PNTK : KernelKind.TRNTK;
             for (KernelNormalization norm : KernelNormalization.values()) {
-                Gram.Options opt = Gram.Options.of(kind, norm).withTiles(4, 5); // 13 = 4+4+4+1, 9 = 5+4
+                Gram.Options opt = Gram.Options.builder().kernel(kind).normalization(norm).tiles(4, 5).build(); // 13 = 4+4+4+1, 9 = 5+4
                 KernelMatrix k = Gram.computeMatrix(op(a), op(b), opt);
                 assertClose(naiveNormalized(a, b, norm), k, 1e-5);
             }
@@ -130,7 +130,7 @@ class GramTest {
             b[c] = random(r, 7, 4);
         }
         for (KernelNormalization norm : new KernelNormalization[] {KernelNormalization.NONE, KernelNormalization.COSINE}) {
-            KernelMatrix k = Gram.computeMatrix(op(a), op(b), Gram.Options.of(KernelKind.ENTK, norm).withTiles(2, 3));
+            KernelMatrix k = Gram.computeMatrix(op(a), op(b), Gram.Options.builder().kernel(KernelKind.ENTK).normalization(norm).tiles(2, 3).build());
             assertEquals(5 * classes, k.rows());
             assertEquals(7 * classes, k.cols());
             for (int i = 0; i < 5; i++) {
@@ -159,7 +159,7 @@ class GramTest {
         Random r = new Random(3);
         float[][][] a = {random(r, 11, 6), random(r, 11, 6)};
         List<FeatureMatrix> op = op(a);
-        KernelMatrix k = Gram.computeMatrix(op, op, Gram.Options.of(KernelKind.TRNTK, KernelNormalization.COSINE).withTiles(3, 4));
+        KernelMatrix k = Gram.computeMatrix(op, op, Gram.Options.builder().kernel(KernelKind.TRNTK).normalization(KernelNormalization.COSINE).tiles(3, 4).build());
         assertClose(naiveNormalized(a, a, KernelNormalization.COSINE), k, 1e-5);
         for (int i = 0; i < 11; i++) {
             assertEquals(1.0, k.get(i, i), 1e-5);
@@ -173,7 +173,7 @@ class GramTest {
         float[][][] b = {random(r, 4, 5)};
         KernelMatrix raw = Gram.computeMatrix(op(a), op(b), Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE));
         KernelMatrix scaled = Gram.computeMatrix(op(a), op(b),
-                Gram.Options.of(KernelKind.PNTK, KernelNormalization.STD).withStdScale(2.5));
+                Gram.Options.builder().kernel(KernelKind.PNTK).normalization(KernelNormalization.STD).stdScale(2.5).build());
         for (int i = 0; i < 6; i++) {
             for (int j = 0; j < 4; j++) {
                 assertEquals(raw.get(i, j) / 2.5, scaled.get(i, j), 1e-6);
@@ -197,7 +197,7 @@ class GramTest {
         List<FeatureMatrix> a = op(new float[][][] {random(r, 10, 3)});
         List<FeatureMatrix> b = op(new float[][][] {random(r, 7, 3)});
         int[][] hits = new int[10][7];
-        Gram.compute(a, b, Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(3, 3), (r0, c0, tr, tc, t) -> {
+        Gram.compute(a, b, Gram.Options.builder().kernel(KernelKind.PNTK).normalization(KernelNormalization.NONE).tiles(3, 3).build(), (r0, c0, tr, tc, t) -> {
             assertEquals((long) tr * tc * Float.BYTES, t.byteSize());
             for (int i = 0; i < tr; i++) {
                 for (int j = 0; j < tc; j++) {
@@ -231,7 +231,7 @@ class GramTest {
         e = assertThrows(IllegalArgumentException.class, () -> Gram.computeMatrix(op(new float[][][] {nan}), a,
                 Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE)));
         assertTrue(e.getMessage().contains("non-finite") && e.getMessage().contains("(2, "), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(0, 4));
+        assertThrows(IllegalArgumentException.class, () -> Gram.Options.builder().kernel(KernelKind.PNTK).normalization(KernelNormalization.NONE).tiles(0, 4).build());
         assertThrows(IllegalArgumentException.class, () -> KernelKind.parse("rbf"));
         assertEquals(KernelKind.PNTK, KernelKind.parse("margin"));
         assertEquals(KernelNormalization.COSINE, KernelNormalization.parse("cosine"));

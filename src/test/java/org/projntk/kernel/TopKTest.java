@@ -43,7 +43,7 @@ class TopKTest {
         }
         List<FeatureMatrix> a = List.of(ArrayFeatureMatrix.of(test));
         List<FeatureMatrix> b = List.of(ArrayFeatureMatrix.of(train));
-        Gram.Options opt = Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(4, 5);
+        Gram.Options opt = Gram.Options.builder().kernel(KernelKind.PNTK).normalization(KernelNormalization.NONE).tiles(4, 5).build();
         KernelMatrix full = Gram.computeMatrix(a, b, opt);
         for (int k : new int[] {1, 5, 23, 40}) {
             TopK.Result res = TopK.compute(a, b, opt, k);
@@ -63,7 +63,7 @@ class TopKTest {
         Random r = new Random(8);
         List<FeatureMatrix> a = List.of(ArrayFeatureMatrix.of(GramTest.random(r, 6, 5)), ArrayFeatureMatrix.of(GramTest.random(r, 6, 5)));
         List<FeatureMatrix> b = List.of(ArrayFeatureMatrix.of(GramTest.random(r, 17, 5)), ArrayFeatureMatrix.of(GramTest.random(r, 17, 5)));
-        Gram.Options opt = Gram.Options.of(KernelKind.TRNTK, KernelNormalization.COSINE).withTiles(5, 4);
+        Gram.Options opt = Gram.Options.builder().kernel(KernelKind.TRNTK).normalization(KernelNormalization.COSINE).tiles(5, 4).build();
         KernelMatrix full = Gram.computeMatrix(a, b, opt);
         TopK.Result res = TopK.compute(a, b, opt, 3);
         for (int i = 0; i < 6; i++) {

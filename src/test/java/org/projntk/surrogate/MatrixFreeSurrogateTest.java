@@ -62,7 +62,7 @@ class MatrixFreeSurrogateTest {
                         FeatureKernelOperator testFree = KernelOperator.features(te, tr, kind, norm, trainFree.stdScale());
                         Gram.Options g = Gram.Options.of(kind, norm);
                         KernelOperator trainDense = KernelOperator.dense(Gram.computeMatrix(tr, tr, g));
-                        if (norm == KernelNormalization.STD) g = g.withStdScale(trainFree.stdScale());
+                        if (norm == KernelNormalization.STD) g = g.toBuilder().stdScale(trainFree.stdScale()).build();
                         KernelOperator testDense = KernelOperator.dense(Gram.computeMatrix(te, tr, g));
 
                         KernelGlm free = KernelGlm.fit(trainFree, ytr, w, C, opt);

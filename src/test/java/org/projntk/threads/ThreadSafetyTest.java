@@ -89,7 +89,7 @@ class ThreadSafetyTest {
     }
 
     static float[][] scores(FeatureStore marginStore) {
-        return TrakScores.matrix(marginStore, TrakScores.Options.defaults().withLambda(1e-2));
+        return TrakScores.matrix(marginStore, TrakScores.Options.builder().lambda(1e-2).build());
     }
 
     /** What one task computed, as comparable bytes. */

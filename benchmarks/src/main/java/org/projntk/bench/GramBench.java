@@ -64,7 +64,7 @@ public class GramBench {
         } else if (method.startsWith("tiles-")) {
             int tile = Integer.parseInt(method.substring("tiles-".length()));
             op = List.of(new ArrayFeatureMatrix(a, N, D));
-            options = Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE).withTiles(tile, tile);
+            options = Gram.Options.builder().kernel(KernelKind.PNTK).normalization(KernelNormalization.NONE).tiles(tile, tile).build();
         } else {
             throw new IllegalArgumentException("unknown method '" + method + "' (tiles-T or sgemm)");
         }

@@ -15,6 +15,7 @@ import org.projntk.kernel.KernelMatrix;
 import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.TopK;
 import org.projntk.project.Projection;
+import org.projntk.surrogate.StoreSurrogate;
 import org.projntk.surrogate.SurrogateReport;
 import org.projntk.torch.Runtime;
 import org.projntk.workflow.Store;
@@ -44,18 +45,23 @@ public final class Embed {
                 trainRows, testRows, featurized.parameters(), featurized.outputs(), featurized.strategyUsed());
 
         Store store = Store.of(featurized.store());
-        KernelMatrix gram = store.gram("train", "train", KernelNormalization.COSINE);
+        KernelMatrix gram = store.gram().rows("train").cols("train").normalization(KernelNormalization.COSINE).tiles(128, 128).compute();
         double diagonal = 0;
         for (int i = 0; i < gram.rows(); i++) diagonal += gram.get(i, i);
         System.out.printf(Locale.ROOT, "train Gram [%d x %d], cosine-normalised, mean diagonal %.6f%n",
                 gram.rows(), gram.cols(), diagonal / gram.rows());
         if (Math.abs(diagonal / gram.rows() - 1) > 1e-4) throw new IllegalStateException("cosine Gram diagonal is not 1");
 
-        TopK.Result nearest = store.similar("test", "train", 3);
+        TopK.Result nearest = store.similar().test("test").train("train").k(3).compute();
         System.out.printf(Locale.ROOT, "test row 0: nearest train rows %d, %d, %d%n",
                 nearest.indices()[0][0], nearest.indices()[0][1], nearest.indices()[0][2]);
 
-        SurrogateReport report = store.surrogate().report();
+        SurrogateReport report = store.surrogate()
+                .lambda(1e-8)
+                .targets(StoreSurrogate.Targets.LABELS)
+                .classWeight(StoreSurrogate.ClassWeight.BALANCED)
+                .fit()
+                .report();
         System.out.printf(Locale.ROOT, "surrogate: network accuracy %.3f, surrogate accuracy %.3f, Kendall tau %.3f%n",
                 report.networkTestAccuracy(), report.surrogateTestAccuracy(), report.kendallTau());
         if (!(report.surrogateTestAccuracy() > 0.1)) throw new IllegalStateException("surrogate at or below chance");

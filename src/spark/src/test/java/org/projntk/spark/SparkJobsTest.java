@@ -316,7 +316,7 @@ class SparkJobsTest {
     /** What the single-process {@code gram} writes (Gram.compute, into a float32 .npy), with tiles of {@code tile}. */
     static Path singleProcessGram(Path store, String rows, String cols, KernelNormalization norm, int tile) {
         KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
-        KernelMatrix k = Gram.computeMatrix(operand(store, rows), operand(store, cols), Gram.Options.of(kind, norm).withTiles(tile, tile));
+        KernelMatrix k = Gram.computeMatrix(operand(store, rows), operand(store, cols), Gram.Options.builder().kernel(kind).normalization(norm).tiles(tile, tile).build());
         float[] data = new float[k.rows() * k.cols()];
         for (int i = 0; i < k.rows(); i++) for (int j = 0; j < k.cols(); j++) data[i * k.cols() + j] = k.get(i, j);
         Path file = root.resolve("single-gram-" + store.getFileName() + "-" + norm + "-" + tile + ".npy");
@@ -327,7 +327,7 @@ class SparkJobsTest {
     /** What the single-process {@code similar} writes to similar.csv, with tiles of {@code tile}. */
     static Path singleProcessSimilar(Path store, int k, int tile) throws IOException {
         KernelKind kind = KernelKind.parse(org.projntk.store.FeatureStore.open(store).manifest().kernel());
-        TopK.Result top = TopK.compute(operand(store, "test"), operand(store, "train"), Gram.Options.of(kind, KernelNormalization.COSINE).withTiles(tile, tile), k);
+        TopK.Result top = TopK.compute(operand(store, "test"), operand(store, "train"), Gram.Options.builder().kernel(kind).normalization(KernelNormalization.COSINE).tiles(tile, tile).build(), k);
         Path file = root.resolve("single-similar-" + store.getFileName() + ".csv");
         top.writeCsv(file, 0);
         return file;

@@ -97,7 +97,7 @@ class SparkScoresTest {
 
     /** Tiles of 16 test rows x 64 train columns: 5 x 65 tiles. */
     static TrakScores.Options options() {
-        return TrakScores.Options.defaults().withTiles(16, 64);
+        return TrakScores.Options.builder().tiles(16, 64).build();
     }
 
     static void assertSameFile(Path single, Path spark) throws IOException {
@@ -109,9 +109,9 @@ class SparkScoresTest {
     void scoresEqualTheSingleProcessFileByteForByte() throws IOException {
         record Case(String name, TrakScores.Options options, int partitions) {}
         for (Case c : List.of(
-                new Case("default", options().withLambda(0.01), 0),
-                new Case("compat", options().withLambda(0.001).withTrakCompat(true), 3),
-                new Case("one-checkpoint-dim16", options().withLambda(0.01).withCheckpoints(List.of("b")).withDim(16), 5))) {
+                new Case("default", options().toBuilder().lambda(0.01).build(), 0),
+                new Case("compat", options().toBuilder().lambda(0.001).trakCompat(true).build(), 3),
+                new Case("one-checkpoint-dim16", options().toBuilder().lambda(0.01).checkpoints("b").dim(16).build(), 5))) {
             Path single = root.resolve("single-" + c.name() + ".npy");
             TrakScores.Result s = TrakScores.writeNpy(store, c.options(), single);
             Path spark = root.resolve("spark-" + c.name() + ".npy");
@@ -152,7 +152,7 @@ class SparkScoresTest {
 
     @Test
     void aFirstAttemptKilledMidWriteStillGivesTheIdenticalFile() throws IOException {
-        TrakScores.Options o = options().withLambda(0.01).withTrakCompat(true);
+        TrakScores.Options o = options().toBuilder().lambda(0.01).trakCompat(true).build();
         Path single = root.resolve("single-retried.npy");
         TrakScores.writeNpy(store, o, single);
         Path spark = root.resolve("spark-retried.npy");
