@@ -174,7 +174,7 @@ public final class TrakScores {
 
             /** Average over these checkpoints, in this order (default: all of the store's); at least one id. */
             public Builder checkpoints(List<String> ids) {
-                if (ids == null || ids.isEmpty() || ids.contains(null)) {
+                if (ids == null || ids.isEmpty() || ids.stream().anyMatch(Objects::isNull)) {
                     checkpointsError = "checkpoints must name at least one id and no null, got " + ids;
                 } else {
                     checkpointsError = null;
