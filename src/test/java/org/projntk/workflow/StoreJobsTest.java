@@ -148,7 +148,9 @@ class StoreJobsTest {
         assertEquals(5, store.similar().options().k());
         TopK.Result top = store.similar().test("test").train("train").k(4).compute();
         double[][] k = kernel(test, train, KernelNormalization.COSINE);
+        assertEquals(test.length, top.rows());
         for (int i = 0; i < test.length; i++) {
+            assertEquals(4, top.indices()[i].length, "neighbours of test row " + i);
             double[] row = k[i].clone();
             for (int rank = 0; rank < 4; rank++) {
                 int best = 0;
@@ -195,6 +197,8 @@ class StoreJobsTest {
         rejects("cols must name a split, got ", () -> store.gram().cols("").compute());
         rejects("tileRows must be >= 1, got 0", () -> store.gram().tiles(0, 3).compute());
         rejects("device must be set, got null", () -> store.gram().device(null).compute());
+        rejects("precision must be set, got null", () -> store.gram().precision(null).compute());
+        rejects("a GPU ordinal (1) applies to device cuda only, not cpu", () -> store.gram().gpu(1).compute());
         rejects("k must be >= 1, got 0", () -> store.similar().k(0).compute());
         rejects("testSplit must name a split, got null", () -> store.similar().test(null).compute());
         rejects("lambda must be a finite number >= 0, got -1.0", () -> store.surrogate().lambda(-1).fit());
