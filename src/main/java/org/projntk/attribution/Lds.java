@@ -41,29 +41,294 @@ public final class Lds {
     private Lds() {}
 
     /**
-     * @param checkpoints independently trained models (seeds seed, seed+1, ...) on all train rows, ensembled by the scores
-     * @param bootstrap   bootstrap resamples of the test examples for the 95% interval
+     * An LDS run: the model and datasets, the subsets retrained, the projection, the trained checkpoints, the training
+     * settings, the scores' ridge term, the bootstrap and the output folder. Immutable and safe to share.
+     *
+     * <pre>{@code
+     * Lds.Options options = Lds.Options.builder().model("builtin:tiny-mlp").train(trainSpec).test(testSpec)
+     *         .subsets(20).dim(256).out(Path.of("lds-out")).build();
+     * }</pre>
      */
-    public record Options(String model, String train, String test, int subsets, double alpha, int dim, int checkpoints,
-                          int epochs, int batch, Trainer.Optimizer optimizer, double lr, double lambda, ProjectorKind projector,
-                          boolean trakCompat, long seed, int bootstrap, Path out) {
-        public Options {
-            Objects.requireNonNull(model, "model");
-            Objects.requireNonNull(train, "train");
-            Objects.requireNonNull(test, "test");
-            Objects.requireNonNull(out, "out");
-            if (subsets < 3) throw new IllegalArgumentException("subsets must be >= 3 for a rank correlation, got " + subsets);
-            if (!(alpha > 0 && alpha < 1)) throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
-            if (dim < 1) throw new IllegalArgumentException("dim must be >= 1, got " + dim);
-            if (checkpoints < 1) throw new IllegalArgumentException("checkpoints must be >= 1, got " + checkpoints);
-            if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-            if (bootstrap < 1) throw new IllegalArgumentException("bootstrap must be >= 1, got " + bootstrap);
-            if (projector == ProjectorKind.CURAND) throw new IllegalArgumentException("use rademacher, normal, sjlt or none");
+    public static final class Options {
+        private final String model;
+        private final String train;
+        private final String test;
+        private final int subsets;
+        private final double alpha;
+        private final int dim;
+        private final int checkpoints;
+        private final int epochs;
+        private final int batch;
+        private final Trainer.Optimizer optimizer;
+        private final Double learningRate;
+        private final double lambda;
+        private final ProjectorKind projector;
+        private final boolean trakCompat;
+        private final long seed;
+        private final int bootstrap;
+        private final Path out;
+
+        private Options(Builder b) {
+            this.model = b.model;
+            this.train = b.train;
+            this.test = b.test;
+            this.subsets = b.subsets;
+            this.alpha = b.alpha;
+            this.dim = b.dim;
+            this.checkpoints = b.checkpoints;
+            this.epochs = b.epochs;
+            this.batch = b.batch;
+            this.optimizer = b.optimizer;
+            this.learningRate = b.learningRate;
+            this.lambda = b.lambda;
+            this.projector = b.projector;
+            this.trakCompat = b.trakCompat;
+            this.seed = b.seed;
+            this.bootstrap = b.bootstrap;
+            this.out = b.out;
         }
 
-        public static Options of(String model, String train, String test, Path out) {
-            return new Options(model, train, test, 50, 0.5, 512, 1, 5, 64, Trainer.Optimizer.ADAM, -1, 0, ProjectorKind.RADEMACHER,
-                    false, 0, 1000, out);
+        /** A builder with the defaults each setter names; the model, datasets and output folder have none. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** The model spec. */
+        public String model() {
+            return model;
+        }
+
+        /** The train dataset spec. */
+        public String train() {
+            return train;
+        }
+
+        /** The test dataset spec. */
+        public String test() {
+            return test;
+        }
+
+        /** Random train subsets retrained. */
+        public int subsets() {
+            return subsets;
+        }
+
+        /** The fraction of train rows in each subset. */
+        public double alpha() {
+            return alpha;
+        }
+
+        /** The projected dimension K. */
+        public int dim() {
+            return dim;
+        }
+
+        /** Independently trained models ensembled by the scores. */
+        public int checkpoints() {
+            return checkpoints;
+        }
+
+        /** Epochs per trained model. */
+        public int epochs() {
+            return epochs;
+        }
+
+        /** Examples per training step. */
+        public int batch() {
+            return batch;
+        }
+
+        /** The optimiser. */
+        public Trainer.Optimizer optimizer() {
+            return optimizer;
+        }
+
+        /** The learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD). */
+        public double learningRate() {
+            return learningRate != null ? learningRate : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
+        }
+
+        /** The ridge term of the scores. */
+        public double lambda() {
+            return lambda;
+        }
+
+        /** The projection. */
+        public ProjectorKind projector() {
+            return projector;
+        }
+
+        /** Whether MadryLab TRAK 0.3.2's scores are reproduced. */
+        public boolean trakCompat() {
+            return trakCompat;
+        }
+
+        /** The first model seed, the projection seed and the subsets' seed. */
+        public long seed() {
+            return seed;
+        }
+
+        /** Bootstrap resamples of the test examples. */
+        public int bootstrap() {
+            return bootstrap;
+        }
+
+        /** The output folder. */
+        public Path out() {
+            return out;
+        }
+
+        /** Builds {@link Options}; not thread-safe. */
+        public static final class Builder {
+            private String model;
+            private String train;
+            private String test;
+            private int subsets = 50;
+            private double alpha = 0.5;
+            private int dim = 512;
+            private int checkpoints = 1;
+            private int epochs = 5;
+            private int batch = 64;
+            private Trainer.Optimizer optimizer = Trainer.Optimizer.ADAM;
+            private Double learningRate;
+            private double lambda;
+            private ProjectorKind projector = ProjectorKind.RADEMACHER;
+            private boolean trakCompat;
+            private long seed;
+            private int bootstrap = 1000;
+            private Path out;
+
+            private Builder() {}
+
+            /** The model: a TorchScript path or builtin:NAME (required). */
+            public Builder model(String value) {
+                this.model = value;
+                return this;
+            }
+
+            /** The train dataset spec (required). */
+            public Builder train(String value) {
+                this.train = value;
+                return this;
+            }
+
+            /** The test dataset spec (required). */
+            public Builder test(String value) {
+                this.test = value;
+                return this;
+            }
+
+            /** Random train subsets retrained (default 50); at least 3 for a rank correlation. */
+            public Builder subsets(int value) {
+                this.subsets = value;
+                return this;
+            }
+
+            /** The fraction of train rows in each subset (default 0.5); in (0, 1). */
+            public Builder alpha(double value) {
+                this.alpha = value;
+                return this;
+            }
+
+            /** The projected dimension K (default 512); at least 1. */
+            public Builder dim(int value) {
+                this.dim = value;
+                return this;
+            }
+
+            /** Independently trained models (seeds seed, seed+1, ...) on all train rows, ensembled by the scores (default 1); at least 1. */
+            public Builder checkpoints(int value) {
+                this.checkpoints = value;
+                return this;
+            }
+
+            /** Epochs per trained model (default 5); at least 1. */
+            public Builder epochs(int value) {
+                this.epochs = value;
+                return this;
+            }
+
+            /** Examples per training step (default 64); at least 1. */
+            public Builder batch(int value) {
+                this.batch = value;
+                return this;
+            }
+
+            /** The optimiser (default {@link Trainer.Optimizer#ADAM}). */
+            public Builder optimizer(Trainer.Optimizer value) {
+                this.optimizer = value;
+                return this;
+            }
+
+            /** The learning rate (default: 1e-3 for Adam, 0.05 for SGD); positive and finite. */
+            public Builder learningRate(double value) {
+                this.learningRate = value;
+                return this;
+            }
+
+            /** The ridge term of the scores (default 0); finite and at least 0. */
+            public Builder lambda(double value) {
+                this.lambda = value;
+                return this;
+            }
+
+            /** The projection (default {@link ProjectorKind#RADEMACHER}; not curand). */
+            public Builder projector(ProjectorKind value) {
+                this.projector = value;
+                return this;
+            }
+
+            /** Reproduce MadryLab TRAK 0.3.2's scores (default false). */
+            public Builder trakCompat(boolean value) {
+                this.trakCompat = value;
+                return this;
+            }
+
+            /** The first model seed, the projection seed and the subsets' seed (default 0). */
+            public Builder seed(long value) {
+                this.seed = value;
+                return this;
+            }
+
+            /** Bootstrap resamples of the test examples for the 95% interval (default 1000); at least 1. */
+            public Builder bootstrap(int value) {
+                this.bootstrap = value;
+                return this;
+            }
+
+            /** The output folder (required). */
+            public Builder out(Path value) {
+                this.out = value;
+                return this;
+            }
+
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (model == null || model.isEmpty()) throw new IllegalArgumentException("model must be set, got " + model);
+                if (train == null || train.isEmpty()) throw new IllegalArgumentException("train must be set, got " + train);
+                if (test == null || test.isEmpty()) throw new IllegalArgumentException("test must be set, got " + test);
+                if (out == null) throw new IllegalArgumentException("out must be set, got null");
+                if (subsets < 3) throw new IllegalArgumentException("subsets must be >= 3 for a rank correlation, got " + subsets);
+                if (!(alpha > 0 && alpha < 1)) throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
+                if (dim < 1) throw new IllegalArgumentException("dim must be >= 1, got " + dim);
+                if (checkpoints < 1) throw new IllegalArgumentException("checkpoints must be >= 1, got " + checkpoints);
+                if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+                if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+                if (optimizer == null) throw new IllegalArgumentException("optimizer must be set, got null");
+                if (learningRate != null && !(learningRate > 0 && Double.isFinite(learningRate))) {
+                    throw new IllegalArgumentException("learningRate must be a positive finite number, got " + learningRate);
+                }
+                if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+                if (projector == null || projector == ProjectorKind.CURAND) {
+                    throw new IllegalArgumentException("projector must be rademacher, normal, sjlt or none, got " + projector);
+                }
+                if (bootstrap < 1) throw new IllegalArgumentException("bootstrap must be >= 1, got " + bootstrap);
+                return new Options(this);
+            }
         }
     }
 
@@ -93,8 +358,8 @@ public final class Lds {
 
         List<Path> models = new ArrayList<>();
         for (int c = 0; c < o.checkpoints(); c++) {
-            Training.Options t = trainingOptions(o, o.seed() + c, null)
-                    .withOutput(o.out().resolve("models").resolve("model" + c + ".pt").toString(), 0);
+            Training.Options t = trainingBuilder(o, o.seed() + c).save(o.out().resolve("models").resolve("model" + c + ".pt").toString())
+                    .build();
             Training.Result r = Training.train(train, t, null);
             models.add(r.saved().getLast());
             listener.message(String.format("model %d: train loss %.4f, train accuracy %.4f", c, r.loss(), r.accuracy()));
@@ -150,7 +415,12 @@ public final class Lds {
     }
 
     private static Training.Options trainingOptions(Options o, long seed, int[] rows) {
-        return Training.Options.of(o.model(), seed, o.epochs()).withBatch(o.batch()).withOptimizer(o.optimizer(), o.lr()).withRows(rows);
+        return trainingBuilder(o, seed).rows(rows).build();
+    }
+
+    private static Training.Options.Builder trainingBuilder(Options o, long seed) {
+        return Training.Options.builder().model(o.model()).seed(seed).epochs(o.epochs()).batch(o.batch()).optimizer(o.optimizer())
+                .learningRate(o.learningRate());
     }
 
     /** M random subsets of round(alpha·n) rows each. */

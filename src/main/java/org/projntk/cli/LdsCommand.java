@@ -44,8 +44,11 @@ public final class LdsCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--optimizer must be sgd or adam, got '" + optimizer + "'");
         };
         PrintWriter w = spec.commandLine().getOut();
-        Lds.Options o = new Lds.Options(model, train, test, subsets, alpha, dim, checkpoints, epochs, batch, opt, lr, lambda,
-                ProjectorKind.parse(proj), trakCompat, seed, bootstrap, out);
+        Lds.Options.Builder b = Lds.Options.builder().model(model).train(train).test(test).subsets(subsets).alpha(alpha).dim(dim)
+                .checkpoints(checkpoints).epochs(epochs).batch(batch).optimizer(opt).lambda(lambda).projector(ProjectorKind.parse(proj))
+                .trakCompat(trakCompat).seed(seed).bootstrap(bootstrap).out(out);
+        if (lr > 0) b.learningRate(lr); // --lr -1: the optimiser's default
+        Lds.Options o = b.build();
         Lds.Result r = Lds.run(o, text -> {
             w.println(text);
             w.flush();

@@ -47,7 +47,8 @@ public final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        SweepTable table = ResidualSweep.write(new ResidualSweep.Options(model, train, test, dims, proj.kind, seed, repeats), out, w::println);
+        SweepTable table = ResidualSweep.write(ResidualSweep.Options.builder().model(model).train(train).test(test).dims(dims)
+                .projector(proj.kind).seed(seed).repeats(repeats).build(), out, w::println);
         ResidualSweep.describe(table).forEach(w::println);
         w.println("sweep: wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.png"));
         return 0;

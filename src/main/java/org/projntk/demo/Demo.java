@@ -106,9 +106,11 @@ public final class Demo {
         }
 
         banner(log, "4/5 residual sweep: exact trNTK vs proj-trNTK / proj-pNTK on " + o.sweepTrain() + " + " + o.sweepTest() + " examples");
-        SweepTable sweep = ResidualSweep.write(new ResidualSweep.Options(model.toString(), "fashion-mnist:train[0:" + o.sweepTrain() + "]",
-                o.sweepTest() > 0 ? "fashion-mnist:test[0:" + o.sweepTest() + "]" : null, o.sweepDims(), ProjectorKind.RADEMACHER,
-                o.seed() + 1000, 3), o.out().resolve("sweep"), log);
+        ResidualSweep.Options sweepOptions = ResidualSweep.Options.builder().model(model.toString())
+                .train("fashion-mnist:train[0:" + o.sweepTrain() + "]")
+                .test(o.sweepTest() > 0 ? "fashion-mnist:test[0:" + o.sweepTest() + "]" : null)
+                .dims(o.sweepDims()).projector(ProjectorKind.RADEMACHER).seed(o.seed() + 1000).repeats(3).build();
+        SweepTable sweep = ResidualSweep.write(sweepOptions, o.out().resolve("sweep"), log);
         ResidualSweep.describe(sweep).forEach(log);
         stages.end("residual sweep");
 

@@ -54,22 +54,159 @@ public final class ResidualSweep {
     }
 
     /**
-     * A sweep over the examples of {@code train} and {@code test} (dataset specs; test may be null) with a model
-     * (path or builtin:NAME) on the CPU.
+     * A sweep over the examples of a train dataset (and optionally a test one) with a model on the CPU: the projected
+     * dimensions, the projection and the seeds averaged. Immutable and safe to share.
      *
-     * @param repeats projection seeds per K (seed .. seed+repeats-1), whose metrics are averaged
+     * <pre>{@code
+     * ResidualSweep.Options options = ResidualSweep.Options.builder().model("builtin:cnn-fmnist")
+     *         .train("fashion-mnist:train[0:120]").dims(64, 256).repeats(2).build();
+     * }</pre>
      */
-    public record Options(String model, String train, String test, List<Integer> dims, ProjectorKind projector, long seed, int repeats) {
-        public Options {
-            Objects.requireNonNull(model, "model");
-            Objects.requireNonNull(train, "train");
-            Objects.requireNonNull(projector, "projector");
-            dims = List.copyOf(dims);
-            if (dims.isEmpty()) throw new IllegalArgumentException("give at least one K");
-            for (int k : dims) if (k < 1) throw new IllegalArgumentException("every K must be >= 1, got " + k);
-            if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
-            if (projector == ProjectorKind.NONE || projector == ProjectorKind.CURAND) {
-                throw new IllegalArgumentException("the sweep projects with rademacher, normal or sjlt, not " + projector.cliName());
+    public static final class Options {
+        private final String model;
+        private final String train;
+        private final String test;
+        private final List<Integer> dims;
+        private final ProjectorKind projector;
+        private final long seed;
+        private final int repeats;
+
+        private Options(Builder b) {
+            this.model = b.model;
+            this.train = b.train;
+            this.test = b.test;
+            this.dims = b.dims;
+            this.projector = b.projector;
+            this.seed = b.seed;
+            this.repeats = b.repeats;
+        }
+
+        /**
+         * A builder with the defaults: no test dataset, K in 64, 256, 1024, 4096, Rademacher projections, seeds 0, 1, 2
+         * (3 repeats). The model and the train dataset have no default.
+         */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** The model: a TorchScript path or builtin:NAME (initialised from seed 0). */
+        public String model() {
+            return model;
+        }
+
+        /** The dataset spec of the train examples. */
+        public String train() {
+            return train;
+        }
+
+        /** The dataset spec of more examples, or null for none. */
+        public String test() {
+            return test;
+        }
+
+        /** The projected dimensions K, in order. */
+        public List<Integer> dims() {
+            return dims;
+        }
+
+        /** The projection. */
+        public ProjectorKind projector() {
+            return projector;
+        }
+
+        /** The first projection seed. */
+        public long seed() {
+            return seed;
+        }
+
+        /** Projection seeds per K (seed .. seed+repeats-1), whose metrics are averaged. */
+        public int repeats() {
+            return repeats;
+        }
+
+        @Override
+        public String toString() {
+            return "ResidualSweep.Options[model=" + model + ", train=" + train + ", test=" + test + ", dims=" + dims + ", projector="
+                    + projector + ", seed=" + seed + ", repeats=" + repeats + "]";
+        }
+
+        /** Builds {@link Options}; not thread-safe. */
+        public static final class Builder {
+            private String model;
+            private String train;
+            private String test;
+            private List<Integer> dims = List.of(64, 256, 1024, 4096);
+            private ProjectorKind projector = ProjectorKind.RADEMACHER;
+            private long seed;
+            private int repeats = 3;
+
+            private Builder() {}
+
+            /** The model: a TorchScript path or builtin:NAME (required). */
+            public Builder model(String spec) {
+                this.model = spec;
+                return this;
+            }
+
+            /** The dataset spec of the train examples (required). */
+            public Builder train(String datasetSpec) {
+                this.train = datasetSpec;
+                return this;
+            }
+
+            /** The dataset spec of more examples (default null: none). */
+            public Builder test(String datasetSpec) {
+                this.test = datasetSpec;
+                return this;
+            }
+
+            /** The projected dimensions (default 64, 256, 1024, 4096); at least one, each at least 1. */
+            public Builder dims(List<Integer> values) {
+                this.dims = values == null ? null : java.util.Collections.unmodifiableList(new ArrayList<>(values));
+                return this;
+            }
+
+            /** As {@link #dims(List)}. */
+            public Builder dims(int... values) {
+                List<Integer> l = new ArrayList<>();
+                for (int v : values) l.add(v);
+                return dims(l);
+            }
+
+            /** The projection: rademacher, normal or sjlt (default {@link ProjectorKind#RADEMACHER}). */
+            public Builder projector(ProjectorKind value) {
+                this.projector = value;
+                return this;
+            }
+
+            /** The first projection seed (default 0). */
+            public Builder seed(long value) {
+                this.seed = value;
+                return this;
+            }
+
+            /** Projection seeds averaged per K (default 3); at least 1. */
+            public Builder repeats(int value) {
+                this.repeats = value;
+                return this;
+            }
+
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (model == null || model.isEmpty()) throw new IllegalArgumentException("model must be set, got " + model);
+                if (train == null || train.isEmpty()) throw new IllegalArgumentException("train must be set, got " + train);
+                if (dims == null || dims.isEmpty()) throw new IllegalArgumentException("dims must hold at least one K, got " + dims);
+                for (Integer k : dims) if (k == null || k < 1) throw new IllegalArgumentException("dims: every K must be >= 1, got " + k);
+                if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+                if (projector == null || projector == ProjectorKind.NONE || projector == ProjectorKind.CURAND) {
+                    throw new IllegalArgumentException("projector must be rademacher, normal or sjlt, got "
+                            + (projector == null ? null : projector.cliName()));
+                }
+                return new Options(this);
             }
         }
     }

@@ -15,7 +15,7 @@ import org.projntk.stats.Cholesky;
  * <p>Objective: mean_i[-log softmax(K_i W + b)_{y_i}] + (λ_eff/2)·||W||²_F, with
  * λ_eff = λ·N·s² and s = mean_i K_ii (the kernel's scale). Under K → αK the optimum is W → W/α, so λ means the
  * same for every kernel scale and normalisation; the factor N keeps the penalty comparable to the O(1) data term
- * when the kernel's rows are strongly correlated, as NTKs are. {@link Options#absoluteLambda} uses λ as is.
+ * when the kernel's rows are strongly correlated, as NTKs are. {@link LambdaScale#ABSOLUTE} uses λ as is.
  */
 public final class KernelGlm {
     private final float[] weights; // [n x c] row-major
@@ -24,48 +24,151 @@ public final class KernelGlm {
     private final int c;
     private final FitInfo info;
 
+    /** How {@link Options#lambda()} is scaled. */
+    public enum LambdaScale {
+        /** λ·N·s², s the kernel's scale (see the class comment): the same λ suits kernels of any size and scale */
+        RELATIVE,
+        /** λ as given */
+        ABSOLUTE
+    }
+
     /**
-     * @param lambda         L2 penalty on W (see the class comment for its scaling)
-     * @param absoluteLambda use lambda unscaled
-     * @param maxIterations  L-BFGS iterations
-     * @param tolerance      stop when ||∇||_∞ ≤ tolerance·max(1, ||∇₀||_∞), or the objective stalls
-     * @param history        L-BFGS memory
+     * How the GLM is fitted: the L2 penalty and its scaling, and the L-BFGS budget, tolerance, memory and progress lines.
+     * Immutable and safe to share (the progress consumer is called from the fitting thread).
+     *
+     * <pre>{@code
+     * KernelGlm.Options options = KernelGlm.Options.builder().lambda(1e-6).maxIterations(1000).build();
+     * }</pre>
      */
-    /**
-     * {@code progress} receives one line per L-BFGS iteration (objective, step, evaluations, products); null: silent.
-     */
-    public record Options(double lambda, boolean absoluteLambda, int maxIterations, double tolerance, int history,
-                          Consumer<String> progress) {
-        public Options {
-            if (!(lambda >= 0) || !Double.isFinite(lambda)) {
-                throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
-            }
-            if (maxIterations < 1 || history < 1) {
-                throw new IllegalArgumentException("maxIterations and history must be >= 1");
-            }
-            if (!(tolerance > 0)) {
-                throw new IllegalArgumentException("tolerance must be > 0, got " + tolerance);
-            }
+    public static final class Options {
+        private final double lambda;
+        private final LambdaScale lambdaScale;
+        private final int maxIterations;
+        private final double tolerance;
+        private final int history;
+        private final Consumer<String> progress;
+
+        private Options(Builder b) {
+            this.lambda = b.lambda;
+            this.lambdaScale = b.lambdaScale;
+            this.maxIterations = b.maxIterations;
+            this.tolerance = b.tolerance;
+            this.history = b.history;
+            this.progress = b.progress;
         }
 
-        public Options(double lambda, boolean absoluteLambda, int maxIterations, double tolerance, int history) {
-            this(lambda, absoluteLambda, maxIterations, tolerance, history, null);
+        /** A builder with the defaults: λ = 1e-3 relative, 300 iterations, tolerance 1e-4, memory 10, no progress lines. */
+        public static Builder builder() {
+            return new Builder();
         }
 
+        /** The defaults of {@link #builder()}. */
         public static Options defaults() {
-            return new Options(1e-3, false, 300, 1e-4, 10);
+            return builder().build();
         }
 
-        public Options withLambda(double l) {
-            return new Options(l, absoluteLambda, maxIterations, tolerance, history, progress);
+        /** A builder holding these options, to change some of them. */
+        public Builder toBuilder() {
+            return new Builder().lambda(lambda).lambdaScale(lambdaScale).maxIterations(maxIterations).tolerance(tolerance).history(history)
+                    .progress(progress);
         }
 
-        public Options withMaxIterations(int it) {
-            return new Options(lambda, absoluteLambda, it, tolerance, history, progress);
+        /** The L2 penalty on W. */
+        public double lambda() {
+            return lambda;
         }
 
-        public Options withProgress(Consumer<String> lines) {
-            return new Options(lambda, absoluteLambda, maxIterations, tolerance, history, lines);
+        /** How the penalty is scaled. */
+        public LambdaScale lambdaScale() {
+            return lambdaScale;
+        }
+
+        /** The L-BFGS iteration budget. */
+        public int maxIterations() {
+            return maxIterations;
+        }
+
+        /** Stop when ||∇||_∞ ≤ tolerance·max(1, ||∇₀||_∞), or when the objective stalls. */
+        public double tolerance() {
+            return tolerance;
+        }
+
+        /** The L-BFGS memory (pairs kept). */
+        public int history() {
+            return history;
+        }
+
+        /** Receives one line per L-BFGS iteration (objective, step, evaluations, products); null: silent. */
+        public Consumer<String> progress() {
+            return progress;
+        }
+
+        @Override
+        public String toString() {
+            return "KernelGlm.Options[lambda=" + lambda + ", lambdaScale=" + lambdaScale + ", maxIterations=" + maxIterations
+                    + ", tolerance=" + tolerance + ", history=" + history + "]";
+        }
+
+        /** Builds {@link Options}; not thread-safe. Every setting has a default. */
+        public static final class Builder {
+            private double lambda = 1e-3;
+            private LambdaScale lambdaScale = LambdaScale.RELATIVE;
+            private int maxIterations = 300;
+            private double tolerance = 1e-4;
+            private int history = 10;
+            private Consumer<String> progress;
+
+            private Builder() {}
+
+            /** The L2 penalty on W (default 1e-3); finite and at least 0. */
+            public Builder lambda(double value) {
+                this.lambda = value;
+                return this;
+            }
+
+            /** How the penalty is scaled (default {@link LambdaScale#RELATIVE}). */
+            public Builder lambdaScale(LambdaScale value) {
+                this.lambdaScale = value;
+                return this;
+            }
+
+            /** The L-BFGS iteration budget (default 300); at least 1. */
+            public Builder maxIterations(int value) {
+                this.maxIterations = value;
+                return this;
+            }
+
+            /** The relative gradient tolerance (default 1e-4); positive. */
+            public Builder tolerance(double value) {
+                this.tolerance = value;
+                return this;
+            }
+
+            /** The L-BFGS memory (default 10); at least 1. */
+            public Builder history(int pairs) {
+                this.history = pairs;
+                return this;
+            }
+
+            /** Where one line per iteration goes (default null: silent). */
+            public Builder progress(Consumer<String> lines) {
+                this.progress = lines;
+                return this;
+            }
+
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+                if (lambdaScale == null) throw new IllegalArgumentException("lambdaScale must be set, got null");
+                if (maxIterations < 1) throw new IllegalArgumentException("maxIterations must be >= 1, got " + maxIterations);
+                if (!(tolerance > 0)) throw new IllegalArgumentException("tolerance must be > 0, got " + tolerance);
+                if (history < 1) throw new IllegalArgumentException("history must be >= 1, got " + history);
+                return new Options(this);
+            }
         }
     }
 
@@ -156,7 +259,7 @@ public final class KernelGlm {
         }
         double[] weights = sampleWeights == null ? null : checkWeights(sampleWeights, n);
         long t0 = System.nanoTime();
-        double lambdaEff = opt.absoluteLambda() ? opt.lambda() : opt.lambda() * n * square(kernelScale(trainKernel));
+        double lambdaEff = opt.lambdaScale() == LambdaScale.ABSOLUTE ? opt.lambda() : opt.lambda() * n * square(kernelScale(trainKernel));
         // Kernel rows are strongly correlated (a cosine kernel is close to 1 everywhere), which makes the problem
         // ill-conditioned. Centring each column over the train rows leaves the optimum unchanged (the bias is not
         // penalised and absorbs the shift: b' = b - μᵀW) but makes L-BFGS converge in far fewer iterations.

@@ -152,7 +152,7 @@ public final class StoreSurrogate {
         double[] weights = opt.classWeight() == ClassWeight.BALANCED ? KernelGlm.balancedWeights(targets, classes) : null;
         long t1 = System.nanoTime();
         KernelGlm glm = KernelGlm.fit(trainKernel, targets, weights, classes,
-                KernelGlm.Options.defaults().withLambda(opt.lambda()).withMaxIterations(opt.maxIterations()));
+                KernelGlm.Options.builder().lambda(opt.lambda()).maxIterations(opt.maxIterations()).build());
         double[] surrogateTest = glm.logits(testKernel);
         say.accept(String.format(Locale.ROOT, "surrogate: kernel GLM fitted to the %s (class weights %s) in %.2f s (%s)",
                 opt.targets() == Targets.LABELS ? "true train labels" : "network's train predictions",

@@ -98,7 +98,7 @@ public final class SurrogateTiming {
         try (Arena arena = Arena.ofShared()) {
             List<FeatureMatrix> tr = synthetic(seed + 1, trainRows, dim, outputs, ytr, arena);
             List<FeatureMatrix> te = synthetic(seed + 2, testRows, dim, outputs, yte, arena);
-            KernelGlm.Options opt = new KernelGlm.Options(1e-8, false, iterations, 1e-30, 10);
+            KernelGlm.Options opt = KernelGlm.Options.builder().lambda(1e-8).maxIterations(iterations).tolerance(1e-30).build();
             double[] weights = KernelGlm.balancedWeights(ytr, classes);
 
             long t0 = System.nanoTime();

@@ -78,50 +78,230 @@ public final class Training {
     }
 
     /**
-     * @param model       TorchScript path or builtin:NAME (initialised from seed)
-     * @param seed        model initialisation and batch order
-     * @param rows        indices of the examples to train on, or null for all
-     * @param saveEvery   save a checkpoint every N epochs (0 = only at the end)
-     * @param outPattern  where to save: {@code %d} is replaced by the epoch (e.g. {@code run/ep%d.pt}); without
-     *                    {@code %d} only the final model is saved there; null = do not save
-     * @param lr          learning rate; ≤ 0 picks 1e-3 for Adam and 0.05 for SGD
+     * A training run: the model, its initialisation seed, the examples, epochs and batch size, the optimiser and its
+     * settings, the device, and where checkpoints are saved. Immutable and safe to share.
+     *
+     * <pre>{@code
+     * Training.Options options = Training.Options.builder().model("builtin:cnn-fmnist").epochs(2)
+     *         .optimizer(Trainer.Optimizer.SGD).learningRate(0.05).save("run/ep%d.pt").saveEvery(1).build();
+     * }</pre>
      */
-    public record Options(String model, long seed, int[] rows, int epochs, int batch, Trainer.Optimizer optimizer, double lr,
-                          double momentum, double weightDecay, int saveEvery, String outPattern, Device device) {
-        public Options {
-            Objects.requireNonNull(model, "model");
-            Objects.requireNonNull(optimizer, "optimizer");
-            Objects.requireNonNull(device, "device");
-            if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
-            if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
-            if (saveEvery < 0) throw new IllegalArgumentException("save-every must be >= 0, got " + saveEvery);
-            if (saveEvery > 0 && (outPattern == null || !outPattern.contains("%d"))) {
-                throw new IllegalArgumentException("save-every needs an output pattern with %d for the epoch, e.g. run/ep%d.pt");
-            }
+    public static final class Options {
+        private final String model;
+        private final long seed;
+        private final int[] rows;
+        private final int epochs;
+        private final int batch;
+        private final Trainer.Optimizer optimizer;
+        private final Double lr;
+        private final double momentum;
+        private final double weightDecay;
+        private final int saveEvery;
+        private final String outPattern;
+        private final Device device;
+
+        private Options(Builder b) {
+            this.model = b.model;
+            this.seed = b.seed;
+            this.rows = b.rows == null ? null : b.rows.clone();
+            this.epochs = b.epochs;
+            this.batch = b.batch;
+            this.optimizer = b.optimizer;
+            this.lr = b.lr;
+            this.momentum = b.momentum;
+            this.weightDecay = b.weightDecay;
+            this.saveEvery = b.saveEvery;
+            this.outPattern = b.outPattern;
+            this.device = b.device;
         }
 
-        public static Options of(String model, long seed, int epochs) {
-            return new Options(model, seed, null, epochs, 64, Trainer.Optimizer.ADAM, -1, 0.9, 0, 0, null, Device.CPU);
+        /**
+         * A builder with the defaults: seed 0, all examples, 1 epoch, batches of 64, Adam at its default rate (1e-3;
+         * SGD's is 0.05), momentum 0.9 (SGD), no weight decay, on the CPU, nothing saved. The model has no default.
+         */
+        public static Builder builder() {
+            return new Builder();
         }
 
-        public Options withRows(int[] subset) {
-            return new Options(model, seed, subset, epochs, batch, optimizer, lr, momentum, weightDecay, saveEvery, outPattern, device);
+        /** A builder holding these options, to change some of them. */
+        public Builder toBuilder() {
+            Builder b = new Builder().model(model).seed(seed).rows(rows).epochs(epochs).batch(batch).optimizer(optimizer).momentum(momentum)
+                    .weightDecay(weightDecay).saveEvery(saveEvery).save(outPattern).device(device);
+            b.lr = lr;
+            return b;
         }
 
-        public Options withOptimizer(Trainer.Optimizer opt, double rate) {
-            return new Options(model, seed, rows, epochs, batch, opt, rate, momentum, weightDecay, saveEvery, outPattern, device);
+        /** The model: a TorchScript path or builtin:NAME (initialised from {@link #seed()}). */
+        public String model() {
+            return model;
         }
 
-        public Options withBatch(int b) {
-            return new Options(model, seed, rows, epochs, b, optimizer, lr, momentum, weightDecay, saveEvery, outPattern, device);
+        /** The model's initialisation seed, which also orders the batches. */
+        public long seed() {
+            return seed;
         }
 
-        public Options withOutput(String pattern, int every) {
-            return new Options(model, seed, rows, epochs, batch, optimizer, lr, momentum, weightDecay, every, pattern, device);
+        /** Indices of the examples trained on (a copy), or null for all. */
+        public int[] rows() {
+            return rows == null ? null : rows.clone();
         }
 
+        /** Passes over the examples. */
+        public int epochs() {
+            return epochs;
+        }
+
+        /** Examples per step. */
+        public int batch() {
+            return batch;
+        }
+
+        /** The optimiser. */
+        public Trainer.Optimizer optimizer() {
+            return optimizer;
+        }
+
+        /** The learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD). */
         public double learningRate() {
-            return lr > 0 ? lr : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
+            return lr != null ? lr : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
+        }
+
+        /** SGD's momentum. */
+        public double momentum() {
+            return momentum;
+        }
+
+        /** The L2 weight decay. */
+        public double weightDecay() {
+            return weightDecay;
+        }
+
+        /** A checkpoint is saved every this many epochs (0: only the final model). */
+        public int saveEvery() {
+            return saveEvery;
+        }
+
+        /** Where models are saved ({@code %d}: the epoch), or null for nowhere. */
+        public String outPattern() {
+            return outPattern;
+        }
+
+        /** Where the model trains. */
+        public Device device() {
+            return device;
+        }
+
+        /** Builds {@link Options}; not thread-safe. */
+        public static final class Builder {
+            private String model;
+            private long seed;
+            private int[] rows;
+            private int epochs = 1;
+            private int batch = 64;
+            private Trainer.Optimizer optimizer = Trainer.Optimizer.ADAM;
+            private Double lr;
+            private double momentum = 0.9;
+            private double weightDecay;
+            private int saveEvery;
+            private String outPattern;
+            private Device device = Device.CPU;
+
+            private Builder() {}
+
+            /** The model: a TorchScript path or builtin:NAME (required). */
+            public Builder model(String spec) {
+                this.model = spec;
+                return this;
+            }
+
+            /** The initialisation seed, which also orders the batches (default 0). */
+            public Builder seed(long value) {
+                this.seed = value;
+                return this;
+            }
+
+            /** Train on these example indices only (default null: all); the array is copied. */
+            public Builder rows(int[] indices) {
+                this.rows = indices == null ? null : indices.clone();
+                return this;
+            }
+
+            /** Passes over the examples (default 1); at least 0. */
+            public Builder epochs(int value) {
+                this.epochs = value;
+                return this;
+            }
+
+            /** Examples per step (default 64); at least 1. */
+            public Builder batch(int size) {
+                this.batch = size;
+                return this;
+            }
+
+            /** The optimiser (default {@link Trainer.Optimizer#ADAM}). */
+            public Builder optimizer(Trainer.Optimizer value) {
+                this.optimizer = value;
+                return this;
+            }
+
+            /** The learning rate (default: 1e-3 for Adam, 0.05 for SGD); positive and finite. */
+            public Builder learningRate(double value) {
+                this.lr = value;
+                return this;
+            }
+
+            /** SGD's momentum (default 0.9); at least 0. */
+            public Builder momentum(double value) {
+                this.momentum = value;
+                return this;
+            }
+
+            /** The L2 weight decay (default 0); at least 0. */
+            public Builder weightDecay(double value) {
+                this.weightDecay = value;
+                return this;
+            }
+
+            /** Where models are saved (default null: nowhere): a {@code %d} in the pattern is replaced by the epoch. */
+            public Builder save(String pattern) {
+                this.outPattern = pattern;
+                return this;
+            }
+
+            /** Save a checkpoint every this many epochs, which needs a {@code %d} in {@link #save} (default 0: the final model only). */
+            public Builder saveEvery(int epochs) {
+                this.saveEvery = epochs;
+                return this;
+            }
+
+            /** Where the model trains (default {@link Device#CPU}). */
+            public Builder device(Device value) {
+                this.device = value;
+                return this;
+            }
+
+            /**
+             * The options.
+             *
+             * @throws IllegalArgumentException naming the field when a value is missing or out of range
+             */
+            public Options build() {
+                if (model == null || model.isEmpty()) throw new IllegalArgumentException("model must be set, got " + model);
+                if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
+                if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+                if (optimizer == null) throw new IllegalArgumentException("optimizer must be set, got null");
+                if (lr != null && !(lr > 0 && Double.isFinite(lr))) throw new IllegalArgumentException("learningRate must be a positive finite number, got " + lr);
+                if (!(momentum >= 0) || !Double.isFinite(momentum)) throw new IllegalArgumentException("momentum must be a finite number >= 0, got " + momentum);
+                if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+                    throw new IllegalArgumentException("weightDecay must be a finite number >= 0, got " + weightDecay);
+                }
+                if (saveEvery < 0) throw new IllegalArgumentException("saveEvery must be >= 0, got " + saveEvery);
+                if (saveEvery > 0 && (outPattern == null || !outPattern.contains("%d"))) {
+                    throw new IllegalArgumentException("saveEvery needs a save pattern with %d for the epoch, e.g. run/ep%d.pt, got " + outPattern);
+                }
+                if (device == null) throw new IllegalArgumentException("device must be set, got null");
+                return new Options(this);
+            }
         }
     }
 

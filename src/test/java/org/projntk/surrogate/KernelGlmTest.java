@@ -148,13 +148,13 @@ class KernelGlmTest {
         Gram.Options opt = Gram.Options.of(KernelKind.PNTK, KernelNormalization.NONE);
         KernelMatrix ktr = Gram.computeMatrix(tr, tr, opt);
         KernelMatrix kte = Gram.computeMatrix(te, tr, opt);
-        KernelGlm glm = KernelGlm.fit(ktr, ytr, 2, KernelGlm.Options.defaults().withLambda(1e-6));
+        KernelGlm glm = KernelGlm.fit(ktr, ytr, 2, KernelGlm.Options.builder().lambda(1e-6).build());
         assertEquals(1.0, glm.fitInfo().trainAccuracy());
         int[] pred = glm.predict(kte);
         double acc = ClassMetrics.accuracy(pred, yte);
         assertTrue(acc >= 0.97, "test accuracy " + acc);
         // deterministic: refitting gives identical weights
-        KernelGlm again = KernelGlm.fit(ktr, ytr, 2, KernelGlm.Options.defaults().withLambda(1e-6));
+        KernelGlm again = KernelGlm.fit(ktr, ytr, 2, KernelGlm.Options.builder().lambda(1e-6).build());
         assertArrayEquals(glm.weights(), again.weights());
     }
 
@@ -173,7 +173,7 @@ class KernelGlmTest {
         }
         List<FeatureMatrix> op = List.of(ArrayFeatureMatrix.of(x));
         KernelMatrix k = Gram.computeMatrix(op, op, Gram.Options.of(KernelKind.PNTK, KernelNormalization.COSINE));
-        KernelGlm.Options o = KernelGlm.Options.defaults().withMaxIterations(40);
+        KernelGlm.Options o = KernelGlm.Options.builder().maxIterations(40).build();
         KernelGlm a = KernelGlm.fit(k, y, c, o);
         assertTrue(a.fitInfo().trainAccuracy() > 0.9, "train accuracy " + a.fitInfo().trainAccuracy());
         KernelProductsPath.force(true);
@@ -190,7 +190,7 @@ class KernelGlmTest {
         assertTrue(e.getMessage().contains("index 2"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> KernelGlm.fit(KernelMatrix.allocate(3, 4), new int[3], 2,
                 KernelGlm.Options.defaults()));
-        assertThrows(IllegalArgumentException.class, () -> KernelGlm.Options.defaults().withLambda(-1));
+        assertThrows(IllegalArgumentException.class, () -> KernelGlm.Options.builder().lambda(-1).build());
     }
 
     @Test

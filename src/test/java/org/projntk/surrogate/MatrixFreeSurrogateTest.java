@@ -44,7 +44,7 @@ class MatrixFreeSurrogateTest {
         // L-BFGS runs on float32 products down to their noise floor (the approximate Wolfe steps keep it going past the
         // noise of f), so both fits reach the same optimum to well under 1e-5. With 24 feature columns the fit runs in
         // the feature factor's column space (D = 24 or 96 <= N/2); with 150 (D = 150 or 600) over the kernel rows.
-        KernelGlm.Options opt = new KernelGlm.Options(1e-2, false, 2000, 1e-10, 10);
+        KernelGlm.Options opt = KernelGlm.Options.builder().lambda(1e-2).maxIterations(2000).tolerance(1e-10).build();
         for (int dim : new int[] {24, 150}) {
             for (KernelKind kind : new KernelKind[] {KernelKind.PNTK, KernelKind.TRNTK}) {
                 for (KernelNormalization norm : KernelNormalization.values()) {
@@ -118,7 +118,7 @@ class MatrixFreeSurrogateTest {
         int[] y = labels(r, 300);
         List<FeatureMatrix> tr = features(r, 1, y, 12);
         KernelOperator k = KernelOperator.features(tr, tr, KernelKind.PNTK, KernelNormalization.COSINE, null);
-        KernelGlm.Options opt = KernelGlm.Options.defaults().withLambda(1e-2);
+        KernelGlm.Options opt = KernelGlm.Options.builder().lambda(1e-2).build();
         int[] plain = KernelGlm.fit(k, y, null, C, opt).predict(k);
         int[] balanced = KernelGlm.fit(k, y, KernelGlm.balancedWeights(y, C), C, opt).predict(k);
         int majorityPlain = 0;

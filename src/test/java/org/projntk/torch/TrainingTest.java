@@ -27,8 +27,8 @@ class TrainingTest {
     @Test
     void savesEveryNEpochsAndTheFinalModel() throws Exception {
         Training.Examples data = examples(64, 1);
-        Training.Options o = Training.Options.of("builtin:tiny-mlp", 3, 5).withBatch(16)
-                .withOptimizer(Trainer.Optimizer.ADAM, 0.05).withOutput(dir.resolve("run/ep%d.pt").toString(), 2);
+        Training.Options o = Training.Options.builder().model("builtin:tiny-mlp").seed(3).epochs(5).batch(16)
+                .optimizer(Trainer.Optimizer.ADAM).learningRate(0.05).save(dir.resolve("run/ep%d.pt").toString()).saveEvery(2).build();
         Training.Result r = Training.train(data, o, null);
         assertEquals(List.of(dir.resolve("run/ep2.pt"), dir.resolve("run/ep4.pt"), dir.resolve("run/ep5.pt")), r.saved());
         for (Path p : r.saved()) assertTrue(Files.size(p) > 0);
@@ -36,7 +36,8 @@ class TrainingTest {
         try (Model ep2 = Model.load(r.saved().get(0), Device.CPU); Model ep5 = Model.load(r.saved().get(2), Device.CPU)) {
             assertNotEquals(ep2.checksum(), ep5.checksum());
         }
-        assertThrows(IllegalArgumentException.class, () -> Training.Options.of("builtin:tiny-mlp", 0, 1).withOutput("x.pt", 1));
+        assertEquals("saveEvery needs a save pattern with %d for the epoch, e.g. run/ep%d.pt, got x.pt", assertThrows(IllegalArgumentException.class,
+                () -> Training.Options.builder().model("builtin:tiny-mlp").save("x.pt").saveEvery(1).build()).getMessage());
     }
 
     @Test
@@ -49,11 +50,12 @@ class TrainingTest {
             System.arraycopy(data.inputs(), rows[i] * 4, x, i * 4, 4);
             y[i] = data.labels()[rows[i]];
         }
-        Training.Options o = Training.Options.of("builtin:tiny-mlp", 5, 3).withBatch(5).withOptimizer(Trainer.Optimizer.SGD, 0.1);
+        Training.Options o = Training.Options.builder().model("builtin:tiny-mlp").seed(5).epochs(3).batch(5)
+                .optimizer(Trainer.Optimizer.SGD).learningRate(0.1).build();
         float[] subset, copied, all;
         try (Model a = Model.builtin("tiny-mlp", 5, Device.CPU); Model b = Model.builtin("tiny-mlp", 5, Device.CPU);
              Model c = Model.builtin("tiny-mlp", 5, Device.CPU)) {
-            Training.train(a, data, o.withRows(rows), null);
+            Training.train(a, data, o.toBuilder().rows(rows).build(), null);
             Training.train(b, new Training.Examples(x, y, new int[] {4}), o, null);
             Training.train(c, data, o, null);
             subset = a.parameterValues();

@@ -174,7 +174,7 @@ class StoreJobsTest {
         int[] labels = new int[train.length];
         for (int i = 0; i < labels.length; i++) labels[i] = i % 3;
         KernelGlm weighted = KernelGlm.fit(KernelOperator.dense(trainKernel), labels,
-                KernelGlm.balancedWeights(labels, 3), 3, KernelGlm.Options.defaults().withLambda(lambda).withMaxIterations(1000));
+                KernelGlm.balancedWeights(labels, 3), 3, KernelGlm.Options.builder().lambda(lambda).maxIterations(1000).build());
         double[] want = weighted.logits(testKernel);
         double scale = 0;
         for (double v : want) scale = Math.max(scale, Math.abs(v));
