@@ -67,7 +67,7 @@ public final class Server {
     private final int outputs;
     private final int dim;
     private final Kernel kernel;
-    private final KernelKind kind;
+    private final Gram.Options options; // the query-by-train kernel, cosine-normalised as `projntk similar` does
     private final GradStrategy strategy;
     private final int top;
     private final AtomicLong served = new AtomicLong(), refused = new AtomicLong();
@@ -80,7 +80,8 @@ public final class Server {
         if (kernel != Kernel.PNTK && kernel != Kernel.TRNTK) {
             throw new IllegalArgumentException("the server answers pntk or trntk stores; " + storeDir + " holds " + kernel);
         }
-        this.kind = kernel == Kernel.PNTK ? KernelKind.PNTK : KernelKind.TRNTK;
+        this.options = Gram.Options.builder().kernel(kernel == Kernel.PNTK ? KernelKind.PNTK : KernelKind.TRNTK)
+                .normalization(KernelNormalization.COSINE).build();
         this.model = StoreProvenance.openModel(store.featureStore(), checkpoint, null, Device.CPU);
         ProjectorInfo info = manifest.projector();
         this.outputs = manifest.outputs();
@@ -128,7 +129,7 @@ public final class Server {
             for (int c = 0; c < outputs; c++) {
                 query.add(new ArrayFeatureMatrix(features.asSlice((long) c * dim * Float.BYTES, (long) dim * Float.BYTES), 1, dim));
             }
-            return TopK.compute(query, train, Gram.Options.of(kind, KernelNormalization.COSINE), top);
+            return TopK.compute(query, train, options, top);
         }
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -25,6 +26,7 @@ import org.projntk.kernel.KernelKind;
 import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.StoreOperands;
 import org.projntk.kernel.TopK;
+import org.projntk.similar.SimilarExamples;
 import org.projntk.stats.Moments;
 import org.projntk.store.FeatureStore;
 
@@ -49,6 +51,172 @@ public final class SparkKernels {
 
     /** What a similar job wrote. */
     public record SimilarResult(Path csv, long testRows, long trainRows, int k, int tiles, int partitions, double seconds) {}
+
+    /**
+     * A kernel job between two splits of the store in {@code storeDir}, run on {@code sc}:
+     * {@code SparkKernels.gram(sc, store).rows("test").cols("train").normalization(KernelNormalization.COSINE).write(out)}.
+     * See {@link GramJob} for the settings and their defaults.
+     */
+    public static GramJob gram(JavaSparkContext sc, Path storeDir) {
+        return new GramJob(Objects.requireNonNull(sc, "sc"), Objects.requireNonNull(storeDir, "storeDir"));
+    }
+
+    /**
+     * A top-k job over the store in {@code storeDir}, run on {@code sc}:
+     * {@code SparkKernels.similar(sc, store).test("test").train("train").k(5).write(outDir)}. See {@link SimilarJob} for
+     * the settings and their defaults.
+     */
+    public static SimilarJob similar(JavaSparkContext sc, Path storeDir) {
+        return new SimilarJob(Objects.requireNonNull(sc, "sc"), Objects.requireNonNull(storeDir, "storeDir"));
+    }
+
+    /**
+     * Builds and runs a Spark kernel job. Defaults: the store's first complete checkpoint, rows and columns from "train",
+     * no normalisation, tiles of {@link Gram#DEFAULT_TILE} examples (the single-process tile, so the bytes match
+     * {@code gram}'s), 4 partitions per task slot. Settings are checked when the job runs, with an
+     * {@link IllegalArgumentException} naming the field. A builder is not thread-safe.
+     */
+    public static final class GramJob {
+        private final JavaSparkContext sc;
+        private final Path storeDir;
+        private String checkpoint;
+        private String rows = "train";
+        private String cols = "train";
+        private KernelNormalization normalization = KernelNormalization.NONE;
+        private int tile = Gram.DEFAULT_TILE;
+        private int partitions;
+
+        private GramJob(JavaSparkContext sc, Path storeDir) {
+            this.sc = sc;
+            this.storeDir = storeDir;
+        }
+
+        /** The checkpoint to read (default null: the store's first complete one). */
+        public GramJob checkpoint(String id) {
+            this.checkpoint = id;
+            return this;
+        }
+
+        /** The split of the kernel's rows (default "train"). */
+        public GramJob rows(String split) {
+            this.rows = split;
+            return this;
+        }
+
+        /** The split of the kernel's columns (default "train"). */
+        public GramJob cols(String split) {
+            this.cols = split;
+            return this;
+        }
+
+        /** The normalisation (default {@link KernelNormalization#NONE}). */
+        public GramJob normalization(KernelNormalization value) {
+            this.normalization = value;
+            return this;
+        }
+
+        /** Examples per side of a square tile, one task's unit of work (default {@link Gram#DEFAULT_TILE}); at least 1. */
+        public GramJob tile(int examples) {
+            this.tile = examples;
+            return this;
+        }
+
+        /** Spark partitions, groups of tiles (default 0: 4 per task slot); at least 0. */
+        public GramJob partitions(int count) {
+            this.partitions = count;
+            return this;
+        }
+
+        /**
+         * Writes the kernel into one float32 {@code .npy} [rows x cols] (eNTK: [rows*C x cols*C]), the file the
+         * single-process {@code gram} writes. Tasks write their tiles at their offsets into {@code out.tmp} on the
+         * shared filesystem (a retried tile rewrites the same bytes); the driver renames it to {@code out} at the end.
+         */
+        public GramResult write(Path out) {
+            Objects.requireNonNull(out, "out");
+            if (rows == null || rows.isEmpty()) throw new IllegalArgumentException("rows must name a split, got " + rows);
+            if (cols == null || cols.isEmpty()) throw new IllegalArgumentException("cols must name a split, got " + cols);
+            if (normalization == null) throw new IllegalArgumentException("normalization must be set, got null");
+            if (tile < 1) throw new IllegalArgumentException("tile must be >= 1, got " + tile);
+            if (partitions < 0) throw new IllegalArgumentException("partitions must be >= 0, got " + partitions);
+            return runGram(sc, storeDir, checkpoint, rows, cols, normalization, tile, partitions, out);
+        }
+    }
+
+    /**
+     * Builds and runs a Spark top-k job. Defaults: the store's first complete checkpoint, the rows of "test" against
+     * "train", k = 5, the cosine-normalised kernel (the trace kernel of an eNTK store), tiles of {@link Gram#DEFAULT_TILE}
+     * examples, 4 partitions per task slot. Settings are checked when the job runs, with an
+     * {@link IllegalArgumentException} naming the field. A builder is not thread-safe.
+     */
+    public static final class SimilarJob {
+        private final JavaSparkContext sc;
+        private final Path storeDir;
+        private final SimilarExamples.Options.Builder options = SimilarExamples.Options.builder().images(0);
+        private int tile = Gram.DEFAULT_TILE;
+        private int partitions;
+
+        private SimilarJob(JavaSparkContext sc, Path storeDir) {
+            this.sc = sc;
+            this.storeDir = storeDir;
+        }
+
+        /** The checkpoint to read (default null: the store's first complete one). */
+        public SimilarJob checkpoint(String id) {
+            options.checkpoint(id);
+            return this;
+        }
+
+        /** The split whose rows get neighbours (default "test"). */
+        public SimilarJob test(String split) {
+            options.testSplit(split);
+            return this;
+        }
+
+        /** The split searched for neighbours (default "train"). */
+        public SimilarJob train(String split) {
+            options.trainSplit(split);
+            return this;
+        }
+
+        /** Neighbours per test row (default 5); at least 1. */
+        public SimilarJob k(int value) {
+            options.k(value);
+            return this;
+        }
+
+        /** The kernel's normalisation (default {@link KernelNormalization#COSINE}). */
+        public SimilarJob normalization(KernelNormalization value) {
+            options.normalization(value);
+            return this;
+        }
+
+        /** Examples per side of a square tile (default {@link Gram#DEFAULT_TILE}); at least 1. */
+        public SimilarJob tile(int examples) {
+            this.tile = examples;
+            return this;
+        }
+
+        /** Spark partitions, groups of tiles (default 0: 4 per task slot); at least 0. */
+        public SimilarJob partitions(int count) {
+            this.partitions = count;
+            return this;
+        }
+
+        /**
+         * Writes {@code similar.csv} ({@code test_index,rank,train_index,score}, the single-process file) into
+         * {@code outDir}: each tile task keeps a top-k per row of its block, and the driver merges and writes the row
+         * blocks in order.
+         */
+        public SimilarResult write(Path outDir) {
+            Objects.requireNonNull(outDir, "outDir");
+            SimilarExamples.Options o = options.build();
+            if (tile < 1) throw new IllegalArgumentException("tile must be >= 1, got " + tile);
+            if (partitions < 0) throw new IllegalArgumentException("partitions must be >= 0, got " + partitions);
+            return runSimilar(sc, storeDir, o.checkpoint(), o.trainSplit(), o.testSplit(), o.k(), o.normalization(), tile,
+                    partitions, outDir);
+        }
+    }
 
     /** A tile of the example grid: row block bi, column block bj. */
     record Tile(int bi, int bj) implements Serializable {}
@@ -115,8 +283,8 @@ public final class SparkKernels {
      *
      * @param partitions Spark partitions (groups of tiles), or 0 for 4 per task slot
      */
-    public static GramResult gram(JavaSparkContext sc, Path storeDir, String checkpoint, String rowsSplit, String colsSplit,
-                                  KernelNormalization norm, int tile, int partitions, Path out) {
+    private static GramResult runGram(JavaSparkContext sc, Path storeDir, String checkpoint, String rowsSplit, String colsSplit,
+                                   KernelNormalization norm, int tile, int partitions, Path out) {
         long start = System.nanoTime();
         storeDir = storeDir.toAbsolutePath().normalize();
         out = out.toAbsolutePath().normalize();   // tasks write into out.tmp: no path relative to the driver's folder
@@ -191,8 +359,8 @@ public final class SparkKernels {
      * merged (the best k under score, then lower index, is the same whatever the merge order), and the driver writes
      * the row blocks in order, fetching one at a time.
      */
-    public static SimilarResult similar(JavaSparkContext sc, Path storeDir, String checkpoint, String trainSplit, String testSplit,
-                                        int k, KernelNormalization norm, int tile, int partitions, Path outDir) {
+    private static SimilarResult runSimilar(JavaSparkContext sc, Path storeDir, String checkpoint, String trainSplit, String testSplit,
+                                         int k, KernelNormalization norm, int tile, int partitions, Path outDir) {
         long start = System.nanoTime();
         if (k < 1) throw new IllegalArgumentException("top-k needs k >= 1, got " + k);
         storeDir = storeDir.toAbsolutePath().normalize();

@@ -135,7 +135,7 @@ class SparkJobsTest {
 
         for (KernelNormalization norm : KernelNormalization.values()) {
             Path sparkGram = root.resolve("gram-" + norm + ".npy");
-            SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, TILE, 0, sparkGram);
+            SparkKernels.GramResult g = SparkKernels.gram(sc, store).rows("train").cols("test").normalization(norm).tile(TILE).write(sparkGram);
             assertEquals((TRAIN / TILE + 1) * (TEST / TILE + 1), g.tiles());
             long t1 = System.nanoTime();
             Path single = singleProcessGram(reference, "train", "test", norm, TILE);
@@ -146,7 +146,7 @@ class SparkJobsTest {
         }
 
         Path sparkSimilar = root.resolve("similar-spark");
-        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 7, KernelNormalization.COSINE, 64, 0, sparkSimilar);
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store).train("train").test("test").k(7).tile(64).write(sparkSimilar);
         assertEquals(2 * 5, s.tiles());
         long t2 = System.nanoTime();
         Path single = singleProcessSimilar(reference, 7, 64);
@@ -154,6 +154,25 @@ class SparkJobsTest {
         System.out.printf(Locale.ROOT, "[overhead] similar top-7: single process %.3f s, spark %.3f s%n", singleSeconds, s.seconds());
         assertEquals(1 + TEST * 7, Files.readAllLines(s.csv()).size());
         assertEquals(Files.readString(single), Files.readString(s.csv()));
+    }
+
+    @Test
+    void jobBuildersRefuseBadSettingsNamingTheField() {
+        Path store = root.resolve("unused");
+        Path out = root.resolve("unused.npy");
+        java.util.Map<String, org.junit.jupiter.api.function.Executable> cases = new java.util.LinkedHashMap<>();
+        cases.put("rows must name a split, got null", () -> SparkKernels.gram(sc, store).rows(null).write(out));
+        cases.put("cols must name a split, got ", () -> SparkKernels.gram(sc, store).cols("").write(out));
+        cases.put("normalization must be set, got null", () -> SparkKernels.gram(sc, store).normalization(null).write(out));
+        cases.put("tile must be >= 1, got 0", () -> SparkKernels.gram(sc, store).tile(0).write(out));
+        cases.put("partitions must be >= 0, got -1", () -> SparkKernels.gram(sc, store).partitions(-1).write(out));
+        cases.put("k must be >= 1, got 0", () -> SparkKernels.similar(sc, store).k(0).write(out));
+        cases.put("trainSplit must name a split, got null", () -> SparkKernels.similar(sc, store).train(null).write(out));
+        cases.put("tile must be >= 1, got -4", () -> SparkKernels.similar(sc, store).tile(-4).write(out));
+        cases.put("partitions must be >= 0, got -2", () -> SparkKernels.similar(sc, store).partitions(-2).write(out));
+        for (var c : cases.entrySet()) {
+            assertEquals(c.getKey(), org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, c.getValue()).getMessage());
+        }
     }
 
     @Test
@@ -277,13 +296,13 @@ class SparkJobsTest {
         assertTrue(writer.markComplete());
         for (KernelNormalization norm : KernelNormalization.values()) {
             Path sparkGram = root.resolve("synthetic-gram-" + norm + ".npy");
-            SparkKernels.GramResult g = SparkKernels.gram(sc, store, null, "train", "test", norm, Gram.DEFAULT_TILE, 0, sparkGram);
+            SparkKernels.GramResult g = SparkKernels.gram(sc, store).rows("train").cols("test").normalization(norm).write(sparkGram);
             assertEquals(3 * 2, g.tiles());
             assertArrayEquals(Files.readAllBytes(singleProcessGram(store, "train", "test", norm, Gram.DEFAULT_TILE)), Files.readAllBytes(sparkGram),
                     "gram " + norm);
         }
-        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store, null, "train", "test", 5, KernelNormalization.COSINE, Gram.DEFAULT_TILE, 0,
-                root.resolve("synthetic-similar"));
+        SparkKernels.SimilarResult s = SparkKernels.similar(sc, store).train("train").test("test").k(5).normalization(KernelNormalization.COSINE)
+                .write(root.resolve("synthetic-similar"));
         assertEquals(2 * 3, s.tiles());
         assertEquals(Files.readString(singleProcessSimilar(store, 5, Gram.DEFAULT_TILE)), Files.readString(s.csv()));
     }

@@ -44,7 +44,8 @@ public final class SparkGramCommand implements Callable<Integer> {
         if (java.nio.file.Files.isDirectory(out)) throw new IllegalArgumentException("the output " + out + " is a directory");
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
-            SparkKernels.GramResult r = SparkKernels.gram(sc, store, checkpoint.id(), rows, cols, KernelNormalization.parse(normalize), tile.tile, spark.partitions, out);
+            SparkKernels.GramResult r = SparkKernels.gram(sc, store).checkpoint(checkpoint.id()).rows(rows).cols(cols)
+                    .normalization(KernelNormalization.parse(normalize)).tile(tile.tile).partitions(spark.partitions).write(out);
             w.printf(Locale.ROOT, "spark gram %s x %s (normalize %s): [%d x %d] float32 -> %s, %d tiles in %d partitions, %.2f s (scale %.6g)%n",
                     rows, cols, normalize, r.rows(), r.cols(), r.file(), r.tiles(), r.partitions(), r.seconds(), r.scale());
             w.flush();

@@ -48,8 +48,8 @@ public final class SparkSimilarCommand implements Callable<Integer> {
         }
         try (SparkOptions.Session session = spark.start()) {
             JavaSparkContext sc = session.context();
-            SparkKernels.SimilarResult r = SparkKernels.similar(sc, store, checkpoint.id(), trainSplit, testSplit, top, KernelNormalization.parse(normalize),
-                    tile.tile, spark.partitions, out);
+            SparkKernels.SimilarResult r = SparkKernels.similar(sc, store).checkpoint(checkpoint.id()).train(trainSplit).test(testSplit)
+                    .k(top).normalization(KernelNormalization.parse(normalize)).tile(tile.tile).partitions(spark.partitions).write(out);
             w.printf(Locale.ROOT, "spark similar: top-%d of %d %s rows for %d %s rows -> %s, %d tiles in %d partitions, %.2f s%n",
                     r.k(), r.trainRows(), trainSplit, r.testRows(), testSplit, r.csv(), r.tiles(), r.partitions(), r.seconds());
             w.flush();
