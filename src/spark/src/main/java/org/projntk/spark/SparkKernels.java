@@ -253,9 +253,9 @@ public final class SparkKernels {
             try (StoreBlocks.Block a = StoreBlocks.block(store, checkpoint, rowsSplit, r0, Math.min(tile, rows - r0));
                  StoreBlocks.Block b = StoreBlocks.block(store, checkpoint, colsSplit, c0, Math.min(tile, cols - c0))) {
                 KernelNormalization n = stdScale == null && norm == KernelNormalization.STD ? KernelNormalization.NONE : norm;
-                Gram.Options.Builder b = Gram.Options.builder().kernel(kind).normalization(n).tiles(tile, tile);
-                if (n == KernelNormalization.STD) b.stdScale(stdScale);
-                Gram.Options options = b.build();
+                Gram.Options.Builder opt = Gram.Options.builder().kernel(kind).normalization(n).tiles(tile, tile);
+                if (n == KernelNormalization.STD) opt.stdScale(stdScale);
+                Gram.Options options = opt.build();
                 return Gram.compute(a.matrices(), b.matrices(), options, sink);
             }
         }
