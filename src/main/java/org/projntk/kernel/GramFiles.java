@@ -1,6 +1,5 @@
 package org.projntk.kernel;
 
-import org.projntk.GemmPrecision;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,8 +14,6 @@ import java.util.function.Function;
 
 import org.projntk.data.Npy;
 import org.projntk.data.StagedFiles;
-import org.projntk.store.FeatureStore;
-import org.projntk.torch.Device;
 
 /**
  * Kernels streamed tile by tile into a float32 {@code .npy} file ([rows x cols], numpy-readable), so the matrix is

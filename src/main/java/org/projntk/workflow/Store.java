@@ -23,11 +23,11 @@ import org.projntk.store.FeatureStore;
  * float[][] scores = store.scores().lambda(0.01).compute(); // a margin store
  * }</pre>
  *
- * Each job method returns a builder whose settings all have documented defaults; the job runs when its last call
- * ({@code compute()}, {@code fit()}, {@code write(...)}) is made. Reads use the store's first complete checkpoint unless {@link #at} names another, and the kernel its features were
- * computed for (an eNTK store gives its trace kernel where one value per pair of examples is needed); TRAK scores
- * average over all checkpoints unless the job names some. Immutable and safe to share between threads; every job
- * reads the files anew.
+ * Each job method returns a builder whose settings all have documented defaults; the job runs at its last call
+ * ({@code compute()}, {@code fit()}, {@code write(...)}). Reads use the store's first complete checkpoint unless
+ * {@link #at} names another, and the kernel its features were computed for (an eNTK store gives its trace kernel where
+ * one value per pair of examples is needed); TRAK scores average over all checkpoints unless the job names some.
+ * Immutable and safe to share between threads; every job reads the files anew.
  */
 public final class Store {
     private final FeatureStore store;
