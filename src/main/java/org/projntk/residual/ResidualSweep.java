@@ -57,9 +57,20 @@ public final class ResidualSweep {
      * A sweep over the examples of {@code train} and {@code test} (dataset specs; test may be null) with a model
      * (path or builtin:NAME) on the CPU.
      *
+     * @param model the model: a TorchScript path or builtin:NAME
+     * @param train a dataset spec ({@link DatasetSpec#parse})
+     * @param test a second dataset spec whose examples join the sweep, or null
+     * @param dims the projection dimensions K, each at least 1 (copied)
+     * @param projector rademacher, normal or sjlt
+     * @param seed the first projection seed
      * @param repeats projection seeds per K (seed .. seed+repeats-1), whose metrics are averaged
      */
     public record Options(String model, String train, String test, List<Integer> dims, ProjectorKind projector, long seed, int repeats) {
+        /**
+         * Checks the options.
+         *
+         * @throws IllegalArgumentException for no K, a K below 1, repeats below 1, or the none or curand projector
+         */
         public Options {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(train, "train");
@@ -74,7 +85,16 @@ public final class ResidualSweep {
         }
     }
 
-    /** Runs the sweep, writes {@code sweep.csv} and {@code sweep.png} (residual against K with fitted decay) into outDir. */
+    /**
+     * Runs the sweep and writes {@code sweep.csv}, {@code sweep.png} (residual against K with fitted decay),
+     * {@code residual_cdf.csv} and {@code residual_cdf_fit.csv} into outDir, all or none of them.
+     *
+     * @param o the sweep
+     * @param outDir the output directory, created if missing
+     * @param log progress lines
+     * @return the table written
+     * @throws java.io.UncheckedIOException if the results cannot be written
+     */
     public static SweepTable write(Options o, Path outDir, Consumer<String> log) {
         Objects.requireNonNull(outDir, "outDir");
         var parts = new ArrayList<Dataset>();
@@ -103,7 +123,12 @@ public final class ResidualSweep {
         return table;
     }
 
-    /** The table as aligned text, then one line per fitted power-law decay. */
+    /**
+     * The table as aligned text, for a terminal.
+     *
+     * @param table a sweep's table
+     * @return a header, one line per row, then one line per fitted power-law decay
+     */
     public static List<String> describe(SweepTable table) {
         List<String> lines = new ArrayList<>();
         lines.add("kernel               K      rel_frobenius  mean|cos res|  median|cos res|");
@@ -118,7 +143,19 @@ public final class ResidualSweep {
         return lines;
     }
 
-    /** Each K is measured with seeds seed .. seed+repeats-1 and the metrics are averaged. */
+    /**
+     * Runs the sweep on the CPU. Each K is measured with seeds seed .. seed+repeats-1 and the metrics are averaged.
+     *
+     * @param model the network, used from this thread only for the call
+     * @param parts the datasets whose examples (all of them, in order) the kernels are over
+     * @param dims the projection dimensions K
+     * @param kind the projector
+     * @param seed the first projection seed
+     * @param repeats the number of seeds per K, at least 1
+     * @param log progress lines
+     * @return three rows per K (proj-trntk, proj-pntk, proj-pntk-vs-pntk)
+     * @throws IllegalArgumentException for repeats below 1, no examples, or exact gradients over 3 GiB
+     */
     public static SweepTable run(Model model, List<Dataset> parts, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
                                  Consumer<String> log) {
         return run(model, parts, dims, kind, seed, repeats, null, log);
@@ -127,6 +164,16 @@ public final class ResidualSweep {
     /**
      * As {@link #run(Model, List, List, ProjectorKind, long, int, Consumer)}, also collecting every |cosine residual|
      * against the exact trNTK (proj-trntk and proj-pntk, all seeds pooled) into {@code cdf} when it is not null.
+     *
+     * @param model the network
+     * @param parts the datasets whose examples the kernels are over
+     * @param dims the projection dimensions K
+     * @param kind the projector
+     * @param seed the first projection seed
+     * @param repeats the number of seeds per K, at least 1
+     * @param cdf where residuals are collected, or null
+     * @param log progress lines
+     * @return three rows per K
      */
     public static SweepTable run(Model model, List<Dataset> parts, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
                                  ResidualCdf cdf, Consumer<String> log) {
