@@ -9,5 +9,16 @@ import java.lang.foreign.MemorySegment;
  */
 @FunctionalInterface
 public interface GradientConsumer {
+    /**
+     * Takes one block. Called on the thread that asked for the gradients; an exception thrown here stops the
+     * computation and comes back as a {@link org.projntk.ProjntkException} with status CALLBACK.
+     *
+     * @param output the class for PER_CLASS, else 0
+     * @param rowOffset the batch row of the block's first row
+     * @param rows the number of examples in the block
+     * @param paramOffset the index of the block's first coordinate in the selected-parameter vector
+     * @param cols the block's width in parameters
+     * @param block [rows x cols] float32, row-major; copy what you keep, it is reused after the call
+     */
     void accept(int output, long rowOffset, int rows, long paramOffset, int cols, MemorySegment block);
 }
