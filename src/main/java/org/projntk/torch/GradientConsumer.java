@@ -10,8 +10,9 @@ import java.lang.foreign.MemorySegment;
 @FunctionalInterface
 public interface GradientConsumer {
     /**
-     * Takes one block. Called on the thread that asked for the gradients; an exception thrown here stops the
-     * computation and comes back as a {@link org.projntk.ProjntkException} with status CALLBACK.
+     * Takes one block. Called on the thread that asked for the gradients; an exception thrown here aborts the
+     * computation and is rethrown by {@link Gradients#compute(Model, java.util.List, long[], OutputKind, GradStrategy,
+     * long, boolean, GradientConsumer)}.
      *
      * @param output the class for PER_CLASS, else 0
      * @param rowOffset the batch row of the block's first row

@@ -22,8 +22,19 @@ import org.projntk.data.Dataset;
 public final class Training {
     private Training() {}
 
-    /** Examples held in memory: inputs [n x size] (normalised float32) and labels. */
+    /**
+     * Examples held in memory. The arrays are not copied: do not change them while training runs.
+     *
+     * @param inputs [n x exampleSize] normalised float32, row-major
+     * @param labels the n class labels, n at least 1
+     * @param exampleShape the shape of one example without the batch dimension, e.g. [1, 28, 28]
+     */
     public record Examples(float[] inputs, long[] labels, int[] exampleShape) {
+        /**
+         * Checks the sizes.
+         *
+         * @throws IllegalArgumentException if there are no labels or the inputs do not hold one example per label
+         */
         public Examples {
             Objects.requireNonNull(inputs, "inputs");
             Objects.requireNonNull(labels, "labels");
@@ -33,6 +44,12 @@ public final class Training {
             }
         }
 
+        /**
+         * Reads a whole dataset into memory.
+         *
+         * @param data the dataset, normalised as it was opened
+         * @return its examples and labels, in order
+         */
         public static Examples load(Dataset data) {
             int n = Math.toIntExact(data.size());
             int size = data.exampleSize();
@@ -45,10 +62,12 @@ public final class Training {
             return new Examples(x, y, data.exampleShape());
         }
 
+        /** {@return n, the number of examples} */
         public int size() {
             return labels.length;
         }
 
+        /** {@return the number of floats in one example} */
         public int exampleSize() {
             return size(exampleShape);
         }
@@ -78,9 +97,17 @@ public final class Training {
     }
 
     /**
+     * How to train. Start from {@link #of(String, long, int)} and change what differs with the {@code with} methods.
+     *
      * @param model       TorchScript path or builtin:NAME (initialised from seed)
      * @param seed        model initialisation and batch order
      * @param rows        indices of the examples to train on, or null for all
+     * @param epochs      passes over the rows, 0 or more
+     * @param batch       examples per optimiser step, at least 1
+     * @param optimizer   SGD or Adam
+     * @param momentum    SGD's momentum, in [0, 1)
+     * @param weightDecay L2 weight decay, 0 or more
+     * @param device      where the model trains
      * @param saveEvery   save a checkpoint every N epochs (0 = only at the end)
      * @param outPattern  where to save: {@code %d} is replaced by the epoch (e.g. {@code run/ep%d.pt}); without
      *                    {@code %d} only the final model is saved there; null = do not save
@@ -88,6 +115,12 @@ public final class Training {
      */
     public record Options(String model, long seed, int[] rows, int epochs, int batch, Trainer.Optimizer optimizer, double lr,
                           double momentum, double weightDecay, int saveEvery, String outPattern, Device device) {
+        /**
+         * Checks the options.
+         *
+         * @throws IllegalArgumentException for negative epochs or saveEvery, a batch below 1, or saveEvery without a
+         *     {@code %d} pattern
+         */
         public Options {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(optimizer, "optimizer");
@@ -100,26 +133,61 @@ public final class Training {
             }
         }
 
+        /**
+         * All rows, batches of 64, Adam at its default rate, on the CPU, nothing saved.
+         *
+         * @param model TorchScript path or builtin:NAME
+         * @param seed model initialisation and batch order
+         * @param epochs passes over the rows
+         * @return the options
+         */
         public static Options of(String model, long seed, int epochs) {
             return new Options(model, seed, null, epochs, 64, Trainer.Optimizer.ADAM, -1, 0.9, 0, 0, null, Device.CPU);
         }
 
+        /**
+         * These options on a subset of the examples (TRAK's LDS retrains on random halves).
+         *
+         * @param subset example indices, or null for all
+         * @return the new options
+         */
         public Options withRows(int[] subset) {
             return new Options(model, seed, subset, epochs, batch, optimizer, lr, momentum, weightDecay, saveEvery, outPattern, device);
         }
 
+        /**
+         * These options with another optimiser.
+         *
+         * @param opt SGD or Adam
+         * @param rate the learning rate; 0 or less picks the optimiser's default
+         * @return the new options
+         */
         public Options withOptimizer(Trainer.Optimizer opt, double rate) {
             return new Options(model, seed, rows, epochs, batch, opt, rate, momentum, weightDecay, saveEvery, outPattern, device);
         }
 
+        /**
+         * These options with another batch size.
+         *
+         * @param b examples per step, at least 1
+         * @return the new options
+         */
         public Options withBatch(int b) {
             return new Options(model, seed, rows, epochs, b, optimizer, lr, momentum, weightDecay, saveEvery, outPattern, device);
         }
 
+        /**
+         * These options saving checkpoints.
+         *
+         * @param pattern the output path, {@code %d} replaced by the epoch; null: save nothing
+         * @param every save every N epochs (0: only at the end)
+         * @return the new options
+         */
         public Options withOutput(String pattern, int every) {
             return new Options(model, seed, rows, epochs, batch, optimizer, lr, momentum, weightDecay, every, pattern, device);
         }
 
+        /** {@return the learning rate used: lr if positive, else 1e-3 for Adam and 0.05 for SGD} */
         public double learningRate() {
             return lr > 0 ? lr : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
         }
@@ -127,20 +195,52 @@ public final class Training {
 
     /** Called after every epoch. */
     public interface Listener {
+        /**
+         * Reports one epoch, on the training thread.
+         *
+         * @param epoch the epoch just finished, from 1
+         * @param epochs the number of epochs
+         * @param loss the epoch's mean cross-entropy per example, in nats
+         * @param accuracy the epoch's fraction of correct predictions, in [0, 1]
+         * @param seconds the epoch's wall time
+         */
         void epoch(int epoch, int epochs, double loss, double accuracy, double seconds);
     }
 
-    /** The last epoch's mean loss and accuracy, and the checkpoints written (in order; the final model last). */
+    /**
+     * The outcome of a training run.
+     *
+     * @param loss the last epoch's mean cross-entropy; NaN after 0 epochs
+     * @param accuracy the last epoch's training accuracy in [0, 1]; NaN after 0 epochs
+     * @param saved the checkpoints written, in order, the final model last
+     */
     public record Result(double loss, double accuracy, List<Path> saved) {}
 
-    /** Trains a fresh model (opened from options.model() and options.seed()) and saves it as asked. */
+    /**
+     * Trains a fresh model (opened from options.model() and options.seed()) and saves it as asked.
+     *
+     * @param data the examples
+     * @param o how to train
+     * @param listener told of every epoch, or null
+     * @return the last epoch's figures and the files written
+     * @throws IllegalArgumentException if a row index is out of range or there are no rows
+     * @throws java.io.UncheckedIOException if a checkpoint's directory cannot be created
+     */
     public static Result train(Examples data, Options o, Listener listener) {
         try (Model model = Model.open(o.model(), o.seed(), o.device())) {
             return train(model, data, o, listener);
         }
     }
 
-    /** Trains {@code model} in place. */
+    /**
+     * Trains {@code model} in place, ignoring o.model() and o.device(); o.seed() draws the batch order.
+     *
+     * @param model the network
+     * @param data the examples
+     * @param o how to train
+     * @param listener told of every epoch, or null
+     * @return the last epoch's figures and the files written
+     */
     public static Result train(Model model, Examples data, Options o, Listener listener) {
         int[] rows = o.rows() == null ? range(data.size()) : o.rows().clone();
         if (rows.length == 0) throw new IllegalArgumentException("no rows to train on");
@@ -177,7 +277,14 @@ public final class Training {
         return new Result(loss, accuracy, saved);
     }
 
-    /** TRAK's margin, logit_y − logsumexp of the other logits, of every example (eval mode). */
+    /**
+     * TRAK's margin, logit_y − logsumexp of the other logits, of every example (eval mode).
+     *
+     * @param model the network
+     * @param data the examples and their labels
+     * @param batch examples per forward pass
+     * @return one margin per example, in order
+     */
     public static double[] margins(Model model, Examples data, int batch) {
         double[] out = new double[data.size()];
         int[] all = range(data.size());
