@@ -82,7 +82,9 @@ public final class Featurizer {
      * and every split's dataset opens and has rows. A Spark driver calls it before starting tasks.
      *
      * @param config the job
-     * @throws IllegalArgumentException naming the output or the split that fails
+     * @throws IllegalArgumentException if the output is not a directory, or a split's spec is malformed or selects no
+     *     rows
+     * @throws org.projntk.data.DataFormatException for a corrupt, truncated or unsupported dataset file
      */
     public static void checkInputs(FeaturizeConfig config) {
         if (java.nio.file.Files.exists(config.out()) && !java.nio.file.Files.isDirectory(config.out())) {
