@@ -31,7 +31,8 @@ public final class Cifar10 {
      * @param train which split
      * @param norm how bytes become inputs
      * @return the dataset, examples [3, 32, 32]
-     * @throws DataFormatException if a file is missing, truncated or holds a label above 9
+     * @throws DataFormatException if a file is truncated or holds a label above 9
+     * @throws java.io.UncheckedIOException if a file is missing or unreadable
      */
     public static Dataset open(Path dir, boolean train, Normalization norm) {
         return new Dataset(source(dir, train), norm);

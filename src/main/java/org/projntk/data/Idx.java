@@ -25,6 +25,7 @@ public final class Idx {
      * @param norm how bytes become inputs
      * @return the dataset, examples [1, rows, cols]
      * @throws DataFormatException naming the file and byte offset of a bad magic, size, count or label
+     * @throws java.io.UncheckedIOException if a file is missing or unreadable
      */
     public static Dataset open(Path images, Path labels, Normalization norm) {
         return new Dataset(source(images, labels), norm);
