@@ -217,6 +217,7 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
      * @param norm how raw values become inputs (computed statistics are taken over the range's rows only)
      * @return the rows of the range
      * @throws DataFormatException for a corrupt, truncated or unsupported file
+     * @throws java.io.UncheckedIOException for a missing or unreadable file
      * @throws IllegalArgumentException if the range selects no rows or is out of bounds
      */
     public Dataset open(Normalization norm) {
