@@ -149,12 +149,18 @@ $(JAR): $(JAVA_SOURCES) | java-check
 jar: $(JAR)
 build: deps native cuda-check $(JAR)
 
+# maven-javadoc-plugin's up-to-date check does not look below the source root's top level, so it skips javadoc (and
+# its doclint check) after a change to any source file (apache/maven-javadoc-plugin#1324): forget its state first.
+JAVADOC_STATE := target/maven-javadoc-plugin-stale-data.txt
+
 # org.projntk:projntk into the local Maven repository, with libprojntk.so inside the jar.
 install: build
+	rm -f $(JAVADOC_STATE)
 	$(MVN) install -DskipTests
 
 test: build native-test
 	mvn -B test
+	rm -f $(JAVADOC_STATE)
 	$(MVN) install -DskipTests && mvn -B -f src/spark/pom.xml test
 
 # The Spark module (src/spark, org.projntk:projntk-spark) for bin/projntk-spark; see docs/spark.md.

@@ -10,7 +10,10 @@ package org.projntk;
  * </ul>
  */
 public enum GemmPrecision {
-    FP32, TF32;
+    /** Full float32 products. */
+    FP32,
+    /** Tensor cores, inputs rounded to TF32, float32 accumulation. */
+    TF32;
 
     @Override
     public String toString() {

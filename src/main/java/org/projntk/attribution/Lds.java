@@ -88,92 +88,92 @@ public final class Lds {
             this.out = b.out;
         }
 
-        /** A builder with the defaults each setter names; the model, datasets and output folder have none. */
+        /** {@return a builder with the defaults each setter names; the model, datasets and output folder have none} */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** The model spec. */
+        /** {@return the model spec} */
         public String model() {
             return model;
         }
 
-        /** The train dataset spec. */
+        /** {@return the train dataset spec} */
         public String train() {
             return train;
         }
 
-        /** The test dataset spec. */
+        /** {@return the test dataset spec} */
         public String test() {
             return test;
         }
 
-        /** Random train subsets retrained. */
+        /** {@return random train subsets retrained} */
         public int subsets() {
             return subsets;
         }
 
-        /** The fraction of train rows in each subset. */
+        /** {@return the fraction of train rows in each subset} */
         public double alpha() {
             return alpha;
         }
 
-        /** The projected dimension K. */
+        /** {@return the projected dimension K} */
         public int dim() {
             return dim;
         }
 
-        /** Independently trained models ensembled by the scores. */
+        /** {@return independently trained models ensembled by the scores} */
         public int checkpoints() {
             return checkpoints;
         }
 
-        /** Epochs per trained model. */
+        /** {@return epochs per trained model} */
         public int epochs() {
             return epochs;
         }
 
-        /** Examples per training step. */
+        /** {@return examples per training step} */
         public int batch() {
             return batch;
         }
 
-        /** The optimiser. */
+        /** {@return the optimiser} */
         public Trainer.Optimizer optimizer() {
             return optimizer;
         }
 
-        /** The learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD). */
+        /** {@return the learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD)} */
         public double learningRate() {
             return learningRate != null ? learningRate : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
         }
 
-        /** The ridge term of the scores. */
+        /** {@return the ridge term of the scores} */
         public double lambda() {
             return lambda;
         }
 
-        /** The projection. */
+        /** {@return the projection} */
         public ProjectorKind projector() {
             return projector;
         }
 
-        /** Whether MadryLab TRAK 0.3.2's scores are reproduced. */
+        /** {@return whether MadryLab TRAK 0.3.2's scores are reproduced} */
         public boolean trakCompat() {
             return trakCompat;
         }
 
-        /** The first model seed, the projection seed and the subsets' seed. */
+        /** {@return the first model seed, the projection seed and the subsets' seed} */
         public long seed() {
             return seed;
         }
 
-        /** Bootstrap resamples of the test examples. */
+        /** {@return bootstrap resamples of the test examples} */
         public int bootstrap() {
             return bootstrap;
         }
 
-        /** The output folder. */
+        /** {@return the output folder} */
         public Path out() {
             return out;
         }
@@ -200,103 +200,188 @@ public final class Lds {
 
             private Builder() {}
 
-            /** The model: a TorchScript path or builtin:NAME (required). */
+            /**
+             * The model: a TorchScript path or builtin:NAME (required).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder model(String value) {
                 this.model = value;
                 return this;
             }
 
-            /** The train dataset spec (required). */
+            /**
+             * The train dataset spec (required).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder train(String value) {
                 this.train = value;
                 return this;
             }
 
-            /** The test dataset spec (required). */
+            /**
+             * The test dataset spec (required).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder test(String value) {
                 this.test = value;
                 return this;
             }
 
-            /** Random train subsets retrained (default 50); at least 3 for a rank correlation. */
+            /**
+             * Random train subsets retrained (default 50); at least 3 for a rank correlation.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder subsets(int value) {
                 this.subsets = value;
                 return this;
             }
 
-            /** The fraction of train rows in each subset (default 0.5); in (0, 1). */
+            /**
+             * The fraction of train rows in each subset (default 0.5); in (0, 1).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder alpha(double value) {
                 this.alpha = value;
                 return this;
             }
 
-            /** The projected dimension K (default 512); at least 1. */
+            /**
+             * The projected dimension K (default 512); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder dim(int value) {
                 this.dim = value;
                 return this;
             }
 
-            /** Independently trained models (seeds seed, seed+1, ...) on all train rows, ensembled by the scores (default 1); at least 1. */
+            /**
+             * Independently trained models (seeds seed, seed+1, ...) on all train rows, ensembled by the scores (default 1); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder checkpoints(int value) {
                 this.checkpoints = value;
                 return this;
             }
 
-            /** Epochs per trained model (default 5); at least 1. */
+            /**
+             * Epochs per trained model (default 5); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder epochs(int value) {
                 this.epochs = value;
                 return this;
             }
 
-            /** Examples per training step (default 64); at least 1. */
+            /**
+             * Examples per training step (default 64); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder batch(int value) {
                 this.batch = value;
                 return this;
             }
 
-            /** The optimiser (default {@link Trainer.Optimizer#ADAM}). */
+            /**
+             * The optimiser (default {@link Trainer.Optimizer#ADAM}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder optimizer(Trainer.Optimizer value) {
                 this.optimizer = value;
                 return this;
             }
 
-            /** The learning rate (default: 1e-3 for Adam, 0.05 for SGD); positive and finite. */
+            /**
+             * The learning rate (default: 1e-3 for Adam, 0.05 for SGD); positive and finite.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder learningRate(double value) {
                 this.learningRate = value;
                 return this;
             }
 
-            /** The ridge term of the scores (default 0); finite and at least 0. */
+            /**
+             * The ridge term of the scores (default 0); finite and at least 0.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder lambda(double value) {
                 this.lambda = value;
                 return this;
             }
 
-            /** The projection (default {@link ProjectorKind#RADEMACHER}; not curand). */
+            /**
+             * The projection (default {@link ProjectorKind#RADEMACHER}; not curand).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder projector(ProjectorKind value) {
                 this.projector = value;
                 return this;
             }
 
-            /** Reproduce MadryLab TRAK 0.3.2's scores (default false). */
+            /**
+             * Reproduce MadryLab TRAK 0.3.2's scores (default false).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder trakCompat(boolean value) {
                 this.trakCompat = value;
                 return this;
             }
 
-            /** The first model seed, the projection seed and the subsets' seed (default 0). */
+            /**
+             * The first model seed, the projection seed and the subsets' seed (default 0).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder seed(long value) {
                 this.seed = value;
                 return this;
             }
 
-            /** Bootstrap resamples of the test examples for the 95% interval (default 1000); at least 1. */
+            /**
+             * Bootstrap resamples of the test examples for the 95% interval (default 1000); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder bootstrap(int value) {
                 this.bootstrap = value;
                 return this;
             }
 
-            /** The output folder (required). */
+            /**
+             * The output folder (required).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder out(Path value) {
                 this.out = value;
                 return this;
@@ -305,6 +390,7 @@ public final class Lds {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {

@@ -49,13 +49,21 @@ public final class TrakScores {
     public static final class Options implements Serializable {
         private static final long serialVersionUID = 1L;
 
+        /** @serial the ridge term */
         private final double lambda;
+        /** @serial the checkpoint ids, empty for all */
         private final List<String> checkpoints;
+        /** @serial TRAK 0.3.2's conventions */
         private final boolean trakCompat;
+        /** @serial projected columns used, 0 for all */
         private final int dim;
+        /** @serial the split attributed to */
         private final String trainSplit;
+        /** @serial the split scored */
         private final String testSplit;
+        /** @serial test rows per tile */
         private final int tileRows;
+        /** @serial train columns per tile */
         private final int tileCols;
 
         private Options(Builder b) {
@@ -72,17 +80,19 @@ public final class TrakScores {
         /**
          * A builder with the defaults: λ = 0, all of the store's checkpoints, projntk's conventions (not TRAK's), all K
          * projected columns, splits "train" and "test", tiles of 1024 test rows x 4096 train columns.
+         *
+         * @return a new builder
          */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** The defaults of {@link #builder()}. */
+        /** {@return the defaults of {@link #builder()}} */
         public static Options defaults() {
             return builder().build();
         }
 
-        /** A builder holding these options, to change some of them. */
+        /** {@return a builder holding these options, to change some of them} */
         public Builder toBuilder() {
             Builder b = new Builder().lambda(lambda).trakCompat(trakCompat).dim(dim).trainSplit(trainSplit).testSplit(testSplit)
                     .tiles(tileRows, tileCols);
@@ -90,17 +100,17 @@ public final class TrakScores {
             return b;
         }
 
-        /** The ridge term λ ≥ 0 (in compat mode added after the 1/√P scaling, like TRAK's lambda_reg). */
+        /** {@return the ridge term λ ≥ 0 (in compat mode added after the 1/√P scaling, like TRAK's lambda_reg)} */
         public double lambda() {
             return lambda;
         }
 
-        /** The checkpoint ids averaged over, in order; empty: all of the store's. */
+        /** {@return the checkpoint ids averaged over, in order; empty: all of the store's} */
         public List<String> checkpoints() {
             return checkpoints;
         }
 
-        /** Whether MadryLab TRAK 0.3.2's numbers are reproduced (see {@link TrakScores}). */
+        /** {@return whether MadryLab TRAK 0.3.2's numbers are reproduced (see {@link TrakScores})} */
         public boolean trakCompat() {
             return trakCompat;
         }
@@ -108,27 +118,29 @@ public final class TrakScores {
         /**
          * The first {@code dim} projected columns are used (0: all K); with a dense projector this is exactly the
          * K = dim projection, rescaled to it.
+         *
+         * @return the number of columns, or 0 for all
          */
         public int dim() {
             return dim;
         }
 
-        /** The split whose rows are attributed to (the columns of the scores). */
+        /** {@return the split whose rows are attributed to (the columns of the scores)} */
         public String trainSplit() {
             return trainSplit;
         }
 
-        /** The split whose rows are scored (the rows of the scores). */
+        /** {@return the split whose rows are scored (the rows of the scores)} */
         public String testSplit() {
             return testSplit;
         }
 
-        /** Test rows per tile. */
+        /** {@return test rows per tile} */
         public int tileRows() {
             return tileRows;
         }
 
-        /** Train columns per tile. */
+        /** {@return train columns per tile} */
         public int tileCols() {
             return tileCols;
         }
@@ -166,13 +178,23 @@ public final class TrakScores {
 
             private Builder() {}
 
-            /** The ridge term (default 0); finite and at least 0. */
+            /**
+             * The ridge term (default 0); finite and at least 0.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder lambda(double value) {
                 this.lambda = value;
                 return this;
             }
 
-            /** Average over these checkpoints, in this order (default: all of the store's); at least one id. */
+            /**
+             * Average over these checkpoints, in this order (default: all of the store's); at least one id.
+             *
+             * @param ids the new setting
+             * @return this builder
+             */
             public Builder checkpoints(List<String> ids) {
                 if (ids == null || ids.isEmpty() || ids.stream().anyMatch(Objects::isNull)) {
                     checkpointsError = "checkpoints must name at least one id and no null, got " + ids;
@@ -183,43 +205,74 @@ public final class TrakScores {
                 return this;
             }
 
-            /** As {@link #checkpoints(List)}. */
+            /**
+             * As {@link #checkpoints(List)}.
+             *
+             * @param ids the new setting
+             * @return this builder
+             */
             public Builder checkpoints(String... ids) {
                 return checkpoints(ids == null ? null : java.util.Arrays.asList(ids));
             }
 
-            /** Average over all of the store's checkpoints (the default). */
+            /** {@return average over all of the store's checkpoints (the default)} */
             public Builder allCheckpoints() {
                 checkpointsError = null;
                 checkpoints = List.of();
                 return this;
             }
 
-            /** Reproduce MadryLab TRAK 0.3.2's numbers (default false: projntk's conventions, see {@link TrakScores}). */
+            /**
+             * Reproduce MadryLab TRAK 0.3.2's numbers (default false: projntk's conventions, see {@link TrakScores}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder trakCompat(boolean value) {
                 this.trakCompat = value;
                 return this;
             }
 
-            /** Use the first {@code columns} projected columns (default 0: all K); at least 0. */
+            /**
+             * Use the first {@code columns} projected columns (default 0: all K); at least 0.
+             *
+             * @param columns the new setting
+             * @return this builder
+             */
             public Builder dim(int columns) {
                 this.dim = columns;
                 return this;
             }
 
-            /** The split attributed to (default "train"). */
+            /**
+             * The split attributed to (default "train").
+             *
+             * @param name the new setting
+             * @return this builder
+             */
             public Builder trainSplit(String name) {
                 this.trainSplit = name;
                 return this;
             }
 
-            /** The split scored (default "test"). */
+            /**
+             * The split scored (default "test").
+             *
+             * @param name the new setting
+             * @return this builder
+             */
             public Builder testSplit(String name) {
                 this.testSplit = name;
                 return this;
             }
 
-            /** Test rows and train columns per tile (default 1024 x 4096); both at least 1. */
+            /**
+             * Test rows and train columns per tile (default 1024 x 4096); both at least 1.
+             *
+             * @param rows the new setting
+             * @param cols the new setting
+             * @return this builder
+             */
             public Builder tiles(int rows, int cols) {
                 this.tileRows = rows;
                 this.tileCols = cols;
@@ -229,6 +282,7 @@ public final class TrakScores {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {

@@ -10,13 +10,30 @@ import java.util.List;
 public final class Cifar10 {
     private Cifar10() {}
 
+    /** Bytes per record: the label, then the image. */
     public static final int RECORD = 1 + 3 * 32 * 32;
 
+    /**
+     * The batch files of a split, as the CIFAR-10 binary archive names them.
+     *
+     * @param train the 50,000 training images (5 files) or the 10,000 test images (1 file)
+     * @return the file names, in row order
+     */
     public static List<String> files(boolean train) {
         return train ? List.of("data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin")
                 : List.of("test_batch.bin");
     }
 
+    /**
+     * Reads a split into memory.
+     *
+     * @param dir the directory holding the .bin batch files
+     * @param train which split
+     * @param norm how bytes become inputs
+     * @return the dataset, examples [3, 32, 32]
+     * @throws DataFormatException if a file is truncated or holds a label above 9
+     * @throws java.io.UncheckedIOException if a file is missing or unreadable
+     */
     public static Dataset open(Path dir, boolean train, Normalization norm) {
         return new Dataset(source(dir, train), norm);
     }

@@ -107,41 +107,61 @@ public final class Dataset {
         }
     }
 
+    /** {@return the number of rows in the range} */
     public long size() { return size; }
 
+    /** {@return the shape of one example without the batch dimension, e.g. [1, 28, 28]} */
     public int[] exampleShape() { return src.exampleShape(); }
 
+    /** {@return the number of values in one example} */
     public int exampleSize() { return exampleSize; }
 
+    /** {@return the number of classes: 10 for IDX and CIFAR files, else the largest label in the whole file plus 1} */
     public int numClasses() { return src.numClasses(); }
 
+    /** {@return the normalisation it was opened with} */
     public Normalization normalization() { return norm; }
 
-    /** Number of channels normalisation works on (first example dimension for rank >= 2 examples, else 1). */
+    /** {@return the number of channels normalisation works on (first example dimension for rank >= 2 examples, else 1)} */
     public int channels() { return channels; }
 
-    /** Effective per-channel affine map: normalised = raw * scale[c] + shift[c]. */
+    /** {@return the per-channel factor of the effective affine map normalised = raw * scale[c] + shift[c] (a copy)} */
     public float[] scale() { return scale.clone(); }
 
+    /** {@return the per-channel offset of the map in {@link #scale()} (a copy)} */
     public float[] shift() { return shift.clone(); }
 
+    /**
+     * The class of a row.
+     *
+     * @param i the row, in [0, size())
+     * @return its label, 0 or more
+     * @throws IndexOutOfBoundsException for a row outside the range
+     */
     public long label(long i) {
         return src.label(offset + check(i));
     }
 
-    /** Every row's label, as class indices. */
+    /** {@return every row's label, as class indices} */
     public int[] labels() {
         int[] out = new int[Math.toIntExact(size)];
         for (int i = 0; i < out.length; i++) out[i] = (int) label(i);
         return out;
     }
 
-    /** Index, in the whole source file, of this dataset's row 0 (the start of a spec's row range). */
+    /** {@return the index, in the whole source file, of this dataset's row 0 (the start of a spec's row range)} */
     public long firstSourceRow() {
         return offset;
     }
 
-    /** The rows [start, end) of this dataset, with the same normalisation (statistics are not recomputed). */
+    /**
+     * Some of the rows, with the same normalisation (statistics are not recomputed).
+     *
+     * @param start the first row, in [0, size()]
+     * @param end one past the last, in [start, size()]
+     * @return rows [start, end) as a dataset over the same source (no copy)
+     * @throws IndexOutOfBoundsException for a range outside [0, size()]
+     */
     public Dataset slice(long start, long end) {
         if (start < 0 || start > end || end > size) {
             throw new IndexOutOfBoundsException("slice [" + start + ":" + end + ") out of range for " + size + " rows");
@@ -149,7 +169,13 @@ public final class Dataset {
         return new Dataset(src, offset + start, end - start, norm, scale, shift);
     }
 
-    /** Normalised example i (C order). */
+    /**
+     * One normalised example.
+     *
+     * @param i the row, in [0, size())
+     * @return its exampleSize() values in C order
+     * @throws IndexOutOfBoundsException for a row outside the range
+     */
     public float[] example(long i) {
         float[] out = new float[exampleSize];
         fill(i, out, 0);
@@ -165,7 +191,15 @@ public final class Dataset {
         }
     }
 
-    /** count examples starting at row start, as float32 [count, ...exampleShape] in a segment owned by arena. */
+    /**
+     * Some consecutive examples, as the model takes them.
+     *
+     * @param start the first row
+     * @param count the number of rows, 0 or more
+     * @param arena owns the batch's memory; the batch is valid while it is open
+     * @return float32 [count, ...exampleShape] (or the typed inputs of an npy:A,B,...,Y dataset) with the labels
+     * @throws IndexOutOfBoundsException if the rows are not all in [0, size())
+     */
     public Batch batch(long start, int count, Arena arena) {
         if (count < 0 || start < 0 || start + count > size) {
             throw new IndexOutOfBoundsException("batch [" + start + ", " + (start + count) + ") out of range for " + size + " rows");
@@ -187,13 +221,18 @@ public final class Dataset {
         return new Batch(start, count, exampleShape(), seg, labels);
     }
 
-    /** True when examples are images ([C,H,W] with C = 1 or 3, or [H,W]) so {@link #imageHWC} works. */
+    /** {@return true when examples are images ([C,H,W] with C = 1 or 3, or [H,W]) so {@link #imageHWC} works} */
     public boolean isImage() {
         int[] s = exampleShape();
         return (s.length == 3 && (s[0] == 1 || s[0] == 3)) || s.length == 2;
     }
 
-    /** Image height, width and channel count, {H, W, C}. */
+    /**
+     * The image dimensions.
+     *
+     * @return {H, W, C}
+     * @throws UnsupportedOperationException if examples are not images
+     */
     public int[] imageDims() {
         if (!isImage()) throw new UnsupportedOperationException("examples of shape " + Arrays.toString(exampleShape()) + " are not images");
         int[] s = exampleShape();
@@ -203,6 +242,10 @@ public final class Dataset {
     /**
      * Example i as 8-bit pixels in HWC order (length H*W*C, values 0..255), for image grids. Byte data is returned as
      * stored; float data already within [0,1] is scaled by 255, other float data is min-max scaled per image.
+     *
+     * @param i the row, in [0, size())
+     * @return H*W*C pixel values in 0..255
+     * @throws UnsupportedOperationException if examples are not images
      */
     public int[] imageHWC(long i) {
         int[] d = imageDims();

@@ -19,12 +19,29 @@ import java.util.Objects;
  * </pre>
  * each optionally followed by a Python-like row range {@code [start:end]} (end exclusive, either side may be omitted,
  * negative values count from the end). {@link #toString()} gives the canonical form, which parses back to an equal spec.
+ *
+ * @param kind the form
+ * @param first fashion-mnist's split, or the first file or directory (npy: every input file, comma-separated)
+ * @param second the second part: the labels file, cifar10's split, or text's {@code TOKENIZER.json,N}; null for
+ *     fashion-mnist
+ * @param start the range's start, negative counting from the end; null for 0
+ * @param end the range's exclusive end, negative counting from the end; null for the row count
  */
 public record DatasetSpec(Kind kind, String first, String second, Long start, Long end) {
     /** The form of a spec: which reader opens it. */
     public enum Kind {
-        FASHION_MNIST("fashion-mnist"), IDX("idx"), CIFAR10("cifar10"), NPY("npy"), TEXT("text");
+        /** Fashion-MNIST's IDX files from the installed root. */
+        FASHION_MNIST("fashion-mnist"),
+        /** An IDX images/labels pair. */
+        IDX("idx"),
+        /** CIFAR-10's binary batches. */
+        CIFAR10("cifar10"),
+        /** .npy arrays: one float input, or several typed inputs, and labels. */
+        NPY("npy"),
+        /** Labelled texts tokenized with a Hugging Face tokenizer.json. */
+        TEXT("text");
 
+        /** What the spec starts with, before the ':'. */
         public final String prefix;
 
         Kind(String prefix) {
@@ -32,9 +49,16 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
         }
     }
 
+    /** The environment variable that overrides {@link #FASHION_MNIST_DEFAULT_DIR}. */
     public static final String FASHION_MNIST_ENV = "PROJNTK_FASHION_MNIST_DIR";
+    /** Where fashion-mnist: looks for its IDX files (raw or .gz) by default. */
     public static final String FASHION_MNIST_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist";
 
+    /**
+     * Checks the parts against the kind.
+     *
+     * @throws IllegalArgumentException if a part is missing or superfluous, or a split is not train or test
+     */
     public DatasetSpec {
         Objects.requireNonNull(kind);
         Objects.requireNonNull(first);
@@ -49,6 +73,13 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
         return "train".equals(s) || "test".equals(s);
     }
 
+    /**
+     * Parses a spec; files are not opened.
+     *
+     * @param text one of the forms above
+     * @return the spec
+     * @throws IllegalArgumentException naming what is wrong and listing the forms
+     */
     public static DatasetSpec parse(String text) {
         String s = text.strip();
         Long start = null, end = null;
@@ -121,21 +152,41 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
                 + " (forms: fashion-mnist:train|test, idx:IMAGES,LABELS, cifar10:DIR:train|test, npy:X.npy,Y.npy, npy:A.npy,B.npy,...,Y.npy, text:TEXTS.tsv,TOKENIZER.json,N, each with optional [start:end])");
     }
 
-    /** {@code text:} from the CLI's --tokenizer FILE and --max-length N. */
+    /**
+     * A {@code text:} spec from the CLI's --tokenizer FILE and --max-length N.
+     *
+     * @param texts the {@code LABEL<TAB>TEXT} file
+     * @param tokenizer the tokenizer.json
+     * @param maxLength tokens per example, at least 2
+     * @return the spec
+     */
     public static DatasetSpec text(Path texts, Path tokenizer, int maxLength) {
         return parse("text:" + texts + "," + tokenizer + "," + maxLength);
     }
 
-    /** The same dataset without a row range. */
+    /** {@return the same dataset without a row range} */
     public DatasetSpec withoutRange() {
         return new DatasetSpec(kind, first, second, null, null);
     }
 
+    /**
+     * The same dataset with another row range.
+     *
+     * @param start the start, negative counting from the end; null for 0
+     * @param end the exclusive end, negative counting from the end; null for the row count
+     * @return the new spec
+     */
     public DatasetSpec withRange(Long start, Long end) {
         return new DatasetSpec(kind, first, second, start, end);
     }
 
-    /** Resolves the row range against a dataset of n rows: {@code {start, end}} with {@code 0 <= start <= end <= n}. */
+    /**
+     * Resolves the row range against a dataset of n rows.
+     *
+     * @param n the source's row count
+     * @return {@code {start, end}} with {@code 0 <= start <= end <= n}
+     * @throws IllegalArgumentException if the range falls outside [0, n]
+     */
     public long[] resolveRange(long n) {
         long s = start == null ? 0 : start < 0 ? n + start : start;
         long e = end == null ? n : end < 0 ? n + end : end;
@@ -145,15 +196,30 @@ public record DatasetSpec(Kind kind, String first, String second, Long start, Lo
         return new long[] {s, e};
     }
 
+    /** {@return the directory named by {@link #FASHION_MNIST_ENV} if set, else {@link #FASHION_MNIST_DEFAULT_DIR}} */
     public static Path fashionMnistRoot() {
         String env = System.getenv(FASHION_MNIST_ENV);
         return Path.of(env != null && !env.isBlank() ? env : FASHION_MNIST_DEFAULT_DIR);
     }
 
+    /**
+     * Opens the dataset with the DEFAULT normalisation.
+     *
+     * @return the rows of the range
+     */
     public Dataset open() {
         return open(Normalization.DEFAULT);
     }
 
+    /**
+     * Opens the dataset: IDX and CIFAR files are read into memory, .npy files mapped.
+     *
+     * @param norm how raw values become inputs (computed statistics are taken over the range's rows only)
+     * @return the rows of the range
+     * @throws DataFormatException for a corrupt, truncated or unsupported file
+     * @throws java.io.UncheckedIOException for a missing or unreadable file
+     * @throws IllegalArgumentException if the range selects no rows or is out of bounds
+     */
     public Dataset open(Normalization norm) {
         Source src = switch (kind) {
             case FASHION_MNIST -> {

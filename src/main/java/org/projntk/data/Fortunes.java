@@ -15,16 +15,28 @@ import java.util.List;
 public final class Fortunes {
     private Fortunes() {}
 
+    /** The environment variable that overrides {@link #DEFAULT_DIR}. */
     public static final String DIR_ENV = "PROJNTK_FORTUNES_DIR";
+    /** Where Debian installs the category files. */
     public static final Path DEFAULT_DIR = Path.of("/usr/share/games/fortunes");
     /** Four categories of similar size (630-1050 quotations) and clearly different vocabularies. */
     public static final List<String> DEMO_CATEGORIES = List.of("computers", "politics", "science", "work");
 
+    /** {@return the directory named by {@link #DIR_ENV} if set, else {@link #DEFAULT_DIR}} */
     public static Path dir() {
         String env = System.getenv(DIR_ENV);
         return env != null && !env.isBlank() ? Path.of(env) : DEFAULT_DIR;
     }
 
+    /**
+     * Reads quotations of some categories.
+     *
+     * @param dir the directory holding the category files
+     * @param categories the file names; a quotation's label is its category's index here
+     * @return the quotations, category by category, in file order
+     * @throws DataFormatException if a category file is missing
+     * @throws java.io.UncheckedIOException if one cannot be read
+     */
     public static List<LabelledText> read(Path dir, List<String> categories) {
         List<LabelledText> out = new ArrayList<>();
         for (int label = 0; label < categories.size(); label++) {

@@ -12,10 +12,21 @@ import java.util.zip.GZIPInputStream;
 public final class Idx {
     private Idx() {}
 
+    /** The magic number of an images file: unsigned bytes, 3 dimensions. */
     public static final int IMAGES_MAGIC = 0x00000803;
+    /** The magic number of a labels file: unsigned bytes, 1 dimension. */
     public static final int LABELS_MAGIC = 0x00000801;
 
-    /** Reads an images/labels pair; labels must be 0..9 and both files must hold the same count. */
+    /**
+     * Reads an images/labels pair into memory; labels must be 0..9 and both files must hold the same count.
+     *
+     * @param images the images file, e.g. train-images-idx3-ubyte.gz
+     * @param labels the labels file
+     * @param norm how bytes become inputs
+     * @return the dataset, examples [1, rows, cols]
+     * @throws DataFormatException naming the file and byte offset of a bad magic, size, count or label
+     * @throws java.io.UncheckedIOException if a file is missing or unreadable
+     */
     public static Dataset open(Path images, Path labels, Normalization norm) {
         return new Dataset(source(images, labels), norm);
     }

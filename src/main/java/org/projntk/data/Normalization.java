@@ -13,17 +13,39 @@ import java.util.Locale;
  * [0,1] scale, like torchvision's Normalize after ToTensor). With mean/std null they are computed (fp64) over the
  * selected rows. Channel c is the first example dimension when examples have rank >= 2, else there is one channel.</li>
  * </ul>
+ *
+ * @param kind which normalisation
+ * @param mean STANDARD's per-channel means (copied), or null to compute them
+ * @param std STANDARD's per-channel standard deviations, positive (copied), or null to compute them
  */
 public record Normalization(Kind kind, float[] mean, float[] std) {
     /** Which of the normalisations above. */
-    public enum Kind { DEFAULT, NONE, UNIT, STANDARD }
+    public enum Kind {
+        /** Bytes scaled to [0,1], npy values as stored. */
+        DEFAULT,
+        /** Raw values. */
+        NONE,
+        /** raw / 255. */
+        UNIT,
+        /** (DEFAULT value - mean[c]) / std[c]. */
+        STANDARD
+    }
 
+    /** Bytes scaled to [0,1], npy values as stored. */
     public static final Normalization DEFAULT = new Normalization(Kind.DEFAULT, null, null);
+    /** Raw values. */
     public static final Normalization NONE = new Normalization(Kind.NONE, null, null);
+    /** raw / 255, for every source. */
     public static final Normalization UNIT = new Normalization(Kind.UNIT, null, null);
     /** Standardisation with per-channel statistics computed from the data. */
     public static final Normalization STANDARD_COMPUTED = new Normalization(Kind.STANDARD, null, null);
 
+    /**
+     * Checks the statistics.
+     *
+     * @throws IllegalArgumentException if only one of mean and std is given, they are given for another kind, their
+     *     lengths differ or are 0, a std is not positive and finite, or a mean is not finite
+     */
     public Normalization {
         if ((mean == null) != (std == null)) throw new IllegalArgumentException("give both mean and std, or neither");
         if (mean != null) {
@@ -40,11 +62,24 @@ public record Normalization(Kind kind, float[] mean, float[] std) {
         }
     }
 
+    /**
+     * Standardisation with given statistics, on the [0,1] scale for image data.
+     *
+     * @param mean per-channel means, e.g. CIFAR-10's {0.4914, 0.4822, 0.4465}
+     * @param std per-channel standard deviations, positive
+     * @return the normalisation
+     */
     public static Normalization standard(float[] mean, float[] std) {
         return new Normalization(Kind.STANDARD, mean, std);
     }
 
-    /** Parses "default", "none", "unit", "standard" or "standard:M1,M2,..:S1,S2,..". */
+    /**
+     * Parses the command line's form, case-insensitively; {@link #toString()} gives it back.
+     *
+     * @param s "default", "none", "unit", "standard" or "standard:M1,M2,..:S1,S2,.."
+     * @return the normalisation
+     * @throws IllegalArgumentException for another form or bad numbers
+     */
     public static Normalization parse(String s) {
         String t = s.strip().toLowerCase(Locale.ROOT);
         switch (t) {

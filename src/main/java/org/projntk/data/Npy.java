@@ -30,10 +30,26 @@ public final class Npy {
 
     /** The element types a .npy file may hold, with their numpy descriptors and sizes in bytes. */
     public enum Dtype {
-        FLOAT16("<f2", 2), FLOAT32("<f4", 4), FLOAT64("<f8", 8),
-        UINT8("|u1", 1), INT8("|i1", 1), INT32("<i4", 4), INT64("<i8", 8), BOOL("|b1", 1);
+        /** IEEE half precision, read only (as float32) and written. */
+        FLOAT16("<f2", 2),
+        /** IEEE single precision. */
+        FLOAT32("<f4", 4),
+        /** IEEE double precision. */
+        FLOAT64("<f8", 8),
+        /** Unsigned bytes: pixels, small labels. */
+        UINT8("|u1", 1),
+        /** Signed bytes. */
+        INT8("|i1", 1),
+        /** Little-endian 32-bit integers. */
+        INT32("<i4", 4),
+        /** Little-endian 64-bit integers: token ids, labels. */
+        INT64("<i8", 8),
+        /** numpy's bool, one byte 0 or 1. */
+        BOOL("|b1", 1);
 
+        /** numpy's descriptor as written into headers, e.g. {@code <f4}. */
         public final String descr;
+        /** Bytes per element. */
         public final int size;
 
         Dtype(String descr, int size) {
@@ -52,14 +68,29 @@ public final class Npy {
         }
     }
 
-    /** A parsed header. {@code dataOffset} is the byte position of the first element. */
+    /**
+     * A parsed header.
+     *
+     * @param dtype the element type
+     * @param fortranOrder whether the array is column-major (no projntk reader accepts it)
+     * @param shape the dimensions; empty for a scalar
+     * @param dataOffset the byte position of the first element (a multiple of 64 in files projntk writes)
+     * @param majorVersion the format version, 1, 2 or 3
+     */
     public record Header(Dtype dtype, boolean fortranOrder, long[] shape, long dataOffset, int majorVersion) {
+        /**
+         * The number of elements.
+         *
+         * @return the product of the shape (1 for a scalar)
+         * @throws ArithmeticException if it overflows a long
+         */
         public long count() {
             long n = 1;
             for (long s : shape) n = Math.multiplyExact(n, s);
             return n;
         }
 
+        /** {@return the size of the data in bytes, count() · dtype.size} */
         public long dataBytes() {
             return Math.multiplyExact(count(), (long) dtype.size);
         }
@@ -72,7 +103,14 @@ public final class Npy {
 
     // ------------------------------------------------------------------ header writing
 
-    /** The header bytes (magic through the final '\n') for a C-order array, version 1.0, padded to 64 bytes. */
+    /**
+     * The header of a C-order array, version 1.0 (2.0 when the dict does not fit in 65535 bytes).
+     *
+     * @param dtype the element type
+     * @param shape the dimensions, each 0 or more
+     * @return the bytes from the magic through the final '\n', a multiple of 64 long
+     * @throws IllegalArgumentException for a negative dimension
+     */
     public static byte[] header(Dtype dtype, long... shape) {
         StringBuilder dict = new StringBuilder("{'descr': '").append(dtype.descr)
                 .append("', 'fortran_order': False, 'shape': (");
@@ -114,6 +152,14 @@ public final class Npy {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
+    /**
+     * Reads and checks a header, including that the file holds all the data it announces.
+     *
+     * @param file the .npy file
+     * @return the header
+     * @throws DataFormatException naming the byte offset of a bad magic, version, dict, dtype or a truncation
+     * @throws java.io.UncheckedIOException if the file cannot be read
+     */
     public static Header readHeader(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return readHeader(ch, file);
@@ -201,7 +247,13 @@ public final class Npy {
         return new DataFormatException(file + " at byte " + offset + ": " + what);
     }
 
-    /** Reads the header and rejects Fortran order, which no projntk reader supports. */
+    /**
+     * Reads the header and rejects Fortran order, which no projntk reader supports.
+     *
+     * @param file the .npy file
+     * @return the header of a C-order array
+     * @throws DataFormatException as {@link #readHeader(Path)}, or for Fortran order
+     */
     public static Header readCHeader(Path file) {
         Header h = readHeader(file);
         if (h.fortranOrder()) throw bad(file, 0, "fortran_order True is not supported (save a C-contiguous array)");
@@ -210,7 +262,15 @@ public final class Npy {
 
     // ------------------------------------------------------------------ data access
 
-    /** Maps the data of a C-order file read-only. The segment's lifetime is the arena's. */
+    /**
+     * Maps the data of a C-order file read-only; nothing is copied.
+     *
+     * @param file the .npy file
+     * @param h its header
+     * @param arena the segment's lifetime (an auto arena unmaps it when unreachable)
+     * @return dataBytes() bytes, little-endian elements
+     * @throws java.io.UncheckedIOException if the file cannot be mapped
+     */
     public static MemorySegment map(Path file, Header h, Arena arena) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (h.dataBytes() == 0) return arena.allocate(0);
@@ -220,7 +280,13 @@ public final class Npy {
         }
     }
 
-    /** Reads a whole C-order floating point array (f2/f4/f8) as float32. */
+    /**
+     * Reads a whole C-order array as float32 (integers converted, float64 rounded).
+     *
+     * @param file the .npy file
+     * @return its elements in C order
+     * @throws IllegalArgumentException if it holds too many elements for a float[]
+     */
     public static float[] readFloats(Path file) {
         Header h = readCHeader(file);
         long n = h.count();
@@ -239,7 +305,15 @@ public final class Npy {
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Element i of a segment of the given dtype, as float (integers converted). */
+    /**
+     * One element as float; integers are converted, float64 is rounded.
+     *
+     * @param seg the mapped data
+     * @param t its dtype
+     * @param i the element index
+     * @param file the file, for messages
+     * @return the value
+     */
     public static float element(MemorySegment seg, Dtype t, long i, Path file) {
         return switch (t) {
             case FLOAT16 -> Float.float16ToFloat(seg.get(SHORT_LE, i * 2));
@@ -252,7 +326,16 @@ public final class Npy {
         };
     }
 
-    /** Element i of an integer-typed segment as long. Floating point dtypes are rejected. */
+    /**
+     * One element of an integer array.
+     *
+     * @param seg the mapped data
+     * @param t its dtype: uint8, int8, int32 or int64
+     * @param i the element index
+     * @param file the file, for messages
+     * @return the value
+     * @throws DataFormatException for another dtype
+     */
     public static long integer(MemorySegment seg, Dtype t, long i, Path file) {
         return switch (t) {
             case UINT8 -> seg.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
@@ -263,7 +346,16 @@ public final class Npy {
         };
     }
 
-    /** Writes a C-order float array as float32 or float16. */
+    /**
+     * Writes a C-order float array, replacing the file.
+     *
+     * @param file the .npy file
+     * @param dtype FLOAT32, FLOAT16 or FLOAT64
+     * @param data the elements in C order
+     * @param shape the dimensions, whose product is data.length
+     * @throws IllegalArgumentException if the shape does not match the data, or for another dtype
+     * @throws java.io.UncheckedIOException if the file cannot be written
+     */
     public static void write(Path file, Dtype dtype, float[] data, long... shape) {
         long n = 1;
         for (long s : shape) n = Math.multiplyExact(n, s);

@@ -79,12 +79,19 @@ public final class NpyArrays implements Source {
         return new NpyArrays(inputFiles, labelFile);
     }
 
-    /** Opens the arrays without a row range. */
+    /**
+     * Maps the arrays (no copy) without a row range.
+     *
+     * @param inputFiles one .npy per model input, in forward's order, all with N rows
+     * @param labelFile integer labels [N] (int64, int32 or uint8), each 0 or more
+     * @return the dataset
+     * @throws DataFormatException naming the file whose dtype, shape or row count does not fit
+     */
     public static Dataset open(List<Path> inputFiles, Path labelFile) {
         return new Dataset(new NpyArrays(inputFiles, labelFile), Normalization.DEFAULT);
     }
 
-    /** The dtype of each input, in order. */
+    /** {@return the dtype of each input, in order} */
     public List<DType> dtypes() {
         return List.copyOf(dtypes);
     }

@@ -63,6 +63,15 @@ public final class NpyPair implements Source {
         numClasses = (int) (max + 1);
     }
 
+    /**
+     * Maps the pair (no copy).
+     *
+     * @param xFile X [N, ...]
+     * @param yFile y [N], each label 0 or more
+     * @param norm how values become inputs
+     * @return the dataset
+     * @throws DataFormatException naming the file whose dtype or shape does not fit, or a negative label's byte offset
+     */
     public static Dataset open(Path xFile, Path yFile, Normalization norm) {
         return new Dataset(new NpyPair(xFile, yFile), norm);
     }

@@ -18,7 +18,14 @@ interface Source {
 
     int numClasses();
 
-    /** Typed model inputs of rows [row, row+count) when the source holds several arrays; null for one float input. */
+    /**
+     * Typed model inputs of rows [row, row+count) when the source holds several arrays.
+     *
+     * @param row the first row
+     * @param count the number of rows
+     * @param arena owns the inputs' memory
+     * @return the inputs in forward's order; null for a source of one float input
+     */
     default java.util.List<org.projntk.tensor.Input> typedRows(long row, int count, java.lang.foreign.Arena arena) {
         return null;
     }

@@ -18,7 +18,15 @@ import java.util.List;
 public final class StagedFiles implements AutoCloseable {
     private final List<Path[]> staged = new ArrayList<>();
 
-    /** The temporary path to write {@code target}'s content to. */
+    /** Nothing staged yet. */
+    public StagedFiles() {}
+
+    /**
+     * Stages a file.
+     *
+     * @param target the result's final path
+     * @return {@code target}'s sibling {@code NAME.tmp}, to write the content to
+     */
     public Path stage(Path target) {
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         staged.add(new Path[] {tmp, target});

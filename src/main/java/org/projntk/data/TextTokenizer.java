@@ -26,9 +26,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * truncated and padded to maxLength.
  */
 public final class TextTokenizer implements AutoCloseable {
+    /** The special tokens of {@link #writeWordLevel} vocabularies: ids 0 (padding), 1 (unknown word) and 2 (first token). */
     public static final String PAD = "[PAD]", UNK = "[UNK]", CLS = "[CLS]";
 
-    /** ids and mask, each [rows x length] row-major. */
+    /**
+     * Encoded texts.
+     *
+     * @param rows the number of texts
+     * @param length the tokens per text, maxLength
+     * @param ids token ids [rows x length] row-major, padded
+     * @param mask attention mask [rows x length] row-major: 1 for a token, 0 for padding
+     */
     public record Encoded(int rows, int length, long[] ids, long[] mask) {}
 
     private final HuggingFaceTokenizer tokenizer;
@@ -39,6 +47,15 @@ public final class TextTokenizer implements AutoCloseable {
         this.maxLength = maxLength;
     }
 
+    /**
+     * Loads a tokenizer; the caller closes it to free the native tokenizer.
+     *
+     * @param tokenizerJson a Hugging Face tokenizer.json
+     * @param maxLength tokens per text after truncation and padding, at least 2
+     * @return the tokenizer
+     * @throws IllegalArgumentException for maxLength below 2
+     * @throws DataFormatException if the file is missing or the tokenizers library rejects it
+     */
     public static TextTokenizer open(Path tokenizerJson, int maxLength) {
         if (maxLength < 2) throw new IllegalArgumentException("--max-length must be >= 2, got " + maxLength);
         if (!Files.isRegularFile(tokenizerJson)) throw new DataFormatException("tokenizer file " + tokenizerJson + " not found");
@@ -51,10 +68,17 @@ public final class TextTokenizer implements AutoCloseable {
         }
     }
 
+    /** {@return the tokens per encoded text} */
     public int maxLength() {
         return maxLength;
     }
 
+    /**
+     * Encodes texts with the tokenizer's special tokens, truncated and padded to maxLength.
+     *
+     * @param texts the texts
+     * @return their ids and masks
+     */
     public Encoded encode(List<String> texts) {
         long[] ids = new long[texts.size() * maxLength], mask = new long[texts.size() * maxLength];
         for (int i = 0; i < texts.size(); i++) {
@@ -77,6 +101,12 @@ public final class TextTokenizer implements AutoCloseable {
      * of texts, plus [PAD] = 0, [UNK] = 1 and [CLS] = 2 (prepended to every encoding). Words are found by the
      * tokenizers library's BERT pre-tokenizer (whitespace and punctuation), run through a tokenizer with an empty
      * vocabulary. Ties are broken alphabetically, so the file depends only on the texts.
+     *
+     * @param texts the corpus
+     * @param maxVocab the vocabulary size including the 3 special tokens
+     * @param out the tokenizer.json to write, replaced if it exists
+     * @return {@code out}
+     * @throws java.io.UncheckedIOException if a file cannot be written
      */
     public static Path writeWordLevel(List<String> texts, int maxVocab, Path out) {
         ObjectMapper json = new ObjectMapper();

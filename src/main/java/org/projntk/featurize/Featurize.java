@@ -65,7 +65,12 @@ public final class Featurize {
         this.model = model;
     }
 
-    /** A job on the model at {@code spec} (a TorchScript file or builtin:NAME), which the job opens and closes. */
+    /**
+     * A job on the model at {@code spec}, which the job opens and closes.
+     *
+     * @param spec a TorchScript file or builtin:NAME
+     * @return a builder with the defaults above
+     */
     public static Featurize of(String spec) {
         return new Featurize(Objects.requireNonNull(spec, "model spec"), null);
     }
@@ -73,6 +78,9 @@ public final class Featurize {
     /**
      * A job on a model the caller opened and keeps open (it may run several jobs). The job holds the model's monitor
      * while it runs and sets its parameter selection. Its seed is the one the model was created with.
+     *
+     * @param model an open model
+     * @return a builder with the defaults above, on the model's device
      */
     public static Featurize of(Model model) {
         Featurize f = new Featurize(Objects.requireNonNull(model, "model").source(), model);
@@ -82,7 +90,12 @@ public final class Featurize {
         return f;
     }
 
-    /** A builder holding the settings of an existing job (to change its shard or store, say). */
+    /**
+     * A builder holding the settings of an existing job (to change its shard or store, say).
+     *
+     * @param c the job
+     * @return a new builder; the model is opened anew when it runs
+     */
     public static Featurize from(FeaturizeConfig c) {
         Featurize f = new Featurize(c.model(), null);
         f.modelSeed = c.modelSeed();
@@ -105,7 +118,13 @@ public final class Featurize {
         return f;
     }
 
-    /** The initialisation seed of a built-in model (default 0); a model given to {@link #of(Model)} has its own. */
+    /**
+     * The initialisation seed of a built-in model (default 0); a model given to {@link #of(Model)} has its own.
+     *
+     * @param seed the seed
+     * @return this builder
+     * @throws IllegalArgumentException if it differs from the seed of a model given to {@link #of(Model)}
+     */
     public Featurize modelSeed(long seed) {
         if (model != null && seed != model.seed()) {
             throw new IllegalArgumentException("the model given was created with seed " + model.seed() + ", not " + seed);
@@ -114,7 +133,13 @@ public final class Featurize {
         return this;
     }
 
-    /** Where the gradients are computed (default CPU); a model given to {@link #of(Model)} has its own. */
+    /**
+     * Where the gradients are computed (default CPU); a model given to {@link #of(Model)} has its own.
+     *
+     * @param value the device
+     * @return this builder
+     * @throws IllegalArgumentException if it differs from the device of a model given to {@link #of(Model)}
+     */
     public Featurize device(Device value) {
         if (model != null && value != model.device()) {
             throw new IllegalArgumentException("the model given is on " + model.device() + ", not " + value);
@@ -123,8 +148,13 @@ public final class Featurize {
         return this;
     }
 
-    /** The name of this model checkpoint in the store (default "0"). */
-    /** With device CUDA: the GPU's ordinal (default 0). */
+    /**
+     * With device CUDA: the GPU's ordinal (default 0).
+     *
+     * @param ordinal the CUDA device ordinal
+     * @return this builder
+     * @throws IllegalArgumentException if it differs from the GPU of a model given to {@link #of(Model)}
+     */
     public Featurize gpu(int ordinal) {
         if (model != null && ordinal != model.gpu()) {
             throw new IllegalArgumentException("the model given is on GPU " + model.gpu() + ", not " + ordinal);
@@ -133,108 +163,205 @@ public final class Featurize {
         return this;
     }
 
-    /** The projection's arithmetic on CUDA: FP32 (strict, the default) or TF32; the CPU always computes in float32. */
+    /**
+     * The projection's arithmetic on CUDA: FP32 (strict, the default) or TF32; the CPU always computes in float32.
+     *
+     * @param value the precision
+     * @return this builder
+     */
     public Featurize precision(GemmPrecision value) {
         this.precision = Objects.requireNonNull(value, "precision");
         return this;
     }
 
+    /**
+     * The name of this model checkpoint in the store (default "0"); each checkpoint gets its own projection (model id).
+     *
+     * @param id the checkpoint id, e.g. the training epoch
+     * @return this builder
+     */
     public Featurize checkpoint(String id) {
         this.checkpoint = Objects.requireNonNull(id, "checkpoint");
         return this;
     }
 
-    /** The "train" split's dataset, e.g. {@code fashion-mnist:train[0:5000]} (see {@link DatasetSpec}). */
+    /**
+     * The "train" split's dataset, e.g. {@code fashion-mnist:train[0:5000]} (see {@link DatasetSpec}).
+     *
+     * @param datasetSpec the dataset spec
+     * @return this builder
+     * @throws IllegalArgumentException for a malformed spec
+     */
     public Featurize train(String datasetSpec) {
         return split("train", datasetSpec);
     }
 
-    /** The "test" split's dataset. */
+    /**
+     * The "test" split's dataset.
+     *
+     * @param datasetSpec the dataset spec, e.g. {@code fashion-mnist:test[0:1000]}
+     * @return this builder
+     * @throws IllegalArgumentException for a malformed spec
+     */
     public Featurize test(String datasetSpec) {
         return split("test", datasetSpec);
     }
 
-    /** A split under any name, in the order given. */
+    /**
+     * A split under any name, in the order given.
+     *
+     * @param name the split's name in the store
+     * @param datasetSpec the dataset spec
+     * @return this builder
+     * @throws IllegalArgumentException for a malformed spec
+     */
     public Featurize split(String name, String datasetSpec) {
         DatasetSpec.parse(Objects.requireNonNull(datasetSpec, "dataset spec")); // fail here on a malformed spec
         splits.put(Objects.requireNonNull(name, "split name"), datasetSpec);
         return this;
     }
 
-    /** The kernel (default {@link Kernel#TRNTK}). */
+    /**
+     * The kernel (default {@link Kernel#TRNTK}).
+     *
+     * @param value the kernel
+     * @return this builder
+     */
     public Featurize kernel(Kernel value) {
         this.kernel = Objects.requireNonNull(value, "kernel");
         return this;
     }
 
-    /** The projection (default {@code Projection.rademacher(2048)}, seed 0). */
+    /**
+     * The projection (default {@code Projection.rademacher(2048)}, seed 0).
+     *
+     * @param value the projection
+     * @return this builder
+     */
     public Featurize projection(Projection value) {
         this.projection = Objects.requireNonNull(value, "projection");
         return this;
     }
 
-    /** The stored element type (default float32). */
+    /**
+     * The stored element type (default float32).
+     *
+     * @param value FLOAT32 or FLOAT16
+     * @return this builder
+     */
     public Featurize dtype(Dtype value) {
         this.dtype = Objects.requireNonNull(value, "dtype");
         return this;
     }
 
-    /** Examples per batch (default 64); the store's completion grid follows it. */
+    /**
+     * Examples per batch (default 64); the store's completion grid follows it.
+     *
+     * @param rows at least 1; shards of one job running at once must use the same size
+     * @return this builder
+     */
     public Featurize batchSize(int rows) {
         this.batchSize = rows;
         return this;
     }
 
-    /** How per-example gradients are computed (default {@link GradStrategy#AUTO}). */
+    /**
+     * How per-example gradients are computed (default {@link GradStrategy#AUTO}).
+     *
+     * @param value the strategy
+     * @return this builder
+     */
     public Featurize gradients(GradStrategy value) {
         this.gradients = Objects.requireNonNull(value, "gradient strategy");
         return this;
     }
 
-    /** Only the parameters whose names start with one of these prefixes (default: all). */
+    /**
+     * Only the parameters whose names start with one of these prefixes (default: all).
+     *
+     * @param prefixes name prefixes, e.g. {@code "fc."}; none for all
+     * @return this builder
+     */
     public Featurize parameters(String... prefixes) {
         this.parameters = prefixes.length == 0 ? null : String.join(",", prefixes);
         return this;
     }
 
-    /** Computes only batches b with b % count == index (default 0 of 1); other shards may run at once elsewhere. */
+    /**
+     * Computes only batches b with b % count == index (default 0 of 1); other shards may run at once elsewhere.
+     *
+     * @param index this shard, in [0, count)
+     * @param count the number of shards, at least 1
+     * @return this builder
+     */
     public Featurize shard(int index, int count) {
         this.shardIndex = index;
         this.shardCount = count;
         return this;
     }
 
-    /** How raw values become inputs: default, none, unit, standard or standard:M,..:S,.. (see data.Normalization). */
+    /**
+     * How raw values become inputs: default, none, unit, standard or standard:M,..:S,.. (see data.Normalization).
+     *
+     * @param spec the normalisation, or null for default
+     * @return this builder
+     */
     public Featurize inputNormalization(String spec) {
         this.inputNormalization = spec;
         return this;
     }
 
-    /** Bound on the gradient bytes alive at once inside the engine (default {@link Gradients#DEFAULT_MAX_BLOCK_BYTES}). */
+    /**
+     * Bound on the gradient bytes alive at once inside the engine (default {@link Gradients#DEFAULT_MAX_BLOCK_BYTES}).
+     *
+     * @param bytes the bound; 0 or less for the default
+     * @return this builder
+     */
     public Featurize maxBlockBytes(long bytes) {
         this.maxBlockBytes = bytes;
         return this;
     }
 
-    /** For a model whose forward returns a tuple or list: the element holding the logits (default 0). */
+    /**
+     * For a model whose forward returns a tuple or list: the element holding the logits (default 0).
+     *
+     * @param index the element
+     * @return this builder
+     */
     public Featurize outputIndex(int index) {
         this.outputIndex = index;
         return this;
     }
 
-    /** For a model whose forward returns a dict: the key of the logits (default "logits"). */
+    /**
+     * For a model whose forward returns a dict: the key of the logits (default "logits").
+     *
+     * @param key the key, or null for "logits"
+     * @return this builder
+     */
     public Featurize outputKey(String key) {
         this.outputKey = key;
         return this;
     }
 
-    /** The feature store folder: created, or resumed when it holds this job's earlier rows. */
+    /**
+     * The feature store folder: created, or resumed when it holds this job's earlier rows.
+     *
+     * @param dir the store folder
+     * @return this builder
+     */
     public Featurize into(Path dir) {
         this.out = Objects.requireNonNull(dir, "store folder");
         return this;
     }
 
-    /** The checked job. */
+    /**
+     * The checked job.
+     *
+     * @return the job's settings
+     * @throws IllegalStateException if no store folder was given
+     * @throws IllegalArgumentException for a setting out of range (no split, a bad shard, batch size below 1, ...)
+     */
     public FeaturizeConfig config() {
         if (out == null) throw new IllegalStateException("no store folder: call into(dir)");
         return new FeaturizeConfig(modelSpec, modelSeed, checkpoint, splits, kernel.toString(), projection.kind(),
@@ -243,7 +370,14 @@ public final class Featurize {
                 inputNormalization, maxBlockBytes, out, precision, gpu);
     }
 
-    /** Runs the job, reporting progress to listener. */
+    /**
+     * Runs the job, reporting progress to listener. A job stopped part-way (a crash, another shard still running) is
+     * resumed by running it again.
+     *
+     * @param listener progress, on this thread
+     * @return what the run did
+     * @throws org.projntk.store.IncompatibleStoreException if the folder holds a store of another job
+     */
     public Featurizer.Result run(Featurizer.Listener listener) {
         FeaturizeConfig c = config();
         if (model == null) return Featurizer.run(c, outputIndex, outputKey, listener);
@@ -253,7 +387,11 @@ public final class Featurize {
         }
     }
 
-    /** Runs the job without progress reports. */
+    /**
+     * Runs the job without progress reports.
+     *
+     * @return what the run did
+     */
     public Featurizer.Result run() {
         return run((split, done, total, thisRun, seconds) -> {});
     }

@@ -95,127 +95,132 @@ public final class FeaturizeConfig {
         this.out = out;
     }
 
-    /** The model: a TorchScript file or builtin:NAME. */
+    /** {@return the model: a TorchScript file or builtin:NAME} */
     public String model() {
         return model;
     }
 
-    /** The initialisation seed of a built-in model. */
+    /** {@return the initialisation seed of a built-in model} */
     public long modelSeed() {
         return modelSeed;
     }
 
-    /** The checkpoint id in the store. */
+    /** {@return the checkpoint id in the store} */
     public String checkpoint() {
         return checkpoint;
     }
 
-    /** Split name to dataset spec text, in order (a copy). */
+    /** {@return the splits in order, name to dataset spec text (unmodifiable)} */
     public Map<String, String> splits() {
         return splits;
     }
 
-    /** The kernel name: pntk, trntk, entk or margin. */
+    /** {@return the kernel name: pntk, trntk, entk or margin} */
     public String kernel() {
         return kernel;
     }
 
-    /** The projection matrix kind. */
+    /** {@return the projection matrix kind} */
     public ProjectorKind projector() {
         return projector;
     }
 
-    /** The projected dimension K. */
+    /** {@return the projected dimension K} */
     public int dim() {
         return dim;
     }
 
-    /** The projection seed. */
+    /** {@return the projection seed} */
     public long seed() {
         return seed;
     }
 
-    /** The model id mixed into the projection seed. */
+    /** {@return the model id mixed into the projection seed} */
     public long modelId() {
         return modelId;
     }
 
-    /** Non-zeros per SJLT column. */
+    /** {@return non-zeros per SJLT column} */
     public int sjltS() {
         return sjltS;
     }
 
-    /** Whether the 1/sqrt(K) scaling is left out (TRAK). */
+    /** {@return whether the 1/sqrt(K) scaling is left out (TRAK)} */
     public boolean unscaled() {
         return unscaled;
     }
 
-    /** The stored element type: float32 or float16. */
+    /** {@return the stored element type: float32 or float16} */
     public String dtype() {
         return dtype;
     }
 
-    /** Where gradients are computed. */
+    /** {@return where gradients are computed} */
     public Device device() {
         return device;
     }
 
-    /** Examples per batch. */
+    /** {@return examples per batch} */
     public int batchSize() {
         return batchSize;
     }
 
-    /** How per-example gradients are computed. */
+    /** {@return how per-example gradients are computed} */
     public GradStrategy strategy() {
         return strategy;
     }
 
-    /** Parameter-name prefixes to differentiate (comma-separated); null for all. */
+    /** {@return parameter-name prefixes to differentiate (comma-separated); null for all} */
     public String params() {
         return params;
     }
 
-    /** This process's shard, 0-based. */
+    /** {@return this process's shard, 0-based} */
     public int shardIndex() {
         return shardIndex;
     }
 
-    /** The number of shards. */
+    /** {@return the number of shards} */
     public int shardCount() {
         return shardCount;
     }
 
-    /** The input normalisation spec; null for the default. */
+    /** {@return the input normalisation spec; null for the default} */
     public String normalization() {
         return normalization;
     }
 
-    /** Bound on gradient bytes alive at once; 0 for the default. */
+    /** {@return bound on gradient bytes alive at once; 0 for the default} */
     public long maxBlockBytes() {
         return maxBlockBytes;
     }
 
-    /** The feature store folder. */
+    /** {@return the feature store folder} */
     public Path out() {
         return out;
     }
 
-    /** The network output whose per-example gradient a kernel kind needs. */
-    /** The projection's arithmetic on CUDA (FP32: strict float32; TF32: tensor cores). */
+    /** {@return the projection's arithmetic on CUDA (FP32: strict float32; TF32: tensor cores)} */
     public GemmPrecision precision() {
         return precision;
     }
 
-    /** The CUDA device's ordinal (0 with the CPU). */
+    /** {@return the CUDA device's ordinal (0 with the CPU)} */
     public int gpu() {
         return gpu;
     }
 
-    /** The arithmetic the projection actually uses: the requested precision on CUDA, float32 on the CPU. */
+    /** {@return the arithmetic the projection actually uses: the requested precision on CUDA, float32 on the CPU} */
     public GemmPrecision effectivePrecision() {
         return device == Device.CUDA ? precision : GemmPrecision.FP32;
     }
 
+    /**
+     * The network output whose per-example gradient a kernel kind needs.
+     *
+     * @param kernel pntk, trntk, entk or margin, in lower case
+     * @return its output, or null for another name
+     */
     public static OutputKind outputKind(String kernel) {
         return switch (kernel) {
             case "pntk" -> OutputKind.PNTK;

@@ -33,16 +33,46 @@ import org.projntk.torch.OutputKind;
 public final class Featurizer {
     /** Progress of one split: rows done (including those done before a resume) out of all rows of this shard. */
     public interface Listener {
+        /**
+         * Reports progress, on the thread running the job: once when a split starts, then after every batch.
+         *
+         * @param split the split's name
+         * @param doneRows rows of this shard done, including those done before a resume
+         * @param totalRows all rows of this shard in the split
+         * @param rowsThisRun rows computed by this run so far
+         * @param seconds time spent on the split by this run
+         */
         void progress(String split, long doneRows, long totalRows, long rowsThisRun, double seconds);
 
+        /**
+         * A one-line note: the model's and projector's dimensions, the gradient path taken. Ignored by default.
+         *
+         * @param text the line
+         */
         default void message(String text) {}
     }
 
-    /** What a run did. */
+    /**
+     * What a run did.
+     *
+     * @param store the feature store, open
+     * @param parameters P, the number of selected parameters
+     * @param outputs feature rows per example: C for trNTK and eNTK, else 1
+     * @param rowsComputed examples featurized by this run (0 when everything was already done)
+     * @param strategyUsed the gradient path of the last batch (the configured one if no batch ran)
+     * @param complete whether every split of the checkpoint is now done, by this shard and the others
+     */
     public record Result(FeatureStore store, long parameters, int outputs, long rowsComputed, GradStrategy strategyUsed, boolean complete) {}
 
     private Featurizer() {}
 
+    /**
+     * Runs a job, opening and closing its model.
+     *
+     * @param config the job
+     * @param listener progress, on this thread
+     * @return what the run did
+     */
     public static Result run(FeaturizeConfig config, Listener listener) {
         return run(config, 0, null, listener);
     }
@@ -50,6 +80,11 @@ public final class Featurizer {
     /**
      * What a run checks before it computes anything, without opening the model: the output is a directory (or absent),
      * and every split's dataset opens and has rows. A Spark driver calls it before starting tasks.
+     *
+     * @param config the job
+     * @throws IllegalArgumentException if the output is not a directory, or a split's spec is malformed or selects no
+     *     rows
+     * @throws org.projntk.data.DataFormatException for a corrupt, truncated or unsupported dataset file
      */
     public static void checkInputs(FeaturizeConfig config) {
         if (java.nio.file.Files.exists(config.out()) && !java.nio.file.Files.isDirectory(config.out())) {
@@ -62,6 +97,12 @@ public final class Featurizer {
     /**
      * As {@link #run(FeaturizeConfig, Listener)} for a model whose forward returns a tuple/list (the logits are element
      * outputIndex) or a dict (the value under outputKey; null: "logits"); see {@link Model#selectOutput}.
+     *
+     * @param config the job
+     * @param outputIndex the element of a tuple or list result holding the logits
+     * @param outputKey the key of a dict result holding them, or null
+     * @param listener progress, on this thread
+     * @return what the run did
      */
     public static Result run(FeaturizeConfig config, int outputIndex, String outputKey, Listener listener) {
         try (Model model = Model.open(config.model(), config.modelSeed(), config.device(), config.gpu())) {
@@ -74,6 +115,13 @@ public final class Featurizer {
      * As {@link #run(FeaturizeConfig, Listener)}, with a model that the caller opened from {@code config.model()},
      * {@code config.modelSeed()} and {@code config.device()}, and keeps open: a Spark executor reuses one per task slot.
      * The model is held (its monitor) for the whole run, and its parameter selection is set from {@code config.params()}.
+     *
+     * @param config the job
+     * @param model the configured model on the configured device, open
+     * @param listener progress, on this thread
+     * @return what the run did
+     * @throws IllegalArgumentException if the model is not the configured one, or splits differ in example shape
+     * @throws org.projntk.store.IncompatibleStoreException if the folder holds a store of another job
      */
     public static Result run(FeaturizeConfig config, Model model, Listener listener) {
         String source = config.model().startsWith("builtin:") ? config.model() : java.nio.file.Path.of(config.model()).toString();
@@ -171,7 +219,13 @@ public final class Featurizer {
         return strategy.name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** TRAK's out-to-loss weight Q = 1 - softmax(logits)[y] of every example of the batch, from a forward pass. */
+    /**
+     * TRAK's out-to-loss weight Q = 1 - softmax(logits)[y] of every example of the batch, from a forward pass.
+     *
+     * @param model the network
+     * @param batch the examples and their labels
+     * @return one weight in [0, 1] per example
+     */
     public static float[] outToLoss(Model model, Batch batch) {
         float[][] logits = model.forward(batch.inputs(), batch.shape());
         long[] labels = batch.labels();

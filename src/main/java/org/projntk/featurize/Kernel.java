@@ -21,12 +21,18 @@ public enum Kernel {
         this.output = output;
     }
 
-    /** The network output whose per-example gradient this kernel needs. */
+    /** {@return the network output whose per-example gradient this kernel needs} */
     public OutputKind output() {
         return output;
     }
 
-    /** The kernel named {@code text} (pntk, trntk, entk or margin; any case). */
+    /**
+     * Parses a kernel name.
+     *
+     * @param text pntk, trntk, entk or margin, in any case
+     * @return the kernel
+     * @throws IllegalArgumentException for another name
+     */
     public static Kernel parse(String text) {
         for (Kernel k : values()) if (k.toString().equals(text.trim().toLowerCase(Locale.ROOT))) return k;
         throw new IllegalArgumentException("unknown kernel '" + text + "' (pntk, trntk, entk or margin)");

@@ -22,12 +22,26 @@ import org.projntk.torch.Model;
 public final class StoreProvenance {
     private StoreProvenance() {}
 
-    /** The canonical form of a --params value: "" for all parameters, else the trimmed prefixes joined by ",". */
+    /**
+     * The canonical form of a --params value, as manifests record it.
+     *
+     * @param params comma-separated parameter names or prefixes; null or blank for all
+     * @return "" for all parameters, else the trimmed, non-empty prefixes joined by ","
+     */
     public static String paramsKey(String params) {
         if (params == null || params.isBlank()) return "";
         return Arrays.stream(params.split(",")).map(String::strip).filter(p -> !p.isEmpty()).collect(Collectors.joining(","));
     }
 
+    /**
+     * A checkpoint's manifest entry, which must record its provenance.
+     *
+     * @param store the store
+     * @param checkpoint the checkpoint id
+     * @return its entry
+     * @throws IllegalArgumentException if the store has no such checkpoint (the message lists those it has)
+     * @throws IllegalStateException if the entry predates provenance records
+     */
     public static Manifest.Checkpoint checkpoint(FeatureStore store, String checkpoint) {
         Manifest.Checkpoint c = store.manifest().checkpoints().get(checkpoint);
         if (c == null) {
@@ -45,6 +59,11 @@ public final class StoreProvenance {
      * Opens the checkpoint's model with its recorded seed and parameter selection and verifies it. {@code modelOverride}
      * (for example the same weights at another path) replaces the recorded spec, and must pass the same checks.
      *
+     * @param store the store
+     * @param checkpoint the checkpoint id
+     * @param modelOverride a model spec to use instead of the recorded one, or null
+     * @param device where the model runs
+     * @return the model, verified; the caller closes it
      * @throws IncompatibleStoreException when the weights' checksum or the selected parameter count differ
      */
     public static Model openModel(FeatureStore store, String checkpoint, String modelOverride, Device device) {
@@ -71,7 +90,15 @@ public final class StoreProvenance {
         }
     }
 
-    /** The inputs of a split, as featurized: its dataset spec and rows, opened with the recorded input normalisation. */
+    /**
+     * The inputs of a split, as featurized: its dataset spec and rows, opened with the recorded input normalisation.
+     *
+     * @param store the store
+     * @param checkpoint the checkpoint whose normalisation applies
+     * @param split the split's name
+     * @return the dataset, its rows in the order the store holds their features
+     * @throws IllegalArgumentException if the store has no such split or checkpoint
+     */
     public static Dataset dataset(FeatureStore store, String checkpoint, String split) {
         Manifest.Checkpoint c = checkpoint(store, checkpoint);
         SplitInfo info = store.manifest().splits().get(split);

@@ -46,39 +46,45 @@ public final class Gram {
             this.stdScale = b.stdScale;
         }
 
-        /** A builder with the defaults: {@link KernelKind#PNTK}, {@link KernelNormalization#NONE}, {@link #DEFAULT_TILE} square tiles. */
+        /** {@return a builder with the defaults: {@link KernelKind#PNTK}, {@link KernelNormalization#NONE}, {@link #DEFAULT_TILE} square tiles} */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** The kernel {@code kernel} with normalisation {@code normalization} and the other defaults. */
+        /**
+         * The kernel {@code kernel} with normalisation {@code normalization} and the other defaults.
+         *
+         * @param kernel see above
+         * @param normalization see above
+         * @return the result
+         */
         public static Options of(KernelKind kernel, KernelNormalization normalization) {
             return builder().kernel(kernel).normalization(normalization).build();
         }
 
-        /** A builder holding these options, to change some of them. */
+        /** {@return a builder holding these options, to change some of them} */
         public Builder toBuilder() {
             Builder b = new Builder().kernel(kernel).normalization(normalization).tiles(tileRows, tileCols);
             b.stdScale = stdScale;
             return b;
         }
 
-        /** How the per-class feature matrices are combined. */
+        /** {@return how the per-class feature matrices are combined} */
         public KernelKind kernel() {
             return kernel;
         }
 
-        /** The normalisation applied to every entry. */
+        /** {@return the normalisation applied to every entry} */
         public KernelNormalization normalization() {
             return normalization;
         }
 
-        /** Kernel rows (examples) per tile. */
+        /** {@return kernel rows (examples) per tile} */
         public int tileRows() {
             return tileRows;
         }
 
-        /** Kernel columns (examples) per tile. */
+        /** {@return kernel columns (examples) per tile} */
         public int tileCols() {
             return tileCols;
         }
@@ -86,6 +92,8 @@ public final class Gram {
         /**
          * For {@link KernelNormalization#STD}: the fixed divisor (the std of a train kernel, say, to apply to a test
          * kernel); empty when the std is computed from this kernel with an extra pass.
+         *
+         * @return the divisor, or empty
          */
         public OptionalDouble stdScale() {
             return stdScale == null ? OptionalDouble.empty() : OptionalDouble.of(stdScale);
@@ -118,19 +126,35 @@ public final class Gram {
 
             private Builder() {}
 
-            /** How the per-class feature matrices are combined (default {@link KernelKind#PNTK}). */
+            /**
+             * How the per-class feature matrices are combined (default {@link KernelKind#PNTK}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder kernel(KernelKind value) {
                 this.kernel = value;
                 return this;
             }
 
-            /** The normalisation (default {@link KernelNormalization#NONE}). */
+            /**
+             * The normalisation (default {@link KernelNormalization#NONE}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder normalization(KernelNormalization value) {
                 this.normalization = value;
                 return this;
             }
 
-            /** Kernel rows and columns per tile (default {@link #DEFAULT_TILE} each); both at least 1. */
+            /**
+             * Kernel rows and columns per tile (default {@link #DEFAULT_TILE} each); both at least 1.
+             *
+             * @param rows the new setting
+             * @param cols the new setting
+             * @return this builder
+             */
             public Builder tiles(int rows, int cols) {
                 this.tileRows = rows;
                 this.tileCols = cols;
@@ -140,6 +164,9 @@ public final class Gram {
             /**
              * For {@link KernelNormalization#STD}: divide by this fixed positive value instead of the kernel's own std
              * (default: computed from the kernel).
+             *
+             * @param value the divisor, positive and finite
+             * @return this builder
              */
             public Builder stdScale(double value) {
                 this.stdScale = value;
@@ -149,6 +176,7 @@ public final class Gram {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {

@@ -27,6 +27,14 @@ public final class Projector implements AutoCloseable {
     private final ProjectorSpec spec;
     private final NativeHandle handle;
 
+    /**
+     * Builds the native projector; R itself is never materialised.
+     *
+     * @param spec the projection and where it runs
+     * @throws IllegalArgumentException for {@link ProjectorKind#CURAND}
+     * @throws org.projntk.ProjntkException if the native projector cannot be made (UNSUPPORTED: CUDA asked of a
+     *     CPU-only library)
+     */
     public Projector(ProjectorSpec spec) {
         if (spec.kind() == ProjectorKind.CURAND) {
             throw new IllegalArgumentException("the curand projector runs on CUDA through CurandProjector, not Projector");
@@ -38,6 +46,7 @@ public final class Projector implements AutoCloseable {
                 flags, spec.device().code(spec.gpu()), spec.toString()).freeWhenUnreachable(this);
     }
 
+    /** {@return the spec this projector was built from} */
     public ProjectorSpec spec() {
         return spec;
     }
@@ -46,31 +55,64 @@ public final class Projector implements AutoCloseable {
      * The CPU's fp32 FMA rate in GFLOP/s on all of the library's OpenMP threads, the best of short trials over about
      * {@code seconds} (independent FMA chains on the projection kernels' vector width). A dense projection's ceiling
      * on this host is this rate divided by its 2·P·K flops per row.
+     *
+     * @param seconds roughly how long to measure
+     * @return the peak rate in GFLOP/s
+     * @throws org.projntk.ProjntkException (UNSUPPORTED) on a CPU without AVX2 and FMA
      */
     public static double cpuFmaPeakGflops(double seconds) {
         return ProjectorCalls.cpuFmaPeakGflops(seconds);
     }
 
-    /** The scaled entry R[p,k] as the kernels apply it. */
+    /**
+     * The scaled entry R[p,k] as the kernels apply it, bit for bit.
+     *
+     * @param p the row, in [0, P)
+     * @param k the column, in [0, K)
+     * @return R[p,k]
+     */
     public synchronized float entry(long p, int k) {
         return ProjectorCalls.entry(handle, p, k);
     }
 
-    /** out[rows x K] += block[rows x cols] · R[paramOffset .. paramOffset+cols) (row-major float32 segments). */
+    /**
+     * out[rows x K] += block[rows x cols] · R[paramOffset .. paramOffset+cols): one parameter block of per-example
+     * gradients, added at its offset. Host memory only; the result does not depend on the thread count.
+     *
+     * @param block [rows x cols] float32, row-major
+     * @param rows the number of examples
+     * @param cols the block's width in parameters
+     * @param paramOffset the index in [0, P) of the block's first parameter
+     * @param out [rows x K] float32, row-major; added to
+     * @throws IllegalArgumentException if a segment is too small
+     */
     public synchronized void accumulate(MemorySegment block, int rows, int cols, long paramOffset, MemorySegment out) {
         Buffers.requireFloats(block, (long) rows * cols, "block");
         Buffers.requireFloats(out, (long) rows * spec.K(), "out");
         ProjectorCalls.accumulate(handle, block, rows, cols, paramOffset, out);
     }
 
-    /** out[B x K] = x[B x P] · R. */
+    /**
+     * out[B x K] = x[B x P] · R, overwriting out. Host memory only.
+     *
+     * @param x [batch x P] float32, row-major
+     * @param batch B
+     * @param out [batch x K] float32, row-major
+     * @throws IllegalArgumentException if a segment is too small
+     */
     public synchronized void project(MemorySegment x, int batch, MemorySegment out) {
         Buffers.requireFloats(x, (long) batch * spec.P(), "x");
         Buffers.requireFloats(out, (long) batch * spec.K(), "out");
         ProjectorCalls.project(handle, x, batch, spec.P(), out);
     }
 
-    /** Convenience for small inputs. */
+    /**
+     * x · R for small inputs held on the heap (copies both ways).
+     *
+     * @param x B rows of P values
+     * @return B rows of K values
+     * @throws IllegalArgumentException if a row does not hold P values
+     */
     public float[][] project(float[][] x) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocate(ValueLayout.JAVA_FLOAT, (long) x.length * spec.P());
@@ -90,7 +132,17 @@ public final class Projector implements AutoCloseable {
 
     /**
      * The fused path: per-example gradients of model on x streamed straight into this projector.
-     * out receives [outputs x B x K] floats; returns the number of outputs (C for PER_CLASS, else 1).
+     * Locks the model for the call.
+     *
+     * @param model the network; its selected parameters must number P
+     * @param x float32 inputs, row-major
+     * @param shape x's shape, shape[0] = B
+     * @param labels B labels for {@link OutputKind#MARGIN}, else null
+     * @param output which scalar output is differentiated
+     * @param strategy how gradients are computed
+     * @param maxBlockBytes the most bytes of gradients alive at once (0 or less: 256 MiB)
+     * @param out receives [outputs x B x K] floats
+     * @return the number of outputs: C for PER_CLASS, else 1
      */
     public synchronized int projectGradients(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
                                              GradStrategy strategy, long maxBlockBytes, MemorySegment out) {
@@ -102,7 +154,17 @@ public final class Projector implements AutoCloseable {
 
     /**
      * The fused path for a model with several inputs of any dtype (passed to forward in order): out receives
-     * [outputs x B x K] floats (outputs = C for PER_CLASS, else 1). Returns the gradient path that ran.
+     * [outputs x B x K] floats (outputs = C for PER_CLASS, else 1). Locks the model for the call.
+     *
+     * @param model the network; its selected parameters must number P
+     * @param inputs the model's inputs, one batch of B rows each
+     * @param labels B labels for {@link OutputKind#MARGIN}, else null
+     * @param output which scalar output is differentiated
+     * @param strategy how gradients are computed
+     * @param maxBlockBytes the most bytes of gradients alive at once (0 or less: 256 MiB)
+     * @param out receives [outputs x B x K] floats
+     * @return the gradient path that ran ({@link GradStrategy#AUTO} resolved)
+     * @throws IllegalArgumentException if the inputs disagree on B or the labels do not number B
      */
     public synchronized GradStrategy projectGradients(Model model, List<Input> inputs, long[] labels, OutputKind output,
                                                       GradStrategy strategy, long maxBlockBytes, MemorySegment out) {

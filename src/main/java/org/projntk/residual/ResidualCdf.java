@@ -20,31 +20,77 @@ import org.projntk.kernel.KernelMatrix;
  *
  * <p>a is fitted by least squares of F against the empirical CDF at {@link #POINTS} quantiles, per (kernel, K) and
  * pooled over every K of a kernel (one a for the whole curve family, as the paper's single figure).
+ *
+ * <p>Safe from several threads: residuals are added and read under the object's lock.
  */
 public final class ResidualCdf {
+    /** The number of quantiles each curve is sampled at. */
     public static final int POINTS = 200;
+    /** The header line of residual_cdf.csv. */
     public static final String CURVE_HEADER = "kernel,k,abs_cos_residual,cdf,fitted_cdf";
+    /** The header line of residual_cdf_fit.csv. */
     public static final String FIT_HEADER = "kernel,k,a,a_mle,rmse";
 
-    /** One curve: the residuals at the quantiles (i + 0.5) / POINTS, sorted. */
+    /**
+     * One curve: the residuals at the quantiles (i + 0.5) / POINTS, sorted.
+     *
+     * @param kernel the approximation's name, e.g. {@code proj-trntk}
+     * @param k the projection dimension K
+     * @param x the |cosine residual| at each quantile, ascending, {@link #POINTS} values
+     * @param cdf the quantiles (i + 0.5) / POINTS, the empirical CDF at x
+     */
     public record Curve(String kernel, int k, double[] x, double[] cdf) {}
 
-    /** A fit; k = 0 for the fit pooled over all K of a kernel. a_mle = K·mean|residual| (the exponential's MLE). */
+    /**
+     * A fit of F(x) = 1 − exp(−x·K/a).
+     *
+     * @param kernel the approximation's name
+     * @param k K; 0 for the fit pooled over all K of the kernel
+     * @param a the least-squares a (dimensionless: the mean residual is a/K)
+     * @param aMle K·mean|residual| over the curve's quantiles, the exponential's maximum-likelihood a
+     * @param rmse the root mean square of F − empirical CDF at the least-squares a
+     */
     public record Fit(String kernel, int k, double a, double aMle, double rmse) {}
 
     private final Map<String, Map<Integer, List<double[]>>> residuals = new LinkedHashMap<>();
 
-    /** Adds the off-diagonal |cos residuals| of two square self-kernels (several calls per K pool seeds). */
+    /** An empty collection of residuals. */
+    public ResidualCdf() {}
+
+    /**
+     * Adds the off-diagonal |cos residuals| of two square self-kernels (several calls per K pool seeds).
+     *
+     * @param kernel the approximation's name, no comma (it becomes a CSV field)
+     * @param k the projection dimension K, at least 1
+     * @param exact the exact kernel [n x n]
+     * @param approx the approximation [n x n]
+     * @throws IllegalArgumentException if the kernels are not square or differ in shape
+     */
     public synchronized void add(String kernel, int k, KernelMatrix exact, KernelMatrix approx) {
         residuals.computeIfAbsent(kernel, x -> new LinkedHashMap<>()).computeIfAbsent(k, x -> new ArrayList<>())
                 .add(absCosineResiduals(exact, approx));
     }
 
-    /** Adds residual magnitudes directly. */
+    /**
+     * Adds residual magnitudes directly.
+     *
+     * @param kernel the approximation's name
+     * @param k the projection dimension K
+     * @param absResiduals |cosine residuals| (copied)
+     */
     public synchronized void addResiduals(String kernel, int k, double[] absResiduals) {
         residuals.computeIfAbsent(kernel, x -> new LinkedHashMap<>()).computeIfAbsent(k, x -> new ArrayList<>()).add(absResiduals.clone());
     }
 
+    /**
+     * The off-diagonal |cos_approx − cos_exact|, each kernel normalised by its own diagonal; pairs with a non-positive
+     * diagonal entry on either side are skipped.
+     *
+     * @param exact the exact kernel [n x n]
+     * @param approx the approximation [n x n]
+     * @return up to n(n − 1) residuals, row by row
+     * @throws IllegalArgumentException if the kernels are not square or differ in shape
+     */
     public static double[] absCosineResiduals(KernelMatrix exact, KernelMatrix approx) {
         if (!exact.isSquare() || exact.rows() != approx.rows() || exact.cols() != approx.cols()) {
             throw new IllegalArgumentException("residual CDF needs two square self-kernels of one shape, got "
@@ -65,6 +111,7 @@ public final class ResidualCdf {
         return Arrays.copyOf(out, m);
     }
 
+    /** {@return one curve per (kernel, K) with residuals, in the order they were first added; all seeds of a K pooled} */
     public synchronized List<Curve> curves() {
         List<Curve> out = new ArrayList<>();
         for (var byK : residuals.entrySet()) {
@@ -84,7 +131,7 @@ public final class ResidualCdf {
         return out;
     }
 
-    /** Per-(kernel, K) fits, then one pooled fit per kernel (k = 0). */
+    /** {@return the per-(kernel, K) fits, then one pooled fit per kernel (k = 0)} */
     public List<Fit> fits() {
         List<Curve> curves = curves();
         List<Fit> out = new ArrayList<>();
@@ -144,11 +191,26 @@ public final class ResidualCdf {
         return s;
     }
 
+    /**
+     * The fitted CDF.
+     *
+     * @param x a |cosine residual|
+     * @param k K
+     * @param a the fitted a
+     * @return 1 − exp(−x·K/a)
+     */
     public static double model(double x, int k, double a) {
         return 1 - Math.exp(-x * k / a);
     }
 
-    /** residual_cdf.csv (the curves with the per-K fit) and residual_cdf_fit.csv (a per K, and pooled with k = 0). */
+    /**
+     * Writes the curves with the per-K fit ({@link #CURVE_HEADER}) and the fits, per K and pooled with k = 0
+     * ({@link #FIT_HEADER}), replacing existing files.
+     *
+     * @param curvesCsv where the curves go (residual_cdf.csv)
+     * @param fitsCsv where the fits go (residual_cdf_fit.csv)
+     * @throws IOException if a file cannot be written
+     */
     public void write(Path curvesCsv, Path fitsCsv) throws IOException {
         List<Fit> fits = fits();
         Map<String, Double> perK = new LinkedHashMap<>();

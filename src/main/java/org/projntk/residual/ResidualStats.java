@@ -8,10 +8,23 @@ import org.projntk.kernel.KernelMatrix;
 public final class ResidualStats {
     private ResidualStats() {}
 
-    /** Mean and median of |cos_A(i,j) - cos_E(i,j)| over the off-diagonal entries (i != j). */
+    /**
+     * Mean and median of |cos_A(i,j) - cos_E(i,j)| over the entries compared.
+     *
+     * @param mean the mean residual; NaN when no entry was compared
+     * @param median the median residual (of float32-rounded values); NaN when no entry was compared
+     * @param count the number of entries compared
+     */
     public record CosineResiduals(double mean, double median, long count) {}
 
-    /** ||A - E||_F / ||E||_F, accumulated in double. */
+    /**
+     * The relative Frobenius error, accumulated in double.
+     *
+     * @param exact E
+     * @param approx A, of E's shape
+     * @return ||A - E||_F / ||E||_F
+     * @throws IllegalArgumentException if the shapes differ or E is all zeros
+     */
     public static double relativeFrobenius(KernelMatrix exact, KernelMatrix approx) {
         checkShapes(exact, approx);
         double num = 0;
@@ -32,7 +45,12 @@ public final class ResidualStats {
 
     /**
      * Cosine residuals of two square self-kernels: cos(i,j) = K_ij / sqrt(K_ii K_jj), using each kernel's own
-     * diagonal. Entries with a non-positive diagonal on either side are skipped.
+     * diagonal. Entries with a non-positive diagonal on either side are skipped, and so is the diagonal itself.
+     *
+     * @param exact E [n x n]
+     * @param approx A [n x n]
+     * @return the residuals over the off-diagonal entries
+     * @throws IllegalArgumentException if the kernels are not square or differ in shape
      */
     public static CosineResiduals cosineResiduals(KernelMatrix exact, KernelMatrix approx) {
         checkShapes(exact, approx);
@@ -53,6 +71,16 @@ public final class ResidualStats {
     /**
      * Cosine residuals of rectangular kernels, given the self-kernels of the row and column examples for both the
      * exact and the approximate feature maps. With {@code skipDiagonal}, entries i == j are left out.
+     *
+     * @param exact E [r x c]
+     * @param approx A [r x c]
+     * @param exactRowDiag E's self-kernel of the r row examples
+     * @param exactColDiag E's self-kernel of the c column examples
+     * @param approxRowDiag A's self-kernel of the row examples
+     * @param approxColDiag A's self-kernel of the column examples
+     * @param skipDiagonal whether to leave out i == j (when rows and columns are the same examples)
+     * @return the residuals
+     * @throws IllegalArgumentException if the shapes or diagonal lengths disagree, or r·c is too large for one array
      */
     public static CosineResiduals cosineResiduals(KernelMatrix exact, KernelMatrix approx,
                                                   double[] exactRowDiag, double[] exactColDiag,

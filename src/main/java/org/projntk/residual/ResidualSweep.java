@@ -84,42 +84,44 @@ public final class ResidualSweep {
         /**
          * A builder with the defaults: no test dataset, K in 64, 256, 1024, 4096, Rademacher projections, seeds 0, 1, 2
          * (3 repeats). The model and the train dataset have no default.
+         *
+         * @return a new builder
          */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** The model: a TorchScript path or builtin:NAME (initialised from seed 0). */
+        /** {@return the model: a TorchScript path or builtin:NAME (initialised from seed 0)} */
         public String model() {
             return model;
         }
 
-        /** The dataset spec of the train examples. */
+        /** {@return the dataset spec of the train examples} */
         public String train() {
             return train;
         }
 
-        /** The dataset spec of more examples, or null for none. */
+        /** {@return the dataset spec of more examples, or null for none} */
         public String test() {
             return test;
         }
 
-        /** The projected dimensions K, in order. */
+        /** {@return the projected dimensions K, in order} */
         public List<Integer> dims() {
             return dims;
         }
 
-        /** The projection. */
+        /** {@return the projection} */
         public ProjectorKind projector() {
             return projector;
         }
 
-        /** The first projection seed. */
+        /** {@return the first projection seed} */
         public long seed() {
             return seed;
         }
 
-        /** Projection seeds per K (seed .. seed+repeats-1), whose metrics are averaged. */
+        /** {@return projection seeds per K (seed .. seed+repeats-1), whose metrics are averaged} */
         public int repeats() {
             return repeats;
         }
@@ -142,50 +144,90 @@ public final class ResidualSweep {
 
             private Builder() {}
 
-            /** The model: a TorchScript path or builtin:NAME (required). */
+            /**
+             * The model: a TorchScript path or builtin:NAME (required).
+             *
+             * @param spec the new setting
+             * @return this builder
+             */
             public Builder model(String spec) {
                 this.model = spec;
                 return this;
             }
 
-            /** The dataset spec of the train examples (required). */
+            /**
+             * The dataset spec of the train examples (required).
+             *
+             * @param datasetSpec the new setting
+             * @return this builder
+             */
             public Builder train(String datasetSpec) {
                 this.train = datasetSpec;
                 return this;
             }
 
-            /** The dataset spec of more examples (default null: none). */
+            /**
+             * The dataset spec of more examples (default null: none).
+             *
+             * @param datasetSpec the new setting
+             * @return this builder
+             */
             public Builder test(String datasetSpec) {
                 this.test = datasetSpec;
                 return this;
             }
 
-            /** The projected dimensions (default 64, 256, 1024, 4096); at least one, each at least 1. */
+            /**
+             * The projected dimensions (default 64, 256, 1024, 4096); at least one, each at least 1.
+             *
+             * @param values the new setting
+             * @return this builder
+             */
             public Builder dims(List<Integer> values) {
                 this.dims = values == null ? null : java.util.Collections.unmodifiableList(new ArrayList<>(values));
                 return this;
             }
 
-            /** As {@link #dims(List)}. */
+            /**
+             * As {@link #dims(List)}.
+             *
+             * @param values the new setting
+             * @return this builder
+             */
             public Builder dims(int... values) {
                 List<Integer> l = new ArrayList<>();
                 for (int v : values) l.add(v);
                 return dims(l);
             }
 
-            /** The projection: rademacher, normal or sjlt (default {@link ProjectorKind#RADEMACHER}). */
+            /**
+             * The projection: rademacher, normal or sjlt (default {@link ProjectorKind#RADEMACHER}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder projector(ProjectorKind value) {
                 this.projector = value;
                 return this;
             }
 
-            /** The first projection seed (default 0). */
+            /**
+             * The first projection seed (default 0).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder seed(long value) {
                 this.seed = value;
                 return this;
             }
 
-            /** Projection seeds averaged per K (default 3); at least 1. */
+            /**
+             * Projection seeds averaged per K (default 3); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder repeats(int value) {
                 this.repeats = value;
                 return this;
@@ -194,6 +236,7 @@ public final class ResidualSweep {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {
@@ -211,7 +254,16 @@ public final class ResidualSweep {
         }
     }
 
-    /** Runs the sweep, writes {@code sweep.csv} and {@code sweep.png} (residual against K with fitted decay) into outDir. */
+    /**
+     * Runs the sweep and writes {@code sweep.csv}, {@code sweep.png} (residual against K with fitted decay),
+     * {@code residual_cdf.csv} and {@code residual_cdf_fit.csv} into outDir, all or none of them.
+     *
+     * @param o the sweep
+     * @param outDir the output directory, created if missing
+     * @param log progress lines
+     * @return the table written
+     * @throws java.io.UncheckedIOException if the results cannot be written
+     */
     public static SweepTable write(Options o, Path outDir, Consumer<String> log) {
         Objects.requireNonNull(outDir, "outDir");
         var parts = new ArrayList<Dataset>();
@@ -240,7 +292,12 @@ public final class ResidualSweep {
         return table;
     }
 
-    /** The table as aligned text, then one line per fitted power-law decay. */
+    /**
+     * The table as aligned text, for a terminal.
+     *
+     * @param table a sweep's table
+     * @return a header, one line per row, then one line per fitted power-law decay
+     */
     public static List<String> describe(SweepTable table) {
         List<String> lines = new ArrayList<>();
         lines.add("kernel               K      rel_frobenius  mean|cos res|  median|cos res|");
@@ -255,7 +312,19 @@ public final class ResidualSweep {
         return lines;
     }
 
-    /** Each K is measured with seeds seed .. seed+repeats-1 and the metrics are averaged. */
+    /**
+     * Runs the sweep on the CPU. Each K is measured with seeds seed .. seed+repeats-1 and the metrics are averaged.
+     *
+     * @param model the network, used from this thread only for the call
+     * @param parts the datasets whose examples (all of them, in order) the kernels are over
+     * @param dims the projection dimensions K
+     * @param kind the projector
+     * @param seed the first projection seed
+     * @param repeats the number of seeds per K, at least 1
+     * @param log progress lines
+     * @return three rows per K (proj-trntk, proj-pntk, proj-pntk-vs-pntk)
+     * @throws IllegalArgumentException for repeats below 1, no examples, or exact gradients over 3 GiB
+     */
     public static SweepTable run(Model model, List<Dataset> parts, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
                                  Consumer<String> log) {
         return run(model, parts, dims, kind, seed, repeats, null, log);
@@ -264,6 +333,16 @@ public final class ResidualSweep {
     /**
      * As {@link #run(Model, List, List, ProjectorKind, long, int, Consumer)}, also collecting every |cosine residual|
      * against the exact trNTK (proj-trntk and proj-pntk, all seeds pooled) into {@code cdf} when it is not null.
+     *
+     * @param model the network
+     * @param parts the datasets whose examples the kernels are over
+     * @param dims the projection dimensions K
+     * @param kind the projector
+     * @param seed the first projection seed
+     * @param repeats the number of seeds per K, at least 1
+     * @param cdf where residuals are collected, or null
+     * @param log progress lines
+     * @return three rows per K
      */
     public static SweepTable run(Model model, List<Dataset> parts, List<Integer> dims, ProjectorKind kind, long seed, int repeats,
                                  ResidualCdf cdf, Consumer<String> log) {

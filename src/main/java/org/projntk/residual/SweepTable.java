@@ -15,13 +15,33 @@ import org.projntk.stats.PowerLawFit;
 
 /** Rows of a residual-vs-K sweep, written as {@code sweep.csv}. */
 public final class SweepTable {
+    /** The header line of sweep.csv. */
     public static final String HEADER = "kernel,k,rel_frobenius,mean_abs_cos_residual,median_abs_cos_residual,seconds";
 
+    /**
+     * One approximation at one K.
+     *
+     * @param kernel the approximation's name, e.g. {@code proj-trntk}; non-empty, no comma
+     * @param k the projection dimension K, at least 1
+     * @param relFrobenius ||A - E||_F / ||E||_F
+     * @param meanAbsCosResidual the mean off-diagonal |cosine residual|
+     * @param medianAbsCosResidual the median off-diagonal |cosine residual|
+     * @param seconds the time to project and compute the kernel, in seconds
+     */
     public record Row(String kernel, int k, double relFrobenius, double meanAbsCosResidual,
                       double medianAbsCosResidual, double seconds) {}
 
     private final List<Row> rows = new ArrayList<>();
 
+    /** An empty table; rows may be added from several threads. */
+    public SweepTable() {}
+
+    /**
+     * Adds a row.
+     *
+     * @param row the row
+     * @throws IllegalArgumentException if the kernel name is blank or holds a comma, or K is below 1
+     */
     public synchronized void add(Row row) {
         if (row.kernel() == null || row.kernel().isBlank() || row.kernel().contains(",")) {
             throw new IllegalArgumentException("kernel name must be non-empty and contain no comma: '" + row.kernel() + "'");
@@ -32,7 +52,16 @@ public final class SweepTable {
         rows.add(row);
     }
 
-    /** Computes the statistics of {@code approx} against {@code exact} (square self-kernels) and adds a row. */
+    /**
+     * Computes the statistics of {@code approx} against {@code exact} and adds a row.
+     *
+     * @param kernel the approximation's name
+     * @param k the projection dimension K
+     * @param exact the exact self-kernel [n x n]
+     * @param approx the approximation [n x n]
+     * @param seconds the time the approximation took
+     * @return the row added
+     */
     public Row add(String kernel, int k, org.projntk.kernel.KernelMatrix exact,
                    org.projntk.kernel.KernelMatrix approx, double seconds) {
         ResidualStats.CosineResiduals cr = ResidualStats.cosineResiduals(exact, approx);
@@ -41,11 +70,12 @@ public final class SweepTable {
         return r;
     }
 
+    /** {@return a snapshot of the rows, in insertion order} */
     public synchronized List<Row> rows() {
         return Collections.unmodifiableList(new ArrayList<>(rows));
     }
 
-    /** Rows grouped by kernel name (insertion order), each sorted by K. */
+    /** {@return the rows grouped by kernel name (insertion order), each group sorted by K} */
     public synchronized Map<String, List<Row>> byKernel() {
         Map<String, List<Row>> m = new LinkedHashMap<>();
         for (Row r : rows) {
@@ -55,7 +85,7 @@ public final class SweepTable {
         return m;
     }
 
-    /** Power-law fit of rel_frobenius against K for each kernel with at least two distinct K (others omitted). */
+    /** {@return a power-law fit of rel_frobenius against K for each kernel with at least two distinct K (others omitted)} */
     public Map<String, PowerLawFit> fits() {
         Map<String, PowerLawFit> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<Row>> e : byKernel().entrySet()) {
@@ -69,6 +99,12 @@ public final class SweepTable {
         return out;
     }
 
+    /**
+     * Writes the rows as CSV under {@link #HEADER}, replacing the file.
+     *
+     * @param path the file
+     * @throws IOException if it cannot be written
+     */
     public void writeCsv(Path path) throws IOException {
         try (Writer w = Files.newBufferedWriter(path, StandardCharsets.UTF_8)) {
             w.write(HEADER + "\n");

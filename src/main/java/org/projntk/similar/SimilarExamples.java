@@ -54,48 +54,48 @@ public final class SimilarExamples {
             this.testSplit = b.testSplit;
         }
 
-        /** A builder with the defaults: top 5 by the cosine-normalised kernel, a grid of 8, splits "train" and "test". */
+        /** {@return a builder with the defaults: top 5 by the cosine-normalised kernel, a grid of 8, splits "train" and "test"} */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** The defaults of {@link #builder()}. */
+        /** {@return the defaults of {@link #builder()}} */
         public static Options defaults() {
             return builder().build();
         }
 
-        /** A builder holding these options, to change some of them. */
+        /** {@return a builder holding these options, to change some of them} */
         public Builder toBuilder() {
             return new Builder().checkpoint(checkpoint).k(k).normalization(normalization).images(images).trainSplit(trainSplit)
                     .testSplit(testSplit);
         }
 
-        /** The checkpoint read; null: the store's first complete one. */
+        /** {@return the checkpoint read; null: the store's first complete one} */
         public String checkpoint() {
             return checkpoint;
         }
 
-        /** Neighbours per test example. */
+        /** {@return neighbours per test example} */
         public int k() {
             return k;
         }
 
-        /** The kernel's normalisation. */
+        /** {@return the kernel's normalisation} */
         public KernelNormalization normalization() {
             return normalization;
         }
 
-        /** Test examples shown in the PNG grid (0: no grid). */
+        /** {@return test examples shown in the PNG grid (0: no grid)} */
         public int images() {
             return images;
         }
 
-        /** The split searched for neighbours. */
+        /** {@return the split searched for neighbours} */
         public String trainSplit() {
             return trainSplit;
         }
 
-        /** The split whose rows get neighbours. */
+        /** {@return the split whose rows get neighbours} */
         public String testSplit() {
             return testSplit;
         }
@@ -128,37 +128,67 @@ public final class SimilarExamples {
 
             private Builder() {}
 
-            /** The checkpoint to read (default null: the store's first complete one). */
+            /**
+             * The checkpoint to read (default null: the store's first complete one).
+             *
+             * @param id the new setting
+             * @return this builder
+             */
             public Builder checkpoint(String id) {
                 this.checkpoint = id;
                 return this;
             }
 
-            /** Neighbours per test example (default 5); at least 1. */
+            /**
+             * Neighbours per test example (default 5); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder k(int value) {
                 this.k = value;
                 return this;
             }
 
-            /** The kernel's normalisation (default {@link KernelNormalization#COSINE}). */
+            /**
+             * The kernel's normalisation (default {@link KernelNormalization#COSINE}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder normalization(KernelNormalization value) {
                 this.normalization = value;
                 return this;
             }
 
-            /** Test examples shown in the PNG grid, for image data (default 8; 0: no grid). */
+            /**
+             * Test examples shown in the PNG grid, for image data (default 8; 0: no grid).
+             *
+             * @param count the new setting
+             * @return this builder
+             */
             public Builder images(int count) {
                 this.images = count;
                 return this;
             }
 
-            /** The split searched for neighbours (default "train"). */
+            /**
+             * The split searched for neighbours (default "train").
+             *
+             * @param name the new setting
+             * @return this builder
+             */
             public Builder trainSplit(String name) {
                 this.trainSplit = name;
                 return this;
             }
 
-            /** The split whose rows get neighbours (default "test"). */
+            /**
+             * The split whose rows get neighbours (default "test").
+             *
+             * @param name the new setting
+             * @return this builder
+             */
             public Builder testSplit(String name) {
                 this.testSplit = name;
                 return this;
@@ -167,6 +197,7 @@ public final class SimilarExamples {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {

@@ -18,8 +18,10 @@ public final class Cholesky implements Serializable {
     static final double RELATIVE_PIVOT_FLOOR = 1e-13;
     private static final int BLOCK = 96;
 
+    /** The order of A. */
     private final int n;
-    private final double[] lower; // L row-major, zeros above the diagonal
+    /** L row-major, zeros above the diagonal. */
+    private final double[] lower;
     private transient MemorySegment l; // the same, off-heap for BLAS
 
     private Cholesky(int n, MemorySegment l) {
@@ -40,6 +42,7 @@ public final class Cholesky implements Serializable {
 
     /** Thrown when A is not (numerically) positive definite. */
     public static final class NotPositiveDefiniteException extends ArithmeticException {
+        /** The column whose pivot failed. */
         private final int column;
 
         NotPositiveDefiniteException(int column, double pivot, double maxDiagonal) {
@@ -48,11 +51,21 @@ public final class Cholesky implements Serializable {
             this.column = column;
         }
 
+        /** {@return the 0-based column whose pivot was at or below the floor} */
         public int column() {
             return column;
         }
     }
 
+    /**
+     * Factorises A.
+     *
+     * @param a A, row-major [n x n]; only its lower triangle is read, and it is not modified
+     * @param n the order of A, at least 1
+     * @return the factor, holding n² doubles on and off the heap
+     * @throws IllegalArgumentException if {@code a} does not hold n² entries
+     * @throws NotPositiveDefiniteException if a pivot is at or below 1e-13 · n · the largest diagonal entry
+     */
     public static Cholesky factor(double[] a, int n) {
         if (n < 1 || a.length != (long) n * n) throw new IllegalArgumentException("expected " + n + " x " + n + " entries, got " + a.length);
         double maxDiagonal = 0;
@@ -87,11 +100,17 @@ public final class Cholesky implements Serializable {
         return new Cholesky(n, s);
     }
 
+    /** {@return n, the order of A} */
     public int size() {
         return n;
     }
 
-    /** Replaces each of the {@code rows} rows x (length n, at x[r*n]) by x A⁻¹ (= A⁻¹ xᵀ, A being symmetric). */
+    /**
+     * Replaces each of the {@code rows} rows x (length n, at x[r*n]) by x A⁻¹ (= A⁻¹ xᵀ, A being symmetric).
+     *
+     * @param x [rows x n] row-major, at least rows·n entries; overwritten
+     * @param rows the number of rows to solve, 0 or more
+     */
     public void solveRows(double[] x, int rows) {
         if (rows < 0 || x.length < (long) rows * n) throw new IllegalArgumentException("need " + rows + " x " + n + " entries, got " + x.length);
         if (rows == 0) return;
@@ -103,7 +122,7 @@ public final class Cholesky implements Serializable {
         }
     }
 
-    /** A⁻¹ by solving against the identity (only for TRAK's normalisation by mean |A⁻¹|). */
+    /** {@return A⁻¹ [n x n] row-major, by solving against the identity (only for TRAK's normalisation by mean |A⁻¹|)} */
     public double[] inverse() {
         double[] inv = new double[n * n];
         for (int i = 0; i < n; i++) inv[i * n + i] = 1;
@@ -111,17 +130,34 @@ public final class Cholesky implements Serializable {
         return inv;
     }
 
-    /** L·X [n x cols] for X [n x cols] row-major. */
+    /**
+     * L·X.
+     *
+     * @param x [n x cols] row-major, not modified
+     * @param cols the number of columns of X, at least 1
+     * @return L·X [n x cols] row-major, a new array
+     */
     public double[] lowerTimes(double[] x, int cols) {
         return triangular(x, cols, false, false);
     }
 
-    /** Lᵀ·X [n x cols] for X [n x cols] row-major. */
+    /**
+     * Lᵀ·X.
+     *
+     * @param x [n x cols] row-major, not modified
+     * @param cols the number of columns of X, at least 1
+     * @return Lᵀ·X [n x cols] row-major, a new array
+     */
     public double[] lowerTransposeTimes(double[] x, int cols) {
         return triangular(x, cols, true, false);
     }
 
-    /** Replaces X [n x cols] row-major by the solution Y of Lᵀ Y = X. */
+    /**
+     * Replaces X by the solution Y of Lᵀ Y = X.
+     *
+     * @param x [n x cols] row-major; overwritten by Y
+     * @param cols the number of columns of X, at least 1
+     */
     public void solveLowerTranspose(double[] x, int cols) {
         double[] y = triangular(x, cols, true, true);
         System.arraycopy(y, 0, x, 0, x.length);

@@ -12,6 +12,14 @@ import java.util.Arrays;
 public final class KendallTau {
     private KendallTau() {}
 
+    /**
+     * τ-b of two paired samples.
+     *
+     * @param xIn the first variable, not modified
+     * @param yIn the second, as long as {@code xIn}
+     * @return τ-b in [-1, 1]; NaN for fewer than 2 pairs or a constant variable
+     * @throws IllegalArgumentException on null input, different lengths or a NaN
+     */
     public static double tauB(double[] xIn, double[] yIn) {
         if (xIn == null || yIn == null) {
             throw new IllegalArgumentException("Kendall tau: null input");
@@ -123,6 +131,13 @@ public final class KendallTau {
         return swaps;
     }
 
+    /**
+     * As {@link #tauB(double[], double[])}, on float samples widened to double.
+     *
+     * @param x the first variable
+     * @param y the second, as long as {@code x}
+     * @return τ-b in [-1, 1], or NaN
+     */
     public static double tauB(float[] x, float[] y) {
         double[] dx = new double[x.length];
         double[] dy = new double[y.length];
@@ -141,13 +156,26 @@ public final class KendallTau {
      *
      * @param networkProbabilities   [T x C] row-major softmax probabilities
      * @param surrogateProbabilities [T x C] row-major softmax probabilities
+     * @param trueLabels             the T true classes, each in [0, C)
+     * @param classes                C
+     * @return τ-b over the unsaturated examples; NaN if fewer than 2 remain or either side is constant
+     * @throws IllegalArgumentException if the shapes disagree or a label is outside [0, C)
      */
     public static double trueClassMasked(double[] networkProbabilities, double[] surrogateProbabilities, int[] trueLabels,
                                          int classes) {
         return masked(networkProbabilities, surrogateProbabilities, trueLabels, classes, true);
     }
 
-    /** τ-b between the two probabilities of the network's PREDICTED class (projntk's first definition), unmasked. */
+    /**
+     * τ-b between the two probabilities of the network's PREDICTED class (projntk's first definition), unmasked.
+     *
+     * @param networkProbabilities   [T x C] row-major softmax probabilities
+     * @param surrogateProbabilities [T x C] row-major softmax probabilities
+     * @param networkPredictions     the network's T predicted classes, each in [0, C)
+     * @param classes                C
+     * @return τ-b over all T examples, or NaN if either side is constant
+     * @throws IllegalArgumentException if the shapes disagree or a class is outside [0, C)
+     */
     public static double predictedClass(double[] networkProbabilities, double[] surrogateProbabilities, int[] networkPredictions,
                                         int classes) {
         return masked(networkProbabilities, surrogateProbabilities, networkPredictions, classes, false);

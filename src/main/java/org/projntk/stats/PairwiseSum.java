@@ -25,7 +25,17 @@ public final class PairwiseSum {
     private long terms;
     private double[] result;
 
-    /** Adds the next term (taken over, not copied: do not change it afterwards). */
+    /** An empty sum. Not thread-safe: one thread adds the terms. */
+    public PairwiseSum() {}
+
+    /**
+     * Adds the next term.
+     *
+     * @param term taken over, not copied (the sum is accumulated into it): do not use it afterwards; as long as the
+     *     first term
+     * @throws IllegalStateException after {@link #result()}
+     * @throws IllegalArgumentException if its length differs from the first term's
+     */
     public void add(double[] term) {
         if (result != null) throw new IllegalStateException("add after result()");
         if (length == -1) length = term.length;
@@ -40,11 +50,17 @@ public final class PairwiseSum {
         terms++;
     }
 
+    /** {@return the number of terms added so far} */
     public long terms() {
         return terms;
     }
 
-    /** The sum of all terms (no term may be added after this). */
+    /**
+     * The sum of all terms; no term may be added after this.
+     *
+     * @return the sum, the same array on every call (one of the terms, overwritten)
+     * @throws IllegalStateException if no term was added
+     */
     public double[] result() {
         if (result != null) return result;
         if (stack.isEmpty()) throw new IllegalStateException("no terms to sum");

@@ -1,8 +1,24 @@
 package org.projntk.stats;
 
-/** Least-squares fit of err ≈ a·K^(-b) in log-log space: log err = log a - b·log K. */
+/**
+ * Least-squares fit of err ≈ a·K^(-b) in log-log space: log err = log a - b·log K.
+ *
+ * @param a the prefactor, the error at K = 1
+ * @param b the decay exponent (positive when the error falls with K; 0.5 is Monte Carlo's rate)
+ * @param r2 the coefficient of determination in log-log space, in [0, 1]
+ * @param points the number of (K, err) points fitted
+ */
 public record PowerLawFit(double a, double b, double r2, int points) {
 
+    /**
+     * Fits the power law.
+     *
+     * @param k the projection dimensions (or any positive abscissae)
+     * @param err the errors at them, same length
+     * @return the fit
+     * @throws IllegalArgumentException for fewer than 2 points, different lengths, a value that is not positive and
+     *     finite, or a single distinct K
+     */
     public static PowerLawFit fit(double[] k, double[] err) {
         if (k.length != err.length) {
             throw new IllegalArgumentException("K and error arrays differ in length: " + k.length + " vs " + err.length);
@@ -46,6 +62,12 @@ public record PowerLawFit(double a, double b, double r2, int points) {
         return new PowerLawFit(Math.exp(intercept), -slope, r2, n);
     }
 
+    /**
+     * The fitted error at a dimension.
+     *
+     * @param k the projection dimension
+     * @return a·k^(-b)
+     */
     public double predict(double k) {
         return a * Math.pow(k, -b);
     }

@@ -6,14 +6,27 @@ import java.util.Arrays;
 public final class Spearman {
     private Spearman() {}
 
-    /** NaN when either side is constant (its ranks have no variance). */
+    /**
+     * The rank correlation of paired samples.
+     *
+     * @param x the first variable
+     * @param y the second, as long as {@code x}
+     * @return ρ in [-1, 1]; NaN when either side is constant (its ranks have no variance)
+     * @throws IllegalArgumentException for different lengths, fewer than 2 pairs or a NaN
+     */
     public static double correlation(double[] x, double[] y) {
         if (x.length != y.length) throw new IllegalArgumentException("lengths differ: " + x.length + " vs " + y.length);
         if (x.length < 2) throw new IllegalArgumentException("need at least 2 pairs, got " + x.length);
         return pearson(ranks(x), ranks(y));
     }
 
-    /** 1-based ranks, ties averaged. NaN values are rejected. */
+    /**
+     * 1-based ranks, ties given their average rank.
+     *
+     * @param v the values, not modified
+     * @return the rank of each value, in v's order
+     * @throws IllegalArgumentException on a NaN
+     */
     public static double[] ranks(double[] v) {
         Integer[] order = new Integer[v.length];
         for (int i = 0; i < v.length; i++) {

@@ -27,13 +27,21 @@ public final class CheckpointWriter {
         this.id = id;
     }
 
+    /** {@return the checkpoint id} */
     public String id() {
         return id;
     }
 
     /**
      * The batches of the fixed grid (batch b covers rows [b*B, min((b+1)*B, N))) that belong to shard shardIndex of
-     * shardCount (b % shardCount == shardIndex) and have at least one row not done.
+     * shardCount (b % shardCount == shardIndex) and have at least one row not done. Reads the bitmap now.
+     *
+     * @param split the split's name
+     * @param batchSize B, at least 1
+     * @param shardIndex this shard, in [0, shardCount)
+     * @param shardCount the number of shards, at least 1
+     * @return the pending batches in row order, each whole (rows already done in it are recomputed)
+     * @throws IllegalArgumentException for a batch size or shard out of range
      */
     public List<RowRange> pendingBatches(String split, int batchSize, int shardIndex, int shardCount) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -61,6 +69,8 @@ public final class CheckpointWriter {
      * Records the per-example gradient path ("functional" or "iterative") about to write rows, or checks it against the
      * path recorded by an earlier run or another shard of this checkpoint.
      *
+     * @param path "functional" or "iterative"
+     * @throws IllegalArgumentException for another path name
      * @throws IncompatibleStoreException when the checkpoint's rows were written with the other path
      */
     public void gradientPath(String path) {
@@ -73,11 +83,17 @@ public final class CheckpointWriter {
         }
     }
 
-    /** The gradient path recorded for this checkpoint, or null before its first rows. */
+    /** {@return the gradient path recorded for this checkpoint (re-reading the manifest), or null before its first rows} */
     public String recordedGradientPath() {
         return store.reload().checkpoints().get(id).gradientPath();
     }
 
+    /**
+     * Counts the split's rows marked done, by every shard.
+     *
+     * @param split the split's name
+     * @return the rows marked done
+     */
     public long doneRows(String split) {
         return store.doneRows(id, split);
     }
@@ -86,6 +102,10 @@ public final class CheckpointWriter {
      * Stores rows [firstRow, firstRow + rows) of split. features is float32 (native byte order) laid out
      * [outputs][rows][K]; output c goes to its own file. Rejects NaN/Inf (and float16 overflow) before writing anything.
      *
+     * @param split the split's name
+     * @param firstRow the first row, in the split's row numbering
+     * @param rows the number of rows
+     * @param features [outputs][rows][K] float32
      * @throws StoreIOException naming the file if a write fails; the rows then stay pending.
      */
     public void writeRows(String split, long firstRow, int rows, MemorySegment features) {
@@ -95,6 +115,12 @@ public final class CheckpointWriter {
     /**
      * As {@link #writeRows(String, long, int, MemorySegment)}, also storing the rows' out-to-loss weights
      * (outToLoss[i] for row firstRow + i) before they are marked done. Stores of kernel margin require them.
+     *
+     * @param split the split's name
+     * @param firstRow the first row
+     * @param rows the number of rows
+     * @param features [outputs][rows][K] float32
+     * @param outToLoss one weight per row for margin stores, else null
      */
     public void writeRows(String split, long firstRow, int rows, MemorySegment features, float[] outToLoss) {
         Manifest m = store.manifest();
@@ -165,7 +191,11 @@ public final class CheckpointWriter {
         write(store.dir().resolve(m.completionFile(id, split).path()), ByteBuffer.wrap(ones), firstRow);
     }
 
-    /** Sets the checkpoint's status to complete if every row of every split is done; returns whether it is. */
+    /**
+     * Sets the checkpoint's status to complete if every row of every split is done, recording each file's CRC32C.
+     *
+     * @return whether the checkpoint is complete
+     */
     public boolean markComplete() {
         return store.markComplete(id);
     }

@@ -6,8 +6,11 @@ import java.nio.file.Path;
 public final class ChecksumMismatchException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
     private final transient Path file;
+    /** Which bytes differ. */
     private final String batch;
+    /** The recorded CRC32C. */
     private final String recorded;
+    /** The CRC32C found. */
     private final String actual;
 
     ChecksumMismatchException(Path file, String batch, String recorded, String actual) {
@@ -19,21 +22,22 @@ public final class ChecksumMismatchException extends IllegalStateException {
         this.actual = actual;
     }
 
+    /** {@return the feature file; null after deserialisation (paths are not serialisable)} */
     public Path file() {
         return file;
     }
 
-    /** Which bytes: "batch rows [a, b)" or "whole file" (when the rows that differ are outside every recorded batch). */
+    /** {@return which bytes: "batch rows [a, b)" or "whole file" (when the rows that differ are outside every recorded batch)} */
     public String batch() {
         return batch;
     }
 
-    /** The CRC32C recorded in the manifest, 8 hex digits. */
+    /** {@return the CRC32C recorded in the manifest, 8 hex digits} */
     public String recorded() {
         return recorded;
     }
 
-    /** The CRC32C of the bytes on disk now, 8 hex digits. */
+    /** {@return the CRC32C of the bytes on disk now, 8 hex digits} */
     public String actual() {
         return actual;
     }

@@ -34,7 +34,11 @@ public final class Checksums {
 
     private Checksums() {}
 
-    /** Where warnings about unverified stores go, process-wide (null restores the System.Logger default). */
+    /**
+     * Where warnings about unverified stores go, process-wide.
+     *
+     * @param listener takes one line per warning, from any thread; null restores the System.Logger default
+     */
     public static void setWarningListener(Consumer<String> listener) {
         warnings = listener == null ? Checksums::log : listener;
     }

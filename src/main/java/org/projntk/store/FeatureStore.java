@@ -30,7 +30,9 @@ import org.projntk.data.Npy;
  * store at once; creation and manifest updates are serialised with a file lock on {@code <store>/.lock}.
  */
 public final class FeatureStore {
+    /** The manifest's file name in the store folder. */
     public static final String MANIFEST = "manifest.json";
+    /** The lock file's name in the store folder; it stays behind, empty, and must not be deleted while writers run. */
     public static final String LOCK = ".lock";
 
     static final ObjectMapper JSON = new ObjectMapper()
@@ -50,12 +52,27 @@ public final class FeatureStore {
         this.manifest = manifest;
     }
 
-    /** Creates a new store; fails if {@code dir} already holds one. */
+    /**
+     * Creates a new store, creating the folder if needed.
+     *
+     * @param dir the store folder
+     * @param spec what it computes
+     * @return the store
+     * @throws IllegalStateException if {@code dir} already holds one
+     * @throws StoreIOException if the folder or manifest cannot be written
+     */
     public static FeatureStore create(Path dir, StoreSpec spec) {
         return create(dir, spec, StoreIo.DEFAULT, false);
     }
 
-    /** Opens the store in {@code dir} if its spec equals {@code spec} exactly, or creates it. */
+    /**
+     * Opens the store in {@code dir} if its spec equals {@code spec} exactly, or creates it.
+     *
+     * @param dir the store folder
+     * @param spec what it computes
+     * @return the store
+     * @throws IncompatibleStoreException naming each field that differs from the existing store's
+     */
     public static FeatureStore openOrCreate(Path dir, StoreSpec spec) {
         return create(dir, spec, StoreIo.DEFAULT, true);
     }
@@ -86,27 +103,36 @@ public final class FeatureStore {
         });
     }
 
-    /** Opens an existing store for reading (and for writing checkpoints of its own spec). */
+    /**
+     * Opens an existing store for reading (and for writing checkpoints of its own spec).
+     *
+     * @param dir the store folder
+     * @return the store
+     * @throws java.io.UncheckedIOException if there is no manifest or it cannot be read
+     * @throws IllegalStateException if the manifest is not a projntk store's, or of another format version
+     */
     public static FeatureStore open(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
         return new FeatureStore(abs, StoreIo.DEFAULT, readManifest(abs));
     }
 
+    /** {@return the store folder, absolute and normalised} */
     public Path dir() {
         return dir;
     }
 
-    /** The manifest as last read or written by this object. */
+    /** {@return the manifest as last read or written by this object} */
     public Manifest manifest() {
         return manifest;
     }
 
-    /** Re-reads the manifest from disk (other processes may have added checkpoints or completed them). */
+    /** {@return the manifest re-read from disk (other processes may have added checkpoints or completed them)} */
     public Manifest reload() {
         manifest = readManifest(dir);
         return manifest;
     }
 
+    /** {@return what the store computes: projector, kernel, outputs, dtype and splits} */
     public StoreSpec spec() {
         return manifest.spec();
     }
@@ -114,12 +140,26 @@ public final class FeatureStore {
     /**
      * Registers a checkpoint (or joins one registered by another process with the same checksum) and returns its writer.
      * Feature files and completion bitmaps are created at full size and the manifest is written before any row.
+     *
+     * @param id the checkpoint id, a file-name-safe name
+     * @param model the model spec
+     * @param checksum hex SHA-256 of the weights
+     * @return the writer
      */
     public CheckpointWriter checkpoint(String id, String model, String checksum) {
         return checkpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING));
     }
 
-    /** As {@link #checkpoint(String, String, String)}, recording the model's gradient length P (used by TRAK-compatible scores). */
+    /**
+     * As {@link #checkpoint(String, String, String)}, recording the model's gradient length P (used by TRAK-compatible
+     * scores).
+     *
+     * @param id the checkpoint id
+     * @param model the model spec
+     * @param checksum hex SHA-256 of the weights
+     * @param parameters P, or null
+     * @return the writer
+     */
     public CheckpointWriter checkpoint(String id, String model, String checksum, Long parameters) {
         return checkpoint(id, new Manifest.Checkpoint(model, checksum, Manifest.Checkpoint.RUNNING, null, null, null, parameters, null));
     }
@@ -129,6 +169,10 @@ public final class FeatureStore {
      * device and precision), or joins an existing one (a resume or another shard) only if every recorded field but the
      * device is equal (the device does not change R, so shards may run on different GPUs); otherwise throws
      * {@link IncompatibleStoreException} naming each differing field. A new checkpoint takes the next model id.
+     *
+     * @param id the checkpoint id, a file-name-safe name
+     * @param provenance what the features are computed from (its model id is assigned here)
+     * @return the writer
      */
     public CheckpointWriter checkpoint(String id, Manifest.Checkpoint provenance) {
         checkName("checkpoint id", id);
@@ -200,6 +244,11 @@ public final class FeatureStore {
      * A read-only view of stored features; float16 is converted to float32 on read. Close it to unmap. The file's
      * checksum is verified before its first use in this process.
      *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @param clazz the class for per-class kernels, else null
+     * @return the features [rows x K]; the caller closes it
+     * @throws IllegalArgumentException if the store has no such file
      * @throws ChecksumMismatchException naming the file, the batch and both checksums when its bytes changed
      */
     public StoredMatrix features(String checkpoint, String split, Integer clazz) {
@@ -212,6 +261,12 @@ public final class FeatureStore {
     /**
      * The out-to-loss weights Q = 1 - softmax(logits)[y] of (checkpoint, split), one per row; stored by margin
      * featurization. Rows not yet done read 0.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @return one weight per row, in [0, 1]
+     * @throws IllegalArgumentException if the store holds no weights for them (not a margin store)
+     * @throws ChecksumMismatchException when the file's bytes changed
      */
     public float[] outToLoss(String checkpoint, String split) {
         Manifest.FileEntry f = manifest.outToLossFile(checkpoint, split);
@@ -227,7 +282,13 @@ public final class FeatureStore {
         }
     }
 
-    /** Rows of (checkpoint, split) marked done. */
+    /**
+     * Counts the rows marked done, reading the bitmap now.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @return the rows of (checkpoint, split) marked done
+     */
     public long doneRows(String checkpoint, String split) {
         byte[] b = completion(checkpoint, split);
         long n = 0;
@@ -235,6 +296,13 @@ public final class FeatureStore {
         return n;
     }
 
+    /**
+     * Whether a checkpoint is complete, after re-reading the manifest.
+     *
+     * @param checkpoint the checkpoint id
+     * @return true once every row of every split is done
+     * @throws IllegalArgumentException if there is no such checkpoint
+     */
     public boolean isComplete(String checkpoint) {
         Manifest.Checkpoint c = reload().checkpoints().get(checkpoint);
         if (c == null) throw new IllegalArgumentException("store " + dir + " has no checkpoint '" + checkpoint + "'");
@@ -330,6 +398,8 @@ public final class FeatureStore {
      * Checks the whole store: manifest, every feature, out-to-loss and completion file (presence, size, header) and every
      * recorded checksum. Returns one line per problem, empty when the store is sound. Files without any checksum (stores
      * written before checksums were recorded) are problems too; {@link #rehash()} records them.
+     *
+     * @return one line per problem, each naming the file; empty when the store is sound
      */
     public List<String> verify() {
         return StoreVerifier.problems(dir, reload());
@@ -338,7 +408,9 @@ public final class FeatureStore {
     /**
      * Records checksums where the manifest has none: the whole-file CRC32C of each file of a complete checkpoint, and
      * one batch entry per run of done rows for a running one. Existing checksums are kept (and still checked by
-     * {@link #verify()}). Returns the number of files that got a checksum.
+     * {@link #verify()}).
+     *
+     * @return the number of files that got a checksum
      */
     public int rehash() {
         return locked(dir, () -> {

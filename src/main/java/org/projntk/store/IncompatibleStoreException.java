@@ -4,6 +4,11 @@ package org.projntk.store;
 public class IncompatibleStoreException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A mismatch.
+     *
+     * @param message names the store and each field that differs, with both values
+     */
     public IncompatibleStoreException(String message) {
         super(message);
     }

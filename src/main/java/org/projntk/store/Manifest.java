@@ -8,7 +8,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The contents of {@code manifest.json}. Immutable; updates produce new instances. */
+/**
+ * The contents of {@code manifest.json}. Immutable; updates produce new instances. Paths in it are relative to the
+ * store folder.
+ *
+ * @param format always {@link #FORMAT}
+ * @param formatVersion {@link #VERSION} for stores this version writes
+ * @param projector the projection every checkpoint shares (its model id aside)
+ * @param kernel pntk, trntk, entk or margin
+ * @param outputs feature rows per example: C for trntk and entk, else 1
+ * @param dtype the stored element type, float32 or float16
+ * @param splits each split's dataset and rows, in featurize order
+ * @param checkpoints each checkpoint's provenance and status, in registration order
+ * @param files the feature files of every (checkpoint, split, class)
+ * @param completion the completion bitmap files of every (checkpoint, split)
+ * @param outToLoss the out-to-loss weight files of margin stores; null for other kernels
+ * @param batches the checksums of every written batch; null in stores written before batch checksums
+ */
 public record Manifest(
         @JsonProperty("format") String format,
         @JsonProperty("format_version") int formatVersion,
@@ -23,7 +39,9 @@ public record Manifest(
         @JsonProperty("out_to_loss") List<FileEntry> outToLoss,
         @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("batches") List<BatchEntry> batches) {
 
+    /** The format name every manifest carries. */
     public static final String FORMAT = "projntk-feature-store";
+    /** The format version this code writes and reads. */
     public static final int VERSION = 1;
 
     /**
@@ -38,6 +56,19 @@ public record Manifest(
      * {@code device} is where the run that registered the checkpoint computed ({@code cpu} or {@code cuda:N}; shards
      * may run elsewhere, since the device does not change R), and {@code precision} the projection's arithmetic
      * ({@code fp32}, or {@code tf32} on CUDA tensor cores), which every run that joins the checkpoint must share.
+     *
+     * @param model the model spec
+     * @param modelChecksum hex SHA-256 of the weights ({@link org.projntk.torch.Model#checksum()})
+     * @param status {@link #RUNNING} or {@link #COMPLETE}
+     * @param modelId the projection's model id; null in older stores
+     * @param modelSeed the built-in model's seed; null in older stores
+     * @param params the parameter selection, "" for all; null in older stores
+     * @param parameters P; null in older stores
+     * @param inputNormalization the normalisation in {@link org.projntk.data.Normalization#parse} form; null in older
+     *     stores
+     * @param gradientPath functional or iterative; null until rows are written
+     * @param device cpu or cuda:N; null in older stores
+     * @param precision fp32 or tf32; null in older stores
      */
     public record Checkpoint(
             @JsonProperty("model") String model,
@@ -51,37 +82,91 @@ public record Manifest(
             @JsonProperty("gradient_path") String gradientPath,
             @JsonProperty("device") String device,
             @JsonProperty("precision") String precision) {
+        /** Status while some rows are not done. */
         public static final String RUNNING = "running";
+        /** Status once every row of every split is done and the files' checksums recorded. */
         public static final String COMPLETE = "complete";
 
+        /**
+         * A checkpoint without provenance, as stores written before it was recorded hold.
+         *
+         * @param model the model spec
+         * @param modelChecksum hex SHA-256 of the weights
+         * @param status running or complete
+         */
         public Checkpoint(String model, String modelChecksum, String status) {
             this(model, modelChecksum, status, null, null, null, null, null);
         }
 
-        /** A checkpoint with its provenance; its gradient path, device and precision not recorded yet. */
+        /**
+         * A checkpoint with its provenance; its gradient path, device and precision not recorded yet.
+         *
+         * @param model the model spec
+         * @param modelChecksum hex SHA-256 of the weights
+         * @param status running or complete
+         * @param modelId the projection's model id
+         * @param modelSeed the built-in model's seed
+         * @param params the parameter selection, "" for all
+         * @param parameters P
+         * @param inputNormalization the input normalisation
+         */
         public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
                           Long parameters, String inputNormalization) {
             this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, null);
         }
 
-        /** Without the device and precision (stores written before they were recorded). */
+        /**
+         * Without the device and precision (stores written before they were recorded).
+         *
+         * @param model the model spec
+         * @param modelChecksum hex SHA-256 of the weights
+         * @param status running or complete
+         * @param modelId the projection's model id
+         * @param modelSeed the built-in model's seed
+         * @param params the parameter selection, "" for all
+         * @param parameters P
+         * @param inputNormalization the input normalisation
+         * @param gradientPath functional or iterative, or null
+         */
         public Checkpoint(String model, String modelChecksum, String status, Long modelId, Long modelSeed, String params,
                           Long parameters, String inputNormalization, String gradientPath) {
             this(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization, gradientPath, null, null);
         }
 
-        /** A checkpoint's provenance before registration (the store assigns its model id). */
+        /**
+         * A checkpoint's provenance before registration (the store assigns its model id).
+         *
+         * @param model the model spec
+         * @param modelChecksum hex SHA-256 of the weights
+         * @param status running or complete
+         * @param modelSeed the built-in model's seed
+         * @param params the parameter selection, "" for all
+         * @param parameters P
+         * @param inputNormalization the input normalisation
+         */
         public Checkpoint(String model, String modelChecksum, String status, Long modelSeed, String params, Long parameters,
                           String inputNormalization) {
             this(model, modelChecksum, status, null, modelSeed, params, parameters, inputNormalization);
         }
 
-        /** This provenance, computed on {@code device} ({@code cpu} or {@code cuda:N}) with {@code precision}. */
+        /**
+         * This provenance with the run's device and precision.
+         *
+         * @param device {@code cpu} or {@code cuda:N}
+         * @param precision {@code fp32} or {@code tf32}
+         * @return the new entry
+         */
         public Checkpoint withRun(String device, String precision) {
             return new Checkpoint(model, modelChecksum, status, modelId, modelSeed, params, parameters, inputNormalization,
                     gradientPath, device, precision);
         }
 
+        /**
+         * This entry with another status.
+         *
+         * @param s {@link #RUNNING} or {@link #COMPLETE}
+         * @return the new entry
+         */
         public Checkpoint withStatus(String s) {
             return new Checkpoint(model, modelChecksum, s, modelId, modelSeed, params, parameters, inputNormalization, gradientPath,
                     device, precision);
@@ -92,7 +177,7 @@ public record Manifest(
                     device, precision);
         }
 
-        /** True when the provenance fields were recorded (stores written by this version on). */
+        /** {@return true when the provenance fields were recorded (stores written by this version on)} */
         @JsonIgnore
         public boolean hasProvenance() {
             return modelSeed != null && params != null && parameters != null && inputNormalization != null;
@@ -103,6 +188,15 @@ public record Manifest(
      * One feature file: rows x dim of dtype, for one checkpoint, split and (for per-class kernels) class.
      * {@code crc32c} is the CRC32C of the whole file (8 hex digits), recorded when its checkpoint completes; null before,
      * and in stores written before checksums were recorded.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @param clazz the class for per-class kernels, else null
+     * @param rows the number of examples
+     * @param dim the features per row, K
+     * @param dtype float32 or float16
+     * @param path the .npy file, relative to the store
+     * @param crc32c the whole file's CRC32C, 8 hex digits, or null
      */
     public record FileEntry(
             @JsonProperty("checkpoint") String checkpoint,
@@ -113,6 +207,17 @@ public record Manifest(
             @JsonProperty("dtype") String dtype,
             @JsonProperty("path") String path,
             @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("crc32c") String crc32c) {
+        /**
+         * An entry without a checksum yet.
+         *
+         * @param checkpoint the checkpoint id
+         * @param split the split's name
+         * @param clazz the class, or null
+         * @param rows the number of examples
+         * @param dim the features per row
+         * @param dtype float32 or float16
+         * @param path the file, relative to the store
+         */
         public FileEntry(String checkpoint, String split, Integer clazz, long rows, int dim, String dtype, String path) {
             this(checkpoint, split, clazz, rows, dim, dtype, path, null);
         }
@@ -126,6 +231,13 @@ public record Manifest(
      * The checksums of one written batch: rows [start, start + rows) of (checkpoint, split). {@code crc32c} has one
      * CRC32C per feature file of the split (class order; one entry when outputs is 1) over the batch's bytes in that
      * file; {@code outToLossCrc32c} covers the batch's bytes of the out-to-loss file (kernel margin only).
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @param start the batch's first row
+     * @param rows the batch's row count
+     * @param crc32c one CRC32C (8 hex digits) per feature file of the split
+     * @param outToLossCrc32c the out-to-loss bytes' CRC32C, or null
      */
     public record BatchEntry(
             @JsonProperty("checkpoint") String checkpoint,
@@ -140,7 +252,14 @@ public record Manifest(
         }
     }
 
-    /** The completion bitmap (one byte per row: 0 pending, 1 done) of a checkpoint and split. */
+    /**
+     * The completion bitmap (one byte per row: 0 pending, 1 done) of a checkpoint and split.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @param rows the number of rows, the file's length in bytes
+     * @param path the bitmap file, relative to the store
+     */
     public record CompletionEntry(
             @JsonProperty("checkpoint") String checkpoint,
             @JsonProperty("split") String split,
@@ -152,6 +271,7 @@ public record Manifest(
                 new LinkedHashMap<>(spec.splits()), new LinkedHashMap<>(), List.of(), List.of(), null, List.of());
     }
 
+    /** {@return what the store computes: projector, kernel, outputs, dtype and splits} */
     @JsonIgnore
     public StoreSpec spec() {
         return new StoreSpec(projector, kernel, outputs, dtype, splits);
@@ -204,7 +324,13 @@ public record Manifest(
                 q == null ? null : List.copyOf(q), batches);
     }
 
-    /** The recorded batches of (checkpoint, split), in row order; empty for stores written before batch checksums. */
+    /**
+     * The recorded batches of one checkpoint and split.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @return its batches in row order; empty for stores written before batch checksums
+     */
     public List<BatchEntry> batches(String checkpoint, String split) {
         List<BatchEntry> out = new ArrayList<>();
         if (batches != null) {
@@ -220,6 +346,15 @@ public record Manifest(
         return new Manifest(format, formatVersion, projector, kernel, outputs, dtype, splits, cps, files, completion, outToLoss, batches);
     }
 
+    /**
+     * A feature file's entry.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @param clazz the class for per-class kernels, else null
+     * @return the entry
+     * @throws IllegalArgumentException if there is none, listing the checkpoints, splits and classes there are
+     */
     public FileEntry file(String checkpoint, String split, Integer clazz) {
         for (FileEntry e : files) {
             if (e.checkpoint().equals(checkpoint) && e.split().equals(split) && java.util.Objects.equals(e.clazz(), clazz)) return e;
@@ -229,7 +364,13 @@ public record Manifest(
                 + splits.keySet() + (outputs > 1 ? ", classes 0.." + (outputs - 1) : ", no per-class files") + ")");
     }
 
-    /** The projection's model id of a checkpoint: its recorded one, else (older stores) {@code projector.model_id}. */
+    /**
+     * The projection's model id of a checkpoint.
+     *
+     * @param checkpoint the checkpoint id
+     * @return its recorded model id, else (older stores) {@code projector.model_id}
+     * @throws IllegalArgumentException if there is no such checkpoint
+     */
     public long modelId(String checkpoint) {
         Checkpoint c = checkpoints.get(checkpoint);
         if (c == null) throw new IllegalArgumentException("store has no checkpoint '" + checkpoint + "' (checkpoints: " + checkpoints.keySet() + ")");
@@ -238,7 +379,11 @@ public record Manifest(
 
     /**
      * The out-to-loss weights Q = 1 - softmax(logits)[y] of (checkpoint, split), stored by margin featurization as a
-     * float32 [rows x 1] file, or null when the store has none.
+     * float32 [rows x 1] file.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @return the file's entry, or null when the store has none
      */
     public FileEntry outToLossFile(String checkpoint, String split) {
         if (outToLoss == null) return null;
@@ -248,6 +393,14 @@ public record Manifest(
         return null;
     }
 
+    /**
+     * A completion bitmap's entry.
+     *
+     * @param checkpoint the checkpoint id
+     * @param split the split's name
+     * @return the entry
+     * @throws IllegalArgumentException if there is none
+     */
     public CompletionEntry completionFile(String checkpoint, String split) {
         for (CompletionEntry e : completion) {
             if (e.checkpoint().equals(checkpoint) && e.split().equals(split)) return e;

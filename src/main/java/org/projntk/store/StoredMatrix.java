@@ -38,26 +38,34 @@ public final class StoredMatrix implements AutoCloseable {
         this.data = Npy.map(file, h, arena);
     }
 
+    /** {@return the .npy file} */
     public Path file() {
         return file;
     }
 
+    /** {@return the number of rows (examples)} */
     public long rows() {
         return rows;
     }
 
+    /** {@return the features per row, K} */
     public int dim() {
         return dim;
     }
 
-    /** "float32" or "float16", as stored. */
+    /** {@return "float32" or "float16", as stored} */
     public String dtype() {
         return dtype == Npy.Dtype.FLOAT32 ? "float32" : "float16";
     }
 
     /**
      * Rows [start, start+count) as float32 little-endian [count x dim]: a slice of the read-only mapping for float32
-     * files, a converted copy for float16 files.
+     * files (valid until close), a converted copy for float16 files.
+     *
+     * @param start the first row
+     * @param count the number of rows
+     * @return the rows, count·dim floats
+     * @throws IndexOutOfBoundsException if the rows are not all in [0, rows())
      */
     public MemorySegment rows(long start, int count) {
         check(start, count);
@@ -69,6 +77,13 @@ public final class StoredMatrix implements AutoCloseable {
         return out;
     }
 
+    /**
+     * One row, copied to the heap.
+     *
+     * @param i the row, in [0, rows())
+     * @return its dim values as float32
+     * @throws IndexOutOfBoundsException for a row out of range
+     */
     public float[] row(long i) {
         check(i, 1);
         float[] out = new float[dim];

@@ -57,48 +57,48 @@ public final class KernelGlm {
             this.progress = b.progress;
         }
 
-        /** A builder with the defaults: λ = 1e-3 relative, 300 iterations, tolerance 1e-4, memory 10, no progress lines. */
+        /** {@return a builder with the defaults: λ = 1e-3 relative, 300 iterations, tolerance 1e-4, memory 10, no progress lines} */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** The defaults of {@link #builder()}. */
+        /** {@return the defaults of {@link #builder()}} */
         public static Options defaults() {
             return builder().build();
         }
 
-        /** A builder holding these options, to change some of them. */
+        /** {@return a builder holding these options, to change some of them} */
         public Builder toBuilder() {
             return new Builder().lambda(lambda).lambdaScale(lambdaScale).maxIterations(maxIterations).tolerance(tolerance).history(history)
                     .progress(progress);
         }
 
-        /** The L2 penalty on W. */
+        /** {@return the L2 penalty on W} */
         public double lambda() {
             return lambda;
         }
 
-        /** How the penalty is scaled. */
+        /** {@return how the penalty is scaled} */
         public LambdaScale lambdaScale() {
             return lambdaScale;
         }
 
-        /** The L-BFGS iteration budget. */
+        /** {@return the L-BFGS iteration budget} */
         public int maxIterations() {
             return maxIterations;
         }
 
-        /** Stop when ||∇||_∞ ≤ tolerance·max(1, ||∇₀||_∞), or when the objective stalls. */
+        /** {@return stop when ||∇||_∞ ≤ tolerance·max(1, ||∇₀||_∞), or when the objective stalls} */
         public double tolerance() {
             return tolerance;
         }
 
-        /** The L-BFGS memory (pairs kept). */
+        /** {@return the L-BFGS memory (pairs kept)} */
         public int history() {
             return history;
         }
 
-        /** Receives one line per L-BFGS iteration (objective, step, evaluations, products); null: silent. */
+        /** {@return receives one line per L-BFGS iteration (objective, step, evaluations, products); null: silent} */
         public Consumer<String> progress() {
             return progress;
         }
@@ -120,37 +120,67 @@ public final class KernelGlm {
 
             private Builder() {}
 
-            /** The L2 penalty on W (default 1e-3); finite and at least 0. */
+            /**
+             * The L2 penalty on W (default 1e-3); finite and at least 0.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder lambda(double value) {
                 this.lambda = value;
                 return this;
             }
 
-            /** How the penalty is scaled (default {@link LambdaScale#RELATIVE}). */
+            /**
+             * How the penalty is scaled (default {@link LambdaScale#RELATIVE}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder lambdaScale(LambdaScale value) {
                 this.lambdaScale = value;
                 return this;
             }
 
-            /** The L-BFGS iteration budget (default 300); at least 1. */
+            /**
+             * The L-BFGS iteration budget (default 300); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder maxIterations(int value) {
                 this.maxIterations = value;
                 return this;
             }
 
-            /** The relative gradient tolerance (default 1e-4); positive. */
+            /**
+             * The relative gradient tolerance (default 1e-4); positive.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder tolerance(double value) {
                 this.tolerance = value;
                 return this;
             }
 
-            /** The L-BFGS memory (default 10); at least 1. */
+            /**
+             * The L-BFGS memory (default 10); at least 1.
+             *
+             * @param pairs the new setting
+             * @return this builder
+             */
             public Builder history(int pairs) {
                 this.history = pairs;
                 return this;
             }
 
-            /** Where one line per iteration goes (default null: silent). */
+            /**
+             * Where one line per iteration goes (default null: silent).
+             *
+             * @param lines the new setting
+             * @return this builder
+             */
             public Builder progress(Consumer<String> lines) {
                 this.progress = lines;
                 return this;
@@ -159,6 +189,7 @@ public final class KernelGlm {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {

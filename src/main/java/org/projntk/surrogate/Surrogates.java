@@ -64,58 +64,60 @@ public final class Surrogates {
          * A builder with the paper's protocol as defaults: cosine kernels, true labels, balanced class weights,
          * λ = {@link #DEFAULT_LAMBDA}, 300 iterations, {@link StoreSurrogate.Products#AUTO} products, the store's first
          * complete checkpoint and its recorded model.
+         *
+         * @return a new builder
          */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** The defaults of {@link #builder()}. */
+        /** {@return the defaults of {@link #builder()}} */
         public static Options defaults() {
             return builder().build();
         }
 
-        /** A builder holding these options, to change some of them. */
+        /** {@return a builder holding these options, to change some of them} */
         public Builder toBuilder() {
             return new Builder().checkpoint(checkpoint).model(model).normalization(normalization).lambda(lambda).targets(targets)
                     .classWeight(classWeight).maxIterations(maxIterations).products(products);
         }
 
-        /** The checkpoint fitted; null: the store's first complete one. */
+        /** {@return the checkpoint fitted; null: the store's first complete one} */
         public String checkpoint() {
             return checkpoint;
         }
 
-        /** Another spec of the recorded network (its checksum must match); null: the recorded one. */
+        /** {@return another spec of the recorded network (its checksum must match); null: the recorded one} */
         public String model() {
             return model;
         }
 
-        /** The kernel's normalisation. */
+        /** {@return the kernel's normalisation} */
         public KernelNormalization normalization() {
             return normalization;
         }
 
-        /** The L2 penalty, relative to the kernel's scale (see {@link KernelGlm}). */
+        /** {@return the L2 penalty, relative to the kernel's scale (see {@link KernelGlm})} */
         public double lambda() {
             return lambda;
         }
 
-        /** What the GLM is fitted to. */
+        /** {@return what the GLM is fitted to} */
         public StoreSurrogate.Targets targets() {
             return targets;
         }
 
-        /** The per-example weights of the GLM's data term. */
+        /** {@return the per-example weights of the GLM's data term} */
         public StoreSurrogate.ClassWeight classWeight() {
             return classWeight;
         }
 
-        /** The L-BFGS iteration budget. */
+        /** {@return the L-BFGS iteration budget} */
         public int maxIterations() {
             return maxIterations;
         }
 
-        /** How kernel products are computed. */
+        /** {@return how kernel products are computed} */
         public StoreSurrogate.Products products() {
             return products;
         }
@@ -152,49 +154,89 @@ public final class Surrogates {
 
             private Builder() {}
 
-            /** The checkpoint to fit (default null: the store's first complete one). */
+            /**
+             * The checkpoint to fit (default null: the store's first complete one).
+             *
+             * @param id the new setting
+             * @return this builder
+             */
             public Builder checkpoint(String id) {
                 this.checkpoint = id;
                 return this;
             }
 
-            /** Another spec of the recorded network, e.g. where its file moved (default null: the recorded spec). */
+            /**
+             * Another spec of the recorded network, e.g. where its file moved (default null: the recorded spec).
+             *
+             * @param spec the new setting
+             * @return this builder
+             */
             public Builder model(String spec) {
                 this.model = spec;
                 return this;
             }
 
-            /** The kernel's normalisation (default {@link KernelNormalization#COSINE}, as the paper). */
+            /**
+             * The kernel's normalisation (default {@link KernelNormalization#COSINE}, as the paper).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder normalization(KernelNormalization value) {
                 this.normalization = value;
                 return this;
             }
 
-            /** The relative L2 penalty (default {@link #DEFAULT_LAMBDA}); finite and at least 0. */
+            /**
+             * The relative L2 penalty (default {@link #DEFAULT_LAMBDA}); finite and at least 0.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder lambda(double value) {
                 this.lambda = value;
                 return this;
             }
 
-            /** What the GLM is fitted to (default {@link StoreSurrogate.Targets#LABELS}, as the paper). */
+            /**
+             * What the GLM is fitted to (default {@link StoreSurrogate.Targets#LABELS}, as the paper).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder targets(StoreSurrogate.Targets value) {
                 this.targets = value;
                 return this;
             }
 
-            /** The class weights (default {@link StoreSurrogate.ClassWeight#BALANCED}, as the paper). */
+            /**
+             * The class weights (default {@link StoreSurrogate.ClassWeight#BALANCED}, as the paper).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder classWeight(StoreSurrogate.ClassWeight value) {
                 this.classWeight = value;
                 return this;
             }
 
-            /** The L-BFGS iteration budget (default 300); at least 1. */
+            /**
+             * The L-BFGS iteration budget (default 300); at least 1.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder maxIterations(int value) {
                 this.maxIterations = value;
                 return this;
             }
 
-            /** How kernel products are computed (default {@link StoreSurrogate.Products#AUTO}). */
+            /**
+             * How kernel products are computed (default {@link StoreSurrogate.Products#AUTO}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder products(StoreSurrogate.Products value) {
                 this.products = value;
                 return this;
@@ -203,6 +245,7 @@ public final class Surrogates {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {

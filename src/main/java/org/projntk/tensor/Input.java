@@ -6,9 +6,20 @@ import java.util.List;
 
 /**
  * One batched model input: a contiguous row-major array of {@code dtype} in native byte order, shape[0] = B. A model
- * takes a list of them, passed to forward in order.
+ * takes a list of them, passed to forward in order. The segment is not copied: it must stay alive (its arena open)
+ * until the call that reads the input returns.
+ *
+ * @param data at least {@code product(shape) * dtype.bytes()} bytes
+ * @param dtype the element type
+ * @param shape the dimensions, every one at least 1 (copied)
  */
 public record Input(MemorySegment data, DType dtype, long[] shape) {
+    /**
+     * Checks the input.
+     *
+     * @throws IllegalArgumentException if the dtype is null, the shape is empty or has a dimension below 1, or the
+     *     segment is shorter than the shape needs
+     */
     public Input {
         if (dtype == null) throw new IllegalArgumentException("input dtype is null");
         if (shape == null || shape.length == 0) throw new IllegalArgumentException("input shape is empty");
@@ -25,14 +36,23 @@ public record Input(MemorySegment data, DType dtype, long[] shape) {
         }
     }
 
+    /**
+     * A float32 input.
+     *
+     * @param data at least {@code product(shape) * 4} bytes
+     * @param shape the dimensions, shape[0] = B
+     * @return the input
+     */
     public static Input float32(MemorySegment data, long[] shape) {
         return new Input(data, DType.FLOAT32, shape);
     }
 
+    /** {@return the batch size B, shape[0]} */
     public long rows() {
         return shape[0];
     }
 
+    /** {@return a copy of the dimensions} */
     @Override
     public long[] shape() {
         return shape.clone();
@@ -43,7 +63,14 @@ public record Input(MemorySegment data, DType dtype, long[] shape) {
         return dtype.lowerName() + Arrays.toString(shape);
     }
 
-    /** Checks a list of inputs: at least one, all with the same row count, and labels (if given) one per row. */
+    /**
+     * Checks a list of inputs: at least one, all with the same row count, and labels (if given) one per row.
+     *
+     * @param inputs the model's inputs
+     * @param labels one per row, or null
+     * @return the common row count B
+     * @throws IllegalArgumentException naming the input or labels that do not fit
+     */
     public static long checkBatch(List<Input> inputs, long[] labels) {
         if (inputs == null || inputs.isEmpty()) throw new IllegalArgumentException("no model inputs given");
         long rows = inputs.get(0).rows();

@@ -15,7 +15,13 @@ public final class Builtins {
             "cnn-cifar", new long[] {3, 32, 32},
             "resnet18-cifar", new long[] {3, 32, 32});
 
-    /** The example shape of builtin:NAME (NAME with or without the prefix). */
+    /**
+     * The shape of one example of a built-in model.
+     *
+     * @param name builtin:NAME, or NAME alone
+     * @return the example shape without the batch dimension, e.g. [3, 32, 32] for cnn-cifar (a copy)
+     * @throws IllegalArgumentException for an unknown name, listing the known ones
+     */
     public static long[] inputShape(String name) {
         String bare = name.startsWith("builtin:") ? name.substring("builtin:".length()) : name;
         long[] shape = INPUT_SHAPES.get(bare);
@@ -23,6 +29,12 @@ public final class Builtins {
         return shape.clone();
     }
 
+    /**
+     * Whether a model spec names a built-in architecture rather than a TorchScript file.
+     *
+     * @param spec a model spec as the command line takes it
+     * @return true if it starts with {@code builtin:}
+     */
     public static boolean isBuiltin(String spec) {
         return spec.startsWith("builtin:");
     }

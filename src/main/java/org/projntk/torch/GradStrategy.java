@@ -16,10 +16,18 @@ public enum GradStrategy {
     /** One backward pass per example. */
     ITERATIVE;
 
+    /** {@return the projntk_grad_strategy value} */
     public int code() {
         return ordinal();
     }
 
+    /**
+     * Parses a name, case-insensitively.
+     *
+     * @param text auto, functional or iterative
+     * @return the strategy
+     * @throws IllegalArgumentException for another name
+     */
     public static GradStrategy parse(String text) {
         return valueOf(text.trim().toUpperCase(java.util.Locale.ROOT));
     }

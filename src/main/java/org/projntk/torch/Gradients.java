@@ -17,7 +17,21 @@ public final class Gradients {
     /** Default bound on the gradient bytes alive at once inside the engine. */
     public static final long DEFAULT_MAX_BLOCK_BYTES = 256L << 20;
 
-    /** {@link #compute(Model, List, long[], OutputKind, GradStrategy, long, boolean, GradientConsumer)} for one float32 input. */
+    /**
+     * {@link #compute(Model, List, long[], OutputKind, GradStrategy, long, boolean, GradientConsumer)} for one float32
+     * input.
+     *
+     * @param model the network
+     * @param x float32 inputs, row-major
+     * @param shape x's shape, shape[0] = B
+     * @param labels B labels for MARGIN, else null
+     * @param output which scalar output is differentiated
+     * @param strategy how gradients are computed
+     * @param maxBlockBytes the most gradient bytes alive at once (0 or less: {@link #DEFAULT_MAX_BLOCK_BYTES})
+     * @param checkFinite whether a NaN or infinite gradient fails the call
+     * @param consumer receives the blocks
+     * @return the path that ran
+     */
     public static GradStrategy compute(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
                                        GradStrategy strategy, long maxBlockBytes, boolean checkFinite,
                                        GradientConsumer consumer) {
@@ -30,7 +44,20 @@ public final class Gradients {
      * passed to forward in order, and hands them to consumer. labels (one per row) are required for MARGIN and ignored
      * otherwise. Returns the path that ran: FUNCTIONAL (vmap(grad)) or ITERATIVE (AUTO falls back to it, for this
      * model from then on, when an op lacks a batching rule). An exception thrown by the consumer aborts the
-     * computation and is rethrown here.
+     * computation and is rethrown here. Locks the model for the call.
+     *
+     * @param model the network
+     * @param inputs the batch's inputs, B rows each
+     * @param labels B labels for MARGIN, else null
+     * @param output which scalar output is differentiated
+     * @param strategy how gradients are computed
+     * @param maxBlockBytes the most gradient bytes alive at once; larger batches are split (0 or less:
+     *     {@link #DEFAULT_MAX_BLOCK_BYTES})
+     * @param checkFinite whether a NaN or infinite gradient fails the call (NONFINITE)
+     * @param consumer receives the blocks, on this thread
+     * @return FUNCTIONAL or ITERATIVE, the path that ran
+     * @throws IllegalArgumentException if the inputs disagree on B or the labels do not number B
+     * @throws org.projntk.ProjntkException if the engine fails
      */
     public static GradStrategy compute(Model model, List<Input> inputs, long[] labels, OutputKind output,
                                        GradStrategy strategy, long maxBlockBytes, boolean checkFinite,
@@ -66,7 +93,18 @@ public final class Gradients {
         }
     }
 
-    /** Dense [outputs][B][P] gradients of a batch of inputs (small models and tests). */
+    /**
+     * Dense gradients of a batch of inputs, for small models and tests. Non-finite gradients fail.
+     *
+     * @param model the network
+     * @param inputs the batch's inputs, B rows each
+     * @param labels B labels for MARGIN, else null
+     * @param output which scalar output is differentiated
+     * @param strategy how gradients are computed
+     * @param numClasses C, the number of outputs for PER_CLASS (ignored otherwise)
+     * @return [outputs][B][P] gradients
+     * @throws IllegalArgumentException if outputs·B·P exceeds one Java array
+     */
     public static float[][][] dense(Model model, List<Input> inputs, long[] labels, OutputKind output, GradStrategy strategy,
                                     int numClasses) {
         int batch = Math.toIntExact(Input.checkBatch(inputs, labels));
@@ -83,7 +121,18 @@ public final class Gradients {
         return grads;
     }
 
-    /** Convenience for small models and tests: the full [outputs][B][P] gradient array. */
+    /**
+     * Dense gradients of one float32 input, for small models and tests.
+     *
+     * @param model the network
+     * @param x float32 inputs, row-major
+     * @param shape x's shape, shape[0] = B
+     * @param labels B labels for MARGIN, else null
+     * @param output which scalar output is differentiated
+     * @param strategy how gradients are computed
+     * @param numClasses C, the number of outputs for PER_CLASS (ignored otherwise)
+     * @return [outputs][B][P] gradients
+     */
     public static float[][][] dense(Model model, MemorySegment x, long[] shape, long[] labels, OutputKind output,
                                     GradStrategy strategy, int numClasses) {
         int batch = (int) shape[0];

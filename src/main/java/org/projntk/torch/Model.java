@@ -28,7 +28,13 @@ import org.projntk.tensor.Input;
  * {@link java.lang.ref.Cleaner} after garbage collection.
  */
 public final class Model implements AutoCloseable {
-    /** A named parameter tensor of the current selection, in named_parameters() order. */
+    /**
+     * A named parameter tensor of the current selection, in named_parameters() order.
+     *
+     * @param name the tensor's name, e.g. {@code conv1.weight}
+     * @param numel its number of elements
+     * @param offset the index of its first element in the selected-parameter vector of length P
+     */
     public record Parameter(String name, long numel, long offset) {}
 
     static {
@@ -49,22 +55,54 @@ public final class Model implements AutoCloseable {
         this.seed = seed;
     }
 
-    /** Loads a TorchScript file, or {@code builtin:NAME} (initialised from {@code seed}). */
+    /**
+     * Loads a TorchScript file, or builds {@code builtin:NAME} (initialised from {@code seed}).
+     *
+     * @param spec a TorchScript path or builtin:NAME
+     * @param seed the built-in model's initialisation seed; ignored for a file
+     * @param device where the model runs (GPU 0 for CUDA)
+     * @return the model, in eval mode, all parameters selected; the caller closes it
+     * @throws ProjntkException IO for a missing file, TORCH for one libtorch cannot load, INVALID_ARGUMENT for an
+     *     unknown built-in, UNSUPPORTED for CUDA in a CPU-only library
+     */
     public static Model open(String spec, long seed, Device device) {
         return open(spec, seed, device, 0);
     }
 
-    /** As {@link #open(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    /**
+     * As {@link #open(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device.
+     *
+     * @param spec a TorchScript path or builtin:NAME
+     * @param seed the built-in model's initialisation seed
+     * @param device where the model runs
+     * @param gpu the CUDA ordinal; 0 for the CPU
+     * @return the model; the caller closes it
+     */
     public static Model open(String spec, long seed, Device device, int gpu) {
         if (spec.startsWith("builtin:")) return builtin(spec.substring("builtin:".length()), seed, device, gpu);
         return load(Path.of(spec), device, gpu);
     }
 
+    /**
+     * Loads a TorchScript file.
+     *
+     * @param path the .pt file
+     * @param device where the model runs (GPU 0 for CUDA)
+     * @return the model; the caller closes it
+     * @throws ProjntkException IO for a missing file, TORCH for one libtorch cannot load
+     */
     public static Model load(Path path, Device device) {
         return load(path, path.toString(), device, 0);
     }
 
-    /** As {@link #load(Path, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    /**
+     * As {@link #load(Path, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device.
+     *
+     * @param path the .pt file
+     * @param device where the model runs
+     * @param gpu the CUDA ordinal; 0 for the CPU
+     * @return the model; the caller closes it
+     */
     public static Model load(Path path, Device device, int gpu) {
         return load(path, path.toString(), device, gpu);
     }
@@ -73,12 +111,26 @@ public final class Model implements AutoCloseable {
      * Loads a TorchScript file under another name: {@code source} is what {@link #source()} reports and a store records,
      * e.g. the path on the machine that submitted a job, when a worker loads its own copy of the file (Spark's
      * distributed files).
+     *
+     * @param path the .pt file to read
+     * @param source the name to report
+     * @param device where the model runs (GPU 0 for CUDA)
+     * @return the model; the caller closes it
      */
     public static Model load(Path path, String source, Device device) {
         return load(path, source, device, 0);
     }
 
-    /** As {@link #load(Path, String, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    /**
+     * As {@link #load(Path, String, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device.
+     *
+     * @param path the .pt file to read
+     * @param source the name to report
+     * @param device where the model runs
+     * @param gpu the CUDA ordinal; 0 for the CPU
+     * @return the model; the caller closes it
+     * @throws ProjntkException IO for a missing file, TORCH for one libtorch cannot load
+     */
     public static Model load(Path path, String source, Device device, int gpu) {
         java.util.Objects.requireNonNull(source, "source");
         int code = device.code(gpu);
@@ -94,11 +146,28 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Builds a built-in architecture ({@link Builtins}) with fresh weights.
+     *
+     * @param name the architecture, e.g. {@code cnn-cifar}, without the builtin: prefix
+     * @param seed the initialisation seed: the same seed gives the same weights
+     * @param device where the model runs (GPU 0 for CUDA)
+     * @return the model; the caller closes it
+     * @throws ProjntkException (INVALID_ARGUMENT) for an unknown name
+     */
     public static Model builtin(String name, long seed, Device device) {
         return builtin(name, seed, device, 0);
     }
 
-    /** As {@link #builtin(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device. */
+    /**
+     * As {@link #builtin(String, long, Device)} on GPU {@code gpu} (its ordinal) of a CUDA device.
+     *
+     * @param name the architecture
+     * @param seed the initialisation seed
+     * @param device where the model runs
+     * @param gpu the CUDA ordinal; 0 for the CPU
+     * @return the model; the caller closes it
+     */
     public static Model builtin(String name, long seed, Device device, int gpu) {
         int code = device.code(gpu);
         Native.ensureLoaded();
@@ -110,31 +179,44 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** {@return the path it was loaded from (or the name given), or builtin:NAME; stores record it} */
     public String source() {
         return source;
     }
 
+    /** {@return where the model runs} */
     public Device device() {
         return device;
     }
 
-    /** The GPU's ordinal on a CUDA device; 0 on the CPU. */
+    /** {@return the GPU's ordinal on a CUDA device; 0 on the CPU} */
     public int gpu() {
         return gpu;
     }
 
-    /** The initialisation seed of a built-in model (0 for a loaded file, whose weights are its own). */
+    /** {@return the initialisation seed of a built-in model (0 for a loaded file, whose weights are its own)} */
     public long seed() {
         return seed;
     }
 
+    /**
+     * Saves the model, with its current weights, as TorchScript.
+     *
+     * @param path the .pt file, replaced if it exists; its directory must exist
+     * @throws ProjntkException if it cannot be written
+     */
     public synchronized void save(Path path) {
         try (Arena arena = Arena.ofConfined()) {
             Native.check(handle.use(m -> TorchCalls.modelSave(m, arena.allocateFrom(path.toString()))), "saving model to " + path);
         }
     }
 
-    /** Restricts gradients to parameters whose names match one of the comma-separated names or prefixes; null = all. */
+    /**
+     * Restricts gradients to parameters whose names match one of the comma-separated names or prefixes.
+     *
+     * @param prefixes e.g. {@code "fc.,layer4."}; null or empty selects all
+     * @throws ProjntkException (INVALID_ARGUMENT) if a prefix matches no parameter
+     */
     public synchronized void selectParameters(String prefixes) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment text = prefixes == null ? MemorySegment.NULL : arena.allocateFrom(prefixes);
@@ -142,7 +224,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Total number of selected parameters (the gradient length P). */
+    /** {@return the total number of selected parameters, the gradient length P} */
     public synchronized long parameterCount() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment tensors = arena.allocate(ValueLayout.JAVA_LONG);
@@ -152,6 +234,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** {@return the selected parameter tensors, in named_parameters() order, with their offsets in [0, P)} */
     public synchronized List<Parameter> parameters() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment tensors = arena.allocate(ValueLayout.JAVA_LONG);
@@ -173,6 +256,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** {@return the selected parameters' values, flattened and concatenated in {@link #parameters()} order: P floats} */
     public synchronized float[] parameterValues() {
         long total = parameterCount();
         try (Arena arena = Arena.ofConfined()) {
@@ -182,6 +266,12 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Overwrites the selected parameters.
+     *
+     * @param values P floats, in {@link #parameterValues()} layout
+     * @throws ProjntkException (INVALID_ARGUMENT) for a length other than P
+     */
     public synchronized void setParameterValues(float[] values) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocateFrom(ValueLayout.JAVA_FLOAT, values);
@@ -189,7 +279,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Hex SHA-256 of the model's weights: identifies a checkpoint in a feature store. */
+    /** {@return the hex SHA-256 of all the model's weights, selected or not: identifies a checkpoint in a feature store} */
     public synchronized String checksum() {
         return Native.string("checksumming model", (buf, cap) -> handle.use(m -> TorchCalls.checksum(m, buf, cap)));
     }
@@ -197,6 +287,9 @@ public final class Model implements AutoCloseable {
     /**
      * Chooses where the logits are in forward's result: element {@code index} of a tuple or list, or the value under
      * {@code key} of a dict (null: "logits"). A plain Tensor result is used as is.
+     *
+     * @param index the element of a tuple or list result
+     * @param key the entry of a dict result, or null for "logits"
      */
     public synchronized void selectOutput(int index, String key) {
         try (Arena arena = Arena.ofConfined()) {
@@ -205,7 +298,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** How many inputs forward takes: {min, max} (max counts those with default values). */
+    /** {@return how many inputs forward takes: {min, max} (max counts those with default values)} */
     public synchronized int[] inputCount() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment min = arena.allocate(ValueLayout.JAVA_INT);
@@ -215,13 +308,25 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Eval-mode logits [B x C] for a float32 batch x of the given shape (shape[0] = B). */
+    /**
+     * Eval-mode logits for a float32 batch.
+     *
+     * @param x float32 inputs, row-major
+     * @param shape x's shape, shape[0] = B
+     * @return logits [B x C]; C is at most 4096
+     */
     public float[][] forward(MemorySegment x, long[] shape) {
         Native.checkBatch(x, shape, null);
         return forward(List.of(Input.float32(x, shape)));
     }
 
-    /** Eval-mode logits [B x C] for a batch of inputs, passed to forward in order. */
+    /**
+     * Eval-mode logits for a batch of inputs, passed to forward in order.
+     *
+     * @param inputs the batch's inputs, B rows each
+     * @return logits [B x C]; C is at most 4096
+     * @throws IllegalArgumentException if the inputs disagree on B
+     */
     public synchronized float[][] forward(List<Input> inputs) {
         int batch = Math.toIntExact(Input.checkBatch(inputs, null));
         try (Arena arena = Arena.ofConfined()) {
@@ -239,7 +344,12 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Number of classes C, from a forward pass on one example of the given shape (without the batch dim). */
+    /**
+     * The number of classes C, from a forward pass on one all-zero example.
+     *
+     * @param exampleShape the shape of one float32 example, without the batch dimension
+     * @return C
+     */
     public int numClasses(long[] exampleShape) {
         long[] shape = new long[exampleShape.length + 1];
         shape[0] = 1;
@@ -251,7 +361,12 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Number of classes C, from a forward pass on the first row of the given inputs. */
+    /**
+     * The number of classes C, from a forward pass on the first row of the given inputs.
+     *
+     * @param inputs the model's inputs
+     * @return C
+     */
     public int numClasses(List<Input> inputs) {
         List<Input> first = inputs.stream()
                 .map(in -> { long[] s = in.shape(); s[0] = 1; return new Input(in.data(), in.dtype(), s); }).toList();

@@ -11,6 +11,7 @@ public enum OutputKind {
     /** TRAK's margin log(p_y / (1 - p_y)) on the true label. */
     MARGIN;
 
+    /** {@return the projntk_output value} */
     public int code() {
         return ordinal();
     }

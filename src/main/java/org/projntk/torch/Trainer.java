@@ -25,12 +25,27 @@ public final class Trainer implements AutoCloseable {
         ADAM
     }
 
-    /** The loss and number of correct predictions of one step. */
+    /**
+     * The loss and number of correct predictions of one step, both measured on the batch before the update.
+     *
+     * @param loss the mean cross-entropy over the batch, in nats
+     * @param correct the number of rows whose arg-max logit is the label
+     */
     public record Step(double loss, long correct) {}
 
     private final Model model;
     private final NativeHandle handle;
 
+    /**
+     * A trainer over all the model's parameters, which it trains in place (a step on a closed model fails cleanly).
+     *
+     * @param model the network
+     * @param optimizer SGD or Adam
+     * @param learningRate the step size, above 0
+     * @param momentum SGD's momentum in [0, 1) (0: none); ignored by Adam
+     * @param weightDecay L2 weight decay, 0 or more
+     * @throws org.projntk.ProjntkException (INVALID_ARGUMENT) for a value out of range
+     */
     public Trainer(Model model, Optimizer optimizer, double learningRate, double momentum, double weightDecay) {
         this.model = model;
         try (Arena arena = Arena.ofConfined()) {
@@ -41,12 +56,28 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /**
+     * One optimiser step on a single float32 input.
+     *
+     * @param x float32 inputs, row-major
+     * @param shape x's shape, shape[0] = B
+     * @param labels B class labels
+     * @return the step's loss and correct count
+     */
     public Step step(MemorySegment x, long[] shape, long[] labels) {
         Native.checkBatch(x, shape, labels);
         return step(List.of(Input.float32(x, shape)), labels);
     }
 
-    /** One optimiser step on a batch of inputs (any dtypes, passed to forward in order) with one label per row. */
+    /**
+     * One optimiser step on cross-entropy: train mode during the step, eval mode after.
+     *
+     * @param inputs the batch's inputs (any dtypes, passed to forward in order)
+     * @param labels one class label per row
+     * @return the step's loss and correct count
+     * @throws IllegalArgumentException if labels are missing or do not number the batch's rows
+     * @throws org.projntk.ProjntkException (NONFINITE) if the loss is NaN or infinite
+     */
     public Step step(List<Input> inputs, long[] labels) {
         if (labels == null) throw new IllegalArgumentException("training needs labels");
         Input.checkBatch(inputs, labels);

@@ -22,8 +22,19 @@ import org.projntk.data.Dataset;
 public final class Training {
     private Training() {}
 
-    /** Examples held in memory: inputs [n x size] (normalised float32) and labels. */
+    /**
+     * Examples held in memory. The arrays are not copied: do not change them while training runs.
+     *
+     * @param inputs [n x exampleSize] normalised float32, row-major
+     * @param labels the n class labels, n at least 1
+     * @param exampleShape the shape of one example without the batch dimension, e.g. [1, 28, 28]
+     */
     public record Examples(float[] inputs, long[] labels, int[] exampleShape) {
+        /**
+         * Checks the sizes.
+         *
+         * @throws IllegalArgumentException if there are no labels or the inputs do not hold one example per label
+         */
         public Examples {
             Objects.requireNonNull(inputs, "inputs");
             Objects.requireNonNull(labels, "labels");
@@ -33,6 +44,12 @@ public final class Training {
             }
         }
 
+        /**
+         * Reads a whole dataset into memory.
+         *
+         * @param data the dataset, normalised as it was opened
+         * @return its examples and labels, in order
+         */
         public static Examples load(Dataset data) {
             int n = Math.toIntExact(data.size());
             int size = data.exampleSize();
@@ -45,10 +62,12 @@ public final class Training {
             return new Examples(x, y, data.exampleShape());
         }
 
+        /** {@return n, the number of examples} */
         public int size() {
             return labels.length;
         }
 
+        /** {@return the number of floats in one example} */
         public int exampleSize() {
             return size(exampleShape);
         }
@@ -118,12 +137,14 @@ public final class Training {
         /**
          * A builder with the defaults: seed 0, all examples, 1 epoch, batches of 64, Adam at its default rate (1e-3;
          * SGD's is 0.05), momentum 0.9 (SGD), no weight decay, on the CPU, nothing saved. The model has no default.
+         *
+         * @return a new builder
          */
         public static Builder builder() {
             return new Builder();
         }
 
-        /** A builder holding these options, to change some of them. */
+        /** {@return a builder holding these options, to change some of them} */
         public Builder toBuilder() {
             Builder b = new Builder().model(model).seed(seed).rows(rows).epochs(epochs).batch(batch).optimizer(optimizer).momentum(momentum)
                     .weightDecay(weightDecay).saveEvery(saveEvery).save(outPattern).device(device);
@@ -131,62 +152,62 @@ public final class Training {
             return b;
         }
 
-        /** The model: a TorchScript path or builtin:NAME (initialised from {@link #seed()}). */
+        /** {@return the model: a TorchScript path or builtin:NAME (initialised from {@link #seed()})} */
         public String model() {
             return model;
         }
 
-        /** The model's initialisation seed, which also orders the batches. */
+        /** {@return the model's initialisation seed, which also orders the batches} */
         public long seed() {
             return seed;
         }
 
-        /** Indices of the examples trained on (a copy), or null for all. */
+        /** {@return indices of the examples trained on (a copy), or null for all} */
         public int[] rows() {
             return rows == null ? null : rows.clone();
         }
 
-        /** Passes over the examples. */
+        /** {@return passes over the examples} */
         public int epochs() {
             return epochs;
         }
 
-        /** Examples per step. */
+        /** {@return examples per step} */
         public int batch() {
             return batch;
         }
 
-        /** The optimiser. */
+        /** {@return the optimiser} */
         public Trainer.Optimizer optimizer() {
             return optimizer;
         }
 
-        /** The learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD). */
+        /** {@return the learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD)} */
         public double learningRate() {
             return lr != null ? lr : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
         }
 
-        /** SGD's momentum. */
+        /** {@return SGD's momentum} */
         public double momentum() {
             return momentum;
         }
 
-        /** The L2 weight decay. */
+        /** {@return the L2 weight decay} */
         public double weightDecay() {
             return weightDecay;
         }
 
-        /** A checkpoint is saved every this many epochs (0: only the final model). */
+        /** {@return a checkpoint is saved every this many epochs (0: only the final model)} */
         public int saveEvery() {
             return saveEvery;
         }
 
-        /** Where models are saved ({@code %d}: the epoch), or null for nowhere. */
+        /** {@return where models are saved ({@code %d}: the epoch), or null for nowhere} */
         public String outPattern() {
             return outPattern;
         }
 
-        /** Where the model trains. */
+        /** {@return where the model trains} */
         public Device device() {
             return device;
         }
@@ -208,73 +229,133 @@ public final class Training {
 
             private Builder() {}
 
-            /** The model: a TorchScript path or builtin:NAME (required). */
+            /**
+             * The model: a TorchScript path or builtin:NAME (required).
+             *
+             * @param spec the new setting
+             * @return this builder
+             */
             public Builder model(String spec) {
                 this.model = spec;
                 return this;
             }
 
-            /** The initialisation seed, which also orders the batches (default 0). */
+            /**
+             * The initialisation seed, which also orders the batches (default 0).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder seed(long value) {
                 this.seed = value;
                 return this;
             }
 
-            /** Train on these example indices only (default null: all); the array is copied. */
+            /**
+             * Train on these example indices only (default null: all); the array is copied.
+             *
+             * @param indices the new setting
+             * @return this builder
+             */
             public Builder rows(int[] indices) {
                 this.rows = indices == null ? null : indices.clone();
                 return this;
             }
 
-            /** Passes over the examples (default 1); at least 0. */
+            /**
+             * Passes over the examples (default 1); at least 0.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder epochs(int value) {
                 this.epochs = value;
                 return this;
             }
 
-            /** Examples per step (default 64); at least 1. */
+            /**
+             * Examples per step (default 64); at least 1.
+             *
+             * @param size the new setting
+             * @return this builder
+             */
             public Builder batch(int size) {
                 this.batch = size;
                 return this;
             }
 
-            /** The optimiser (default {@link Trainer.Optimizer#ADAM}). */
+            /**
+             * The optimiser (default {@link Trainer.Optimizer#ADAM}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder optimizer(Trainer.Optimizer value) {
                 this.optimizer = value;
                 return this;
             }
 
-            /** The learning rate (default: 1e-3 for Adam, 0.05 for SGD); positive and finite. */
+            /**
+             * The learning rate (default: 1e-3 for Adam, 0.05 for SGD); positive and finite.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder learningRate(double value) {
                 this.lr = value;
                 return this;
             }
 
-            /** SGD's momentum (default 0.9); at least 0. */
+            /**
+             * SGD's momentum (default 0.9); at least 0.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder momentum(double value) {
                 this.momentum = value;
                 return this;
             }
 
-            /** The L2 weight decay (default 0); at least 0. */
+            /**
+             * The L2 weight decay (default 0); at least 0.
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder weightDecay(double value) {
                 this.weightDecay = value;
                 return this;
             }
 
-            /** Where models are saved (default null: nowhere): a {@code %d} in the pattern is replaced by the epoch. */
+            /**
+             * Where models are saved (default null: nowhere): a {@code %d} in the pattern is replaced by the epoch.
+             *
+             * @param pattern the new setting
+             * @return this builder
+             */
             public Builder save(String pattern) {
                 this.outPattern = pattern;
                 return this;
             }
 
-            /** Save a checkpoint every this many epochs, which needs a {@code %d} in {@link #save} (default 0: the final model only). */
+            /**
+             * Save a checkpoint every this many epochs, which needs a {@code %d} in {@link #save} (default 0: the final model only).
+             *
+             * @param epochs the new setting
+             * @return this builder
+             */
             public Builder saveEvery(int epochs) {
                 this.saveEvery = epochs;
                 return this;
             }
 
-            /** Where the model trains (default {@link Device#CPU}). */
+            /**
+             * Where the model trains (default {@link Device#CPU}).
+             *
+             * @param value the new setting
+             * @return this builder
+             */
             public Builder device(Device value) {
                 this.device = value;
                 return this;
@@ -283,6 +364,7 @@ public final class Training {
             /**
              * The options.
              *
+             * @return the options
              * @throws IllegalArgumentException naming the field when a value is missing or out of range
              */
             public Options build() {
@@ -307,20 +389,52 @@ public final class Training {
 
     /** Called after every epoch. */
     public interface Listener {
+        /**
+         * Reports one epoch, on the training thread.
+         *
+         * @param epoch the epoch just finished, from 1
+         * @param epochs the number of epochs
+         * @param loss the epoch's mean cross-entropy per example, in nats
+         * @param accuracy the epoch's fraction of correct predictions, in [0, 1]
+         * @param seconds the epoch's wall time
+         */
         void epoch(int epoch, int epochs, double loss, double accuracy, double seconds);
     }
 
-    /** The last epoch's mean loss and accuracy, and the checkpoints written (in order; the final model last). */
+    /**
+     * The outcome of a training run.
+     *
+     * @param loss the last epoch's mean cross-entropy; NaN after 0 epochs
+     * @param accuracy the last epoch's training accuracy in [0, 1]; NaN after 0 epochs
+     * @param saved the checkpoints written, in order, the final model last
+     */
     public record Result(double loss, double accuracy, List<Path> saved) {}
 
-    /** Trains a fresh model (opened from options.model() and options.seed()) and saves it as asked. */
+    /**
+     * Trains a fresh model (opened from options.model() and options.seed()) and saves it as asked.
+     *
+     * @param data the examples
+     * @param o how to train
+     * @param listener told of every epoch, or null
+     * @return the last epoch's figures and the files written
+     * @throws IllegalArgumentException if a row index is out of range or there are no rows
+     * @throws java.io.UncheckedIOException if a checkpoint's directory cannot be created
+     */
     public static Result train(Examples data, Options o, Listener listener) {
         try (Model model = Model.open(o.model(), o.seed(), o.device())) {
             return train(model, data, o, listener);
         }
     }
 
-    /** Trains {@code model} in place. */
+    /**
+     * Trains {@code model} in place, ignoring o.model() and o.device(); o.seed() draws the batch order.
+     *
+     * @param model the network
+     * @param data the examples
+     * @param o how to train
+     * @param listener told of every epoch, or null
+     * @return the last epoch's figures and the files written
+     */
     public static Result train(Model model, Examples data, Options o, Listener listener) {
         int[] rows = o.rows() == null ? range(data.size()) : o.rows().clone();
         if (rows.length == 0) throw new IllegalArgumentException("no rows to train on");
@@ -357,7 +471,14 @@ public final class Training {
         return new Result(loss, accuracy, saved);
     }
 
-    /** TRAK's margin, logit_y − logsumexp of the other logits, of every example (eval mode). */
+    /**
+     * TRAK's margin, logit_y − logsumexp of the other logits, of every example (eval mode).
+     *
+     * @param model the network
+     * @param data the examples and their labels
+     * @param batch examples per forward pass
+     * @return one margin per example, in order
+     */
     public static double[] margins(Model model, Examples data, int batch) {
         double[] out = new double[data.size()];
         int[] all = range(data.size());

@@ -41,13 +41,23 @@ public final class GramJob {
         this.options = Gram.Options.builder().kernel(store.kernel()).normalization(KernelNormalization.NONE);
     }
 
-    /** The split of the kernel's rows (default "train"). */
+    /**
+     * The split of the kernel's rows (default "train").
+     *
+     * @param split the new setting
+     * @return this builder
+     */
     public GramJob rows(String split) {
         this.rows = split;
         return this;
     }
 
-    /** The split of the kernel's columns (default "train"). */
+    /**
+     * The split of the kernel's columns (default "train").
+     *
+     * @param split the new setting
+     * @return this builder
+     */
     public GramJob cols(String split) {
         this.cols = split;
         return this;
@@ -56,54 +66,88 @@ public final class GramJob {
     /**
      * How the per-class features are combined (default: the kernel the store was featurized for; an eNTK store gives
      * an N·C x M·C matrix, or its trace kernel with {@link KernelKind#TRNTK}).
+     *
+     * @param value the kernel
+     * @return this job
      */
     public GramJob kernel(KernelKind value) {
         options.kernel(value);
         return this;
     }
 
-    /** The normalisation (default {@link KernelNormalization#NONE}). */
+    /**
+     * The normalisation (default {@link KernelNormalization#NONE}).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public GramJob normalization(KernelNormalization value) {
         options.normalization(value);
         return this;
     }
 
-    /** Kernel rows and columns per tile (default {@link Gram#DEFAULT_TILE} each); both at least 1. */
+    /**
+     * Kernel rows and columns per tile (default {@link Gram#DEFAULT_TILE} each); both at least 1.
+     *
+     * @param tileRows the new setting
+     * @param tileCols the new setting
+     * @return this builder
+     */
     public GramJob tiles(int tileRows, int tileCols) {
         options.tiles(tileRows, tileCols);
         return this;
     }
 
-    /** With {@link KernelNormalization#STD}: divide by this fixed positive value (default: the kernel's own std). */
+    /**
+     * With {@link KernelNormalization#STD}: divide by this fixed positive value (default: the kernel's own std).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public GramJob stdScale(double value) {
         options.stdScale(value);
         return this;
     }
 
-    /** Where the tiles are computed (default {@link Device#CPU}). */
+    /**
+     * Where the tiles are computed (default {@link Device#CPU}).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public GramJob device(Device value) {
         this.device = value;
         return this;
     }
 
-    /** With {@link Device#CUDA}: the GEMM arithmetic (default {@link GemmPrecision#FP32}); the CPU always computes in float32. */
+    /**
+     * With {@link Device#CUDA}: the GEMM arithmetic (default {@link GemmPrecision#FP32}); the CPU always computes in float32.
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public GramJob precision(GemmPrecision value) {
         this.precision = value;
         return this;
     }
 
-    /** With {@link Device#CUDA}: the GPU's ordinal (default 0). */
+    /**
+     * With {@link Device#CUDA}: the GPU's ordinal (default 0).
+     *
+     * @param ordinal the new setting
+     * @return this builder
+     */
     public GramJob gpu(int ordinal) {
         this.gpu = ordinal;
         return this;
     }
 
-    /** The options this job computes with. */
+    /** {@return the options this job computes with} */
     public Gram.Options options() {
         return options.build();
     }
 
-    /** The whole kernel in memory (rows x cols; eNTK: rows·C x cols·C). */
+    /** {@return the whole kernel in memory (rows x cols; eNTK: rows·C x cols·C)} */
     public KernelMatrix compute() {
         Gram.Options opt = checked();
         List<FeatureMatrix> a = store.features(rows);
@@ -116,7 +160,12 @@ public final class GramJob {
         return Gram.computeMatrix(a, b, opt);
     }
 
-    /** Streams the kernel to {@code sink}, tile by tile in row-major order of tiles, never holding all of it. */
+    /**
+     * Streams the kernel to {@code sink}, tile by tile in row-major order of tiles, never holding all of it.
+     *
+     * @param sink see above
+     * @return the result
+     */
     public Gram.Result stream(TileSink sink) {
         Objects.requireNonNull(sink, "sink");
         Gram.Options opt = checked();
@@ -133,6 +182,9 @@ public final class GramJob {
     /**
      * Streams the kernel into a float32 {@code .npy} at {@code out}, written as {@code out.tmp} and renamed when
      * complete (see {@link GramFiles}).
+     *
+     * @param out the {@code .npy} file
+     * @return what was written
      */
     public GramFiles.Written write(Path out) {
         Objects.requireNonNull(out, "out");

@@ -31,53 +31,88 @@ public final class SimilarJob {
         this.options = SimilarExamples.Options.builder().checkpoint(store.checkpoint());
     }
 
-    /** The split whose rows get neighbours (default "test"). */
+    /**
+     * The split whose rows get neighbours (default "test").
+     *
+     * @param split the new setting
+     * @return this builder
+     */
     public SimilarJob test(String split) {
         options.testSplit(split);
         return this;
     }
 
-    /** The split searched for neighbours (default "train"). */
+    /**
+     * The split searched for neighbours (default "train").
+     *
+     * @param split the new setting
+     * @return this builder
+     */
     public SimilarJob train(String split) {
         options.trainSplit(split);
         return this;
     }
 
-    /** Neighbours per test row (default 5); at least 1. */
+    /**
+     * Neighbours per test row (default 5); at least 1.
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SimilarJob k(int value) {
         options.k(value);
         return this;
     }
 
-    /** The kernel's normalisation (default {@link KernelNormalization#COSINE}). */
+    /**
+     * The kernel's normalisation (default {@link KernelNormalization#COSINE}).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SimilarJob normalization(KernelNormalization value) {
         options.normalization(value);
         return this;
     }
 
-    /** For {@link #write}: test examples shown in the PNG grid, for image data (default 8; 0: no grid). */
+    /**
+     * For {@link #write}: test examples shown in the PNG grid, for image data (default 8; 0: no grid).
+     *
+     * @param count the new setting
+     * @return this builder
+     */
     public SimilarJob images(int count) {
         options.images(count);
         return this;
     }
 
-    /** For {@link #write}: where progress lines go (default: nowhere). */
+    /**
+     * For {@link #write}: where progress lines go (default: nowhere).
+     *
+     * @param lines the new setting
+     * @return this builder
+     */
     public SimilarJob log(Consumer<String> lines) {
         this.log = Objects.requireNonNull(lines, "log");
         return this;
     }
 
-    /** The options this job runs with. */
+    /** {@return the options this job runs with} */
     public SimilarExamples.Options options() {
         return options.build();
     }
 
-    /** The neighbours and their kernel values, in memory; nothing is written. */
+    /** {@return the neighbours and their kernel values, in memory; nothing is written} */
     public TopK.Result compute() {
         return SimilarExamples.find(store.featureStore(), options.build());
     }
 
-    /** Writes {@code similar.csv} (and, for image data, {@code similar.png}) into {@code dir}; see {@link SimilarExamples}. */
+    /**
+     * Writes {@code similar.csv} (and, for image data, {@code similar.png}) into {@code dir}; see {@link SimilarExamples}.
+     *
+     * @param dir see above
+     * @return the result
+     */
     public SimilarExamples.Result write(Path dir) {
         return SimilarExamples.write(store.featureStore(), options.build(), dir, log);
     }

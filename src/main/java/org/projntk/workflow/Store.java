@@ -38,38 +38,58 @@ public final class Store {
         this.checkpoint = checkpoint;
     }
 
-    /** Opens the feature store in {@code dir}; it must hold a complete checkpoint. */
+    /**
+     * Opens the feature store in {@code dir}; it must hold a complete checkpoint.
+     *
+     * @param dir the store's folder
+     * @return a view at its first complete checkpoint
+     */
     public static Store open(Path dir) {
         return of(FeatureStore.open(dir));
     }
 
-    /** A view of an open store, at its first complete checkpoint. */
+    /**
+     * A view of an open store, at its first complete checkpoint.
+     *
+     * @param store the store
+     * @return the view
+     */
     public static Store of(FeatureStore store) {
         Objects.requireNonNull(store, "store");
         return new Store(store, StoreOperands.checkpoint(store, null));
     }
 
-    /** This store at another checkpoint. */
+    /**
+     * This store at another checkpoint.
+     *
+     * @param checkpointId a complete checkpoint of the store
+     * @return the view
+     */
     public Store at(String checkpointId) {
         return new Store(store, StoreOperands.checkpoint(store, Objects.requireNonNull(checkpointId, "checkpoint")));
     }
 
-    /** The store itself: its manifest, raw feature files and writers. */
+    /** {@return the store itself: its manifest, raw feature files and writers} */
     public FeatureStore featureStore() {
         return store;
     }
 
-    /** The checkpoint this view reads. */
+    /** {@return the checkpoint this view reads} */
     public String checkpoint() {
         return checkpoint;
     }
 
-    /** The kernel the store's features were computed for. */
+    /** {@return the kernel the store's features were computed for} */
     public KernelKind kernel() {
         return StoreOperands.kind(store);
     }
 
-    /** The features of a complete split: one matrix per output (per class for trNTK and eNTK stores). */
+    /**
+     * The features of a complete split: one matrix per output (per class for trNTK and eNTK stores).
+     *
+     * @param split the split's name
+     * @return the feature matrices, mapped from the store's files
+     */
     public List<FeatureMatrix> features(String split) {
         return StoreOperands.operand(store, checkpoint, split);
     }
@@ -77,6 +97,8 @@ public final class Store {
     /**
      * A Gram job between two splits of this store; see {@link GramJob} for its settings and defaults, e.g.
      * {@code store.gram().rows("test").cols("train").normalization(KernelNormalization.COSINE).compute()}.
+     *
+     * @return the job
      */
     public GramJob gram() {
         return new GramJob(this);
@@ -85,6 +107,11 @@ public final class Store {
     /**
      * The kernel between the rows of two splits in memory, e.g. {@code gram("test", "train", KernelNormalization.COSINE)}:
      * {@link #gram()} with those splits and normalisation, and the other defaults.
+     *
+     * @param rows          the split of the kernel's rows
+     * @param cols          the split of the kernel's columns
+     * @param normalization the normalisation
+     * @return the kernel
      */
     public KernelMatrix gram(String rows, String cols, KernelNormalization normalization) {
         return gram().rows(rows).cols(cols).normalization(normalization).compute();
@@ -93,6 +120,8 @@ public final class Store {
     /**
      * A nearest-examples job; see {@link SimilarJob} for its settings and defaults, e.g.
      * {@code store.similar().test("test").train("train").k(5).compute()}.
+     *
+     * @return the job
      */
     public SimilarJob similar() {
         return new SimilarJob(this);
@@ -101,6 +130,8 @@ public final class Store {
     /**
      * A kernel-surrogate fit at this view's checkpoint; see {@link SurrogateJob} for its settings and defaults, e.g.
      * {@code store.surrogate().lambda(1e-3).fit().report()}.
+     *
+     * @return the job
      */
     public SurrogateJob surrogate() {
         return new SurrogateJob(this);
@@ -109,6 +140,8 @@ public final class Store {
     /**
      * A TRAK scores job over a margin store; see {@link ScoresJob} for its settings and defaults, e.g.
      * {@code store.scores().lambda(0.01).compute()}.
+     *
+     * @return the job
      */
     public ScoresJob scores() {
         return new ScoresJob(this);

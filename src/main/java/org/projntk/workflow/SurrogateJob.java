@@ -31,60 +31,100 @@ public final class SurrogateJob {
         this.options = Surrogates.Options.builder().checkpoint(store.checkpoint());
     }
 
-    /** The relative L2 penalty (default {@link Surrogates#DEFAULT_LAMBDA}); finite and at least 0. */
+    /**
+     * The relative L2 penalty (default {@link Surrogates#DEFAULT_LAMBDA}); finite and at least 0.
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SurrogateJob lambda(double value) {
         options.lambda(value);
         return this;
     }
 
-    /** The kernel's normalisation (default {@link KernelNormalization#COSINE}). */
+    /**
+     * The kernel's normalisation (default {@link KernelNormalization#COSINE}).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SurrogateJob normalization(KernelNormalization value) {
         options.normalization(value);
         return this;
     }
 
-    /** What the GLM is fitted to (default {@link StoreSurrogate.Targets#LABELS}). */
+    /**
+     * What the GLM is fitted to (default {@link StoreSurrogate.Targets#LABELS}).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SurrogateJob targets(StoreSurrogate.Targets value) {
         options.targets(value);
         return this;
     }
 
-    /** The class weights (default {@link StoreSurrogate.ClassWeight#BALANCED}). */
+    /**
+     * The class weights (default {@link StoreSurrogate.ClassWeight#BALANCED}).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SurrogateJob classWeight(StoreSurrogate.ClassWeight value) {
         options.classWeight(value);
         return this;
     }
 
-    /** The L-BFGS iteration budget (default 300); at least 1. */
+    /**
+     * The L-BFGS iteration budget (default 300); at least 1.
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SurrogateJob maxIterations(int value) {
         options.maxIterations(value);
         return this;
     }
 
-    /** How kernel products are computed (default {@link StoreSurrogate.Products#AUTO}). */
+    /**
+     * How kernel products are computed (default {@link StoreSurrogate.Products#AUTO}).
+     *
+     * @param value the new setting
+     * @return this builder
+     */
     public SurrogateJob products(StoreSurrogate.Products value) {
         options.products(value);
         return this;
     }
 
-    /** Another spec of the recorded network, e.g. where its file moved; its checksum must match (default: the recorded one). */
+    /**
+     * Another spec of the recorded network, e.g. where its file moved; its checksum must match (default: the recorded one).
+     *
+     * @param spec the new setting
+     * @return this builder
+     */
     public SurrogateJob model(String spec) {
         options.model(spec);
         return this;
     }
 
-    /** Where progress lines go (default: nowhere). */
+    /**
+     * Where progress lines go (default: nowhere).
+     *
+     * @param lines the new setting
+     * @return this builder
+     */
     public SurrogateJob log(Consumer<String> lines) {
         this.log = Objects.requireNonNull(lines, "log");
         return this;
     }
 
-    /** The options this job fits with. */
+    /** {@return the options this job fits with} */
     public Surrogates.Options options() {
         return options.build();
     }
 
-    /** Fits the surrogate and evaluates it on "test". */
+    /** {@return fits the surrogate and evaluates it on "test"} */
     public Surrogates.Fit fit() {
         return Surrogates.fit(store.featureStore(), options.build(), log);
     }
