@@ -123,7 +123,6 @@ public final class Featurize {
         return this;
     }
 
-    /** The name of this model checkpoint in the store (default "0"). */
     /** With device CUDA: the GPU's ordinal (default 0). */
     public Featurize gpu(int ordinal) {
         if (model != null && ordinal != model.gpu()) {
@@ -139,6 +138,7 @@ public final class Featurize {
         return this;
     }
 
+    /** The name of this model checkpoint in the store (default "0"). */
     public Featurize checkpoint(String id) {
         this.checkpoint = Objects.requireNonNull(id, "checkpoint");
         return this;
