@@ -851,6 +851,9 @@ static void test_multi_input_errors() {
     CHECK_FAILS(projntk_model_forward_inputs(m, in.data(), 2, hidden.data(), 15, &C), PROJNTK_ERR_INVALID_ARGUMENT,
                 "tuple of 2");
     CHECK_FAILS(projntk_model_set_output(m, -1, nullptr), PROJNTK_ERR_INVALID_ARGUMENT, "index");
+    CHECK_OK(projntk_model_set_output(m, 0, "scores"));
+    CHECK_FAILS(projntk_model_forward_inputs(m, in.data(), 2, hidden.data(), 15, &C), PROJNTK_ERR_INVALID_ARGUMENT,
+                "forward returned a tuple, not a dict: choose its element with --output-index, not --output-key scores");
     projntk_model_free(m);
     std::string dict = save_text_module("errdict", "{\"hidden\": h, \"scores\": logits}", 3);
     CHECK_OK(projntk_model_load(dict.c_str(), PROJNTK_DEVICE_CPU, &m));
@@ -859,6 +862,9 @@ static void test_multi_input_errors() {
     CHECK_OK(projntk_model_set_output(m, 0, "scores"));
     CHECK_OK(projntk_model_forward_inputs(m, in.data(), 2, logits.data(), 9, &C));
     EXPECT(C == 3, "scores width %lld", (long long)C);
+    CHECK_OK(projntk_model_set_output(m, 1, "scores"));
+    CHECK_FAILS(projntk_model_forward_inputs(m, in.data(), 2, logits.data(), 9, &C), PROJNTK_ERR_INVALID_ARGUMENT,
+                "forward returned a dict, not a tuple or list: choose its value with --output-key, not --output-index 1");
     projntk_model_free(m);
     // An int array where a float one is needed (a builtin knows its input dtypes).
     Model mlp("tiny-mlp");
@@ -866,6 +872,17 @@ static void test_multi_input_errors() {
     projntk_tensor t{ints.data(), shape.data(), 2, PROJNTK_DTYPE_INT64};
     CHECK_FAILS(projntk_model_forward_inputs(mlp.m, &t, 1, logits.data(), 9, nullptr), PROJNTK_ERR_INVALID_ARGUMENT,
                 "x is int64 but model tiny-mlp expects float32");
+    // A single-Tensor result: an index or key the user chose cannot apply, and is not ignored.
+    std::vector<float> xs(8, 0.5f);
+    projntk_tensor xf{xs.data(), shape.data(), 2, PROJNTK_DTYPE_FLOAT32};
+    CHECK_OK(projntk_model_set_output(mlp.m, 3, nullptr));
+    CHECK_FAILS(projntk_model_forward_inputs(mlp.m, &xf, 1, logits.data(), 9, nullptr), PROJNTK_ERR_INVALID_ARGUMENT,
+                "forward returned a single Tensor, so there is no output to choose: drop --output-index 3");
+    CHECK_OK(projntk_model_set_output(mlp.m, 0, "scores"));
+    CHECK_FAILS(projntk_model_forward_inputs(mlp.m, &xf, 1, logits.data(), 9, nullptr), PROJNTK_ERR_INVALID_ARGUMENT,
+                "drop --output-key scores");
+    CHECK_OK(projntk_model_set_output(mlp.m, 0, nullptr));
+    CHECK_OK(projntk_model_forward_inputs(mlp.m, &xf, 1, logits.data(), 9, nullptr));
     std::remove(pt.c_str());
     std::remove(dict.c_str());
 }

@@ -188,8 +188,17 @@ Inputs input_tensors(projntk_model &m, const projntk_tensor *inputs, int32_t n_i
 
 // The logits inside forward's result, as the model's output choice says.
 static at::Tensor pick_logits(projntk_model &m, const c10::IValue &v) {
-    if (v.isTensor()) return v.toTensor();
+    // A choice that does not fit the result's form would be silently ignored otherwise: the user meant another output.
+    if (v.isTensor()) {
+        require(!m.output_chosen, "forward returned a single Tensor, so there is no output to choose: drop " +
+                                      (m.output_index > 0 ? "--output-index " + std::to_string(m.output_index)
+                                                          : "--output-key " + m.output_key));
+        return v.toTensor();
+    }
     if (v.isTuple() || v.isList()) {
+        require(!m.output_chosen || m.output_key == "logits",
+                std::string("forward returned a ") + (v.isTuple() ? "tuple" : "list") + ", not a dict: choose its element " +
+                    "with --output-index, not --output-key " + m.output_key);
         std::vector<c10::IValue> items;
         if (v.isTuple()) {
             for (const auto &e : v.toTupleRef().elements()) items.push_back(e);
@@ -206,6 +215,8 @@ static at::Tensor pick_logits(projntk_model &m, const c10::IValue &v) {
         return e.toTensor();
     }
     if (v.isGenericDict()) {
+        require(m.output_index == 0, "forward returned a dict, not a tuple or list: choose its value with --output-key, not "
+                                     "--output-index " + std::to_string(m.output_index));
         auto dict = v.toGenericDict();
         std::string keys;
         for (const auto &kv : dict) {
@@ -469,6 +480,7 @@ extern "C" int projntk_model_set_output(projntk_model *model, int64_t index, con
         require(key == nullptr || key[0] != '\0', "output key is empty");
         m.output_index = index;
         m.output_key = key ? key : "logits";
+        m.output_chosen = index > 0 || key != nullptr;
         m.classes = -1;  // another output may have another width
         if (m.module.hasattr("projntk_classes") && index == 0 && !key) m.classes = m.module.attr("projntk_classes").toInt();
     });

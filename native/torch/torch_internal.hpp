@@ -19,6 +19,7 @@ struct projntk_model {
     std::vector<at::ScalarType> input_dtypes;  // builtins: the dtype of each input; empty: unknown (loaded file)
     int64_t output_index = 0;           // element of a tuple/list result holding the logits
     std::string output_key = "logits";  // value of a dict result holding the logits
+    bool output_chosen = false;         // set_output named an index > 0 or a key: a result it cannot apply to is an error
     bool functional_unsupported = false;  // AUTO met vmap refusing an op (not any failure): the iterative path from then on
     bool class_vmap_unsupported = false;  // the batched class backward failed once where one class at a time ran: the latter from then on
     int64_t classes = -1;               // -1: not known until the first forward

@@ -243,7 +243,35 @@ class BadInputSuiteTest {
                 tmp.resolve("p7").toString());
     }
 
+    /** A single-Tensor forward has no element or key to choose: the choice is an error, never silently ignored. */
+    @Test
+    void b08_outputIndexOnASingleTensorModel() {
+        expect(1, "forward returned a single Tensor, so there is no output to choose: drop --output-index 3", "featurize", "--model",
+                "builtin:tiny-mlp", "--train", train, "--dim", "4", "--output-index", "3", "--out", tmp.resolve("p8").toString());
+        assertFalse(Files.exists(tmp.resolve("p8").resolve("manifest.json")), "no store is marked as written");
+    }
+
+    @Test
+    void b09_outputKeyOnASingleTensorModel() {
+        expect(1, "drop --output-key scores", "featurize", "--model", "builtin:tiny-mlp", "--train", train, "--dim", "4", "--output-key",
+                "scores", "--out", tmp.resolve("p9").toString());
+    }
+
     // ------------------------------------------------------------------ stores
+
+    /** A store written by a later projntk, whose layout this build does not know: refused, never misread. */
+    @Test
+    void c13_storeOfANewerFormatVersion() throws IOException {
+        Path newer = copyStore(store, "newer");
+        Path manifest = newer.resolve("manifest.json");
+        String json = Files.readString(manifest);
+        String edited = json.replaceFirst("\"format_version\" : 1,", "\"format_version\" : 99,");
+        assertNotEquals(json, edited, "the manifest's format_version field moved:\n" + json);
+        Files.writeString(manifest, edited);
+        expect(1, "has format version 99, this build reads 1", "similar", "--store", newer.toString(), "--out",
+                tmp.resolve("newer-similar").toString());
+        assertFalse(Files.exists(tmp.resolve("newer-similar")), "nothing written");
+    }
 
     @Test
     void c01_flippedMantissaByteFailsEveryReaderAndVerifyFindsIt() throws IOException {
