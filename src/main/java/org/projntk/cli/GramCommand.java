@@ -1,12 +1,10 @@
 package org.projntk.cli;
 
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.projntk.GemmPrecision;
 import org.projntk.kernel.GramFiles;
-import org.projntk.kernel.KernelNormalization;
 import org.projntk.store.FeatureStore;
 import org.projntk.torch.Device;
 
@@ -23,20 +21,7 @@ import picocli.CommandLine.Spec;
 public final class GramCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--store", required = true, paramLabel = "DIR", description = "Feature store (featurize --out).")
-    Path store;
-
-    @Option(names = "--rows", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's rows.")
-    String rows;
-
-    @Option(names = "--cols", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's columns.")
-    String cols;
-
-    @Mixin CheckpointOption checkpoint;
-
-    @Option(names = "--normalize", defaultValue = "none", completionCandidates = Choices.KernelNormalizations.class,
-            description = "Normalisation: ${COMPLETION-CANDIDATES}.")
-    KernelNormalization normalize;
+    @Mixin GramOptions gram;
 
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
             description = "Where the tiles are computed: ${COMPLETION-CANDIDATES}.")
@@ -50,14 +35,11 @@ public final class GramCommand implements Callable<Integer> {
     @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
     int gpu;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output kernel [rows x cols], float32.")
-    Path out;
-
     @Override
     public Integer call() {
         Choices.checkGpu(spec, device, gpu);
-        GramFiles.Written w = GramFiles.write(FeatureStore.open(store),
-                new GramFiles.Request(checkpoint.id(), rows, cols, normalize, device, precision, gpu, out));
+        GramFiles.Written w = GramFiles.write(FeatureStore.open(gram.store()),
+                new GramFiles.Request(gram.checkpoint(), gram.rows(), gram.cols(), gram.normalization(), device, precision, gpu, gram.out()));
         spec.commandLine().getOut().printf(Locale.ROOT, "gram %s %s x %s (%s, normalize %s): [%d x %d] float32 -> %s in %.2f s (scale %.6g)%n",
                 Choices.cliName(w.kind()), w.rowsSplit(), w.colsSplit(), w.checkpoint(), Choices.cliName(w.normalization()),
                 w.result().rows(), w.result().cols(), w.file(), w.seconds(), w.result().scale());

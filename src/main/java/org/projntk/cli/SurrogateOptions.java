@@ -15,9 +15,7 @@ final class SurrogateOptions {
 
     @Mixin CheckpointOption checkpoint;
 
-    @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
-            description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
-    KernelNormalization normalize;
+    @Mixin KernelNormalizationOption normalize = new KernelNormalizationOption(KernelNormalization.COSINE);
 
     @Option(names = "--lambda", defaultValue = "" + Surrogates.DEFAULT_LAMBDA, paramLabel = "X", description = "L2 penalty, relative to the kernel's scale.")
     double lambda;
@@ -38,6 +36,6 @@ final class SurrogateOptions {
     StoreSurrogate.Products products;
 
     Surrogates.Options options() {
-        return new Surrogates.Options(checkpoint.id(), model, normalize, lambda, targets, classWeight, maxIterations, products);
+        return new Surrogates.Options(checkpoint.id(), model, normalize.value(), lambda, targets, classWeight, maxIterations, products);
     }
 }
