@@ -213,20 +213,23 @@ say "cluster: featurize with worker 1's executor killed (kill -9) mid-job"
 "${driver_env[@]}" timeout --kill-after=15 900 bin/projntk-spark featurize "${cluster[@]}" "${data[@]}" --kernel trntk \
   --out "$c/killed" > "$work/cluster-killed.log" 2>&1 &
 driver=$!
+# The executor dies while the job's tasks run: as soon as the driver has started its first task and worker 1 has an
+# executor (a small job's tasks last a few seconds in all, so no fixed delay would land inside them).
 end=$(( $(date +%s) + 300 ))
-until [[ -n "$(ls "$c/killed"/*.done* "$c/killed"/*/*.done* 2>/dev/null)" || -f "$c/killed/manifest.json" ]]; do
+executor=""
+until [[ -n "$executor" ]] && grep -q "Starting task" "$work/cluster-killed.log"; do
   kill -0 "$driver" 2>/dev/null || fail "the featurize job ended before an executor could be killed (see $work/cluster-killed.log)"
-  [[ $(date +%s) -lt $end ]] || fail "the featurize job created no store within 300 s"
-  sleep 0.5
+  [[ $(date +%s) -lt $end ]] || fail "no task of the featurize job started on the cluster within 300 s"
+  executor=$(pgrep -P "${worker_pids[0]}" -f CoarseGrainedExecutorBackend | head -1 || true)
+  sleep 0.1
 done
-sleep 3
-executor=$(pgrep -P "${worker_pids[0]}" -f CoarseGrainedExecutorBackend | head -1 || true)
-[[ -n "$executor" ]] || fail "no executor of worker 1 to kill"
 kill -0 "$driver" 2>/dev/null || fail "the featurize job ended before the executor was killed"
 kill -9 "$executor"
 say "killed executor $executor of worker 1"
 wait "$driver" || fail "featurize with a killed executor (exit $?, see $work/cluster-killed.log)"
 grep -q "rows done" "$work/cluster-killed.log" || fail "featurize with a killed executor printed no result"
+grep -qE "Lost executor|Executor lost|ExecutorLostFailure" "$work/cluster-killed.log" ||
+  fail "the driver never saw executor $executor lost: the job finished before the kill (see $work/cluster-killed.log)"
 same_tree "$s/trntk" "$c/killed" "featurize with a killed executor"
 
 stop_daemons

@@ -14,19 +14,10 @@
 #include <vector>
 
 #include "check.hpp"
+#include "torch_models.hpp"
 #include "projntk.h"
 
 #define EXPECT PROJNTK_CHECK
-
-static std::vector<float> random_input(const std::vector<int64_t> &shape, uint64_t seed) {
-    int64_t n = 1;
-    for (auto d : shape) n *= d;
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> dist;
-    std::vector<float> x(n);
-    for (auto &v : x) v = dist(rng);
-    return x;
-}
 
 static int32_t collect(void *ctx, int64_t output, int64_t row, int64_t rows, int64_t poff, int64_t cols,
                        const float *block) {
@@ -108,18 +99,7 @@ static void test_concurrent_functional() {
 // FUNCTIONAL reports libtorch's message.
 static void test_auto_falls_back_on_vmap_refusal() {
     std::string pt = "/tmp/projntk_test_threads_" + std::to_string(getpid()) + "_dyn.pt";
-    {
-        torch::jit::Module mod("__torch__.Dyn");
-        mod.register_attribute("training", c10::BoolType::get(), false);
-        mod.register_parameter("weight", torch::randn({3, 4}), false);
-        mod.define(
-            "def forward(self, x):\n"
-            "    y = torch.linear(x, self.weight)\n"
-            "    if float(y.sum()) > 1.0e30:\n"
-            "        y = y * 2.0\n"
-            "    return y\n");
-        mod.save(pt);
-    }
+    save_dynamic_control_flow_model(pt);
     projntk_model *m = nullptr;
     if (projntk_model_load(pt.c_str(), PROJNTK_DEVICE_CPU, &m) != PROJNTK_OK) {
         EXPECT(false, "load: %s", last_error().c_str());

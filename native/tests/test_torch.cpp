@@ -25,6 +25,7 @@
 #include "projntk.h"
 #include "../torch/torch_internal.hpp"
 #include "check.hpp"
+#include "torch_models.hpp"
 
 namespace projntk {
 std::string compat_ops_registered();
@@ -66,16 +67,6 @@ struct Model {
         return n;
     }
 };
-
-static std::vector<float> random_input(const std::vector<int64_t> &shape, uint64_t seed) {
-    int64_t n = 1;
-    for (auto d : shape) n *= d;
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> dist;
-    std::vector<float> x(n);
-    for (auto &v : x) v = dist(rng);
-    return x;
-}
 
 // Collects streamed gradients into a dense [n_out, B, P] array and checks the block bookkeeping.
 struct Collector {
@@ -605,18 +596,7 @@ static void test_param_subsets() {
 // A model whose forward has data-dependent control flow: vmap cannot run it, AUTO must fall back.
 static void test_auto_fallback() {
     std::string pt = tmp_path("dyn.pt");
-    {
-        torch::jit::Module mod("__torch__.Dyn");
-        mod.register_attribute("training", c10::BoolType::get(), false);
-        mod.register_parameter("weight", torch::randn({3, 4}), false);
-        mod.define(
-            "def forward(self, x):\n"
-            "    y = torch.linear(x, self.weight)\n"
-            "    if float(y.sum()) > 1.0e30:\n"
-            "        y = y * 2.0\n"
-            "    return y\n");
-        mod.save(pt);
-    }
+    save_dynamic_control_flow_model(pt);
     projntk_model *m = nullptr;
     CHECK_OK(projntk_model_load(pt.c_str(), PROJNTK_DEVICE_CPU, &m));
     std::vector<int64_t> shape{3, 4};

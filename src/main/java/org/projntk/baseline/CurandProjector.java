@@ -204,16 +204,8 @@ public final class CurandProjector implements AutoCloseable {
     private void ensureBlocks(int chunk) {
         long xFloats = (long) chunk * tileRows;
         long outFloats = (long) chunk * K;
-        if (xBlock == null || xBlock.floats() < xFloats) {
-            if (xBlock != null) xBlock.close();
-            xBlock = null;
-            xBlock = Cuda.allocateFloats(xFloats);
-        }
-        if (outBlock == null || outBlock.floats() < outFloats) {
-            if (outBlock != null) outBlock.close();
-            outBlock = null;
-            outBlock = Cuda.allocateFloats(outFloats);
-        }
+        xBlock = Cuda.growFloats(xBlock, xFloats);
+        outBlock = Cuda.growFloats(outBlock, outFloats);
         if (tiles > 1 && (hostStaging == null || hostStaging.byteSize() < xFloats * Float.BYTES)) {
             if (hostArena != null) hostArena.close();
             hostArena = Arena.ofShared();

@@ -1,12 +1,10 @@
 package org.projntk.cli;
 
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.projntk.GemmPrecision;
 import org.projntk.kernel.GramFiles;
-import org.projntk.kernel.KernelNormalization;
 import org.projntk.workflow.Store;
 import org.projntk.torch.Device;
 
@@ -23,20 +21,7 @@ import picocli.CommandLine.Spec;
 public final class GramCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--store", required = true, paramLabel = "DIR", description = "Feature store (featurize --out).")
-    Path store;
-
-    @Option(names = "--rows", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's rows.")
-    String rows;
-
-    @Option(names = "--cols", defaultValue = "train", paramLabel = "SPLIT", description = "Split of the kernel's columns.")
-    String cols;
-
-    @Mixin CheckpointOption checkpoint;
-
-    @Option(names = "--normalize", defaultValue = "none", completionCandidates = Choices.KernelNormalizations.class,
-            description = "Normalisation: ${COMPLETION-CANDIDATES}.")
-    KernelNormalization normalize;
+    @Mixin GramOptions gram;
 
     @Option(names = "--device", defaultValue = "cpu", completionCandidates = Choices.Devices.class,
             description = "Where the tiles are computed: ${COMPLETION-CANDIDATES}.")
@@ -50,16 +35,13 @@ public final class GramCommand implements Callable<Integer> {
     @Option(names = "--gpu", defaultValue = "0", paramLabel = "N", description = "With --device cuda: the GPU's ordinal.")
     int gpu;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.npy", description = "Output kernel [rows x cols], float32.")
-    Path out;
-
     @Override
     public Integer call() {
         Choices.checkGpu(spec, device, gpu);
-        Store opened = Store.open(store);
-        if (checkpoint.id() != null) opened = opened.at(checkpoint.id());
-        GramFiles.Written w = opened.gram().rows(rows).cols(cols).normalization(normalize).device(device).precision(precision).gpu(gpu)
-                .write(out);
+        Store opened = Store.open(gram.store());
+        if (gram.checkpoint() != null) opened = opened.at(gram.checkpoint());
+        GramFiles.Written w = opened.gram().rows(gram.rows()).cols(gram.cols()).normalization(gram.normalization()).device(device)
+                .precision(precision).gpu(gpu).write(gram.out());
         spec.commandLine().getOut().printf(Locale.ROOT, "gram %s %s x %s (%s, normalize %s): [%d x %d] float32 -> %s in %.2f s (scale %.6g)%n",
                 Choices.cliName(w.kind()), w.rowsSplit(), w.colsSplit(), w.checkpoint(), Choices.cliName(w.normalization()),
                 w.result().rows(), w.result().cols(), w.file(), w.seconds(), w.result().scale());

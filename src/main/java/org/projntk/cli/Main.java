@@ -90,6 +90,7 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("spark", sparkCommand());
         registerConverters(cl);
+        spellEnumDefaults(all(cl));
         OptionRanges.install(all(cl));
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((e, command, parsed) -> runtimeError(e, command));
@@ -193,7 +194,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Enums by their CLI spelling ({@link Choices#parse}); integers may use '_' separators (1_000_000). */
-    private static void registerConverters(CommandLine cl) {
+    static void registerConverters(CommandLine cl) {
         Set<Class<?>> enums = new LinkedHashSet<>();
         for (CommandLine c : all(cl)) {
             for (OptionSpec option : c.getCommandSpec().options()) {
@@ -218,6 +219,22 @@ public final class Main implements Callable<Integer> {
         };
         cl.registerConverter(Integer.class, toInt).registerConverter(int.class, toInt);
         cl.registerConverter(Long.class, toLong).registerConverter(long.class, toLong);
+    }
+
+    /**
+     * An enum option whose default is its field's initial value (a mixin shared by commands with different defaults,
+     * e.g. {@link KernelNormalizationOption}) gets that default as text in the CLI's spelling, as help shows it.
+     */
+    private static void spellEnumDefaults(List<CommandLine> commands) {
+        for (CommandLine c : commands) {
+            CommandSpec spec = c.getCommandSpec();
+            for (OptionSpec o : List.copyOf(spec.options())) {
+                if (o.defaultValue() == null && o.hasInitialValue() && o.initialValue() instanceof Enum<?> e) {
+                    spec.remove(o);
+                    spec.addOption(o.toBuilder().defaultValue(Choices.cliName(e)).build());
+                }
+            }
+        }
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

@@ -1,10 +1,8 @@
 package org.projntk.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-import org.projntk.kernel.KernelNormalization;
 import org.projntk.similar.SimilarExamples;
 import org.projntk.store.FeatureStore;
 
@@ -21,35 +19,17 @@ import picocli.CommandLine.Spec;
 public final class SimilarCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--store", required = true, paramLabel = "DIR", description = "Feature store (featurize --out).")
-    Path store;
-
-    @Option(names = "--top", defaultValue = "5", paramLabel = "K", description = "Neighbours per test example.")
-    int top;
-
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
-    Path out;
-
-    @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
-            description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
-    KernelNormalization normalize;
-
-    @Mixin CheckpointOption checkpoint;
+    @Mixin SimilarOptions similar;
 
     @Option(names = "--images", defaultValue = "8", paramLabel = "N", description = "Test examples in the PNG grid (0: none).")
     int images;
 
-    @Option(names = "--train-split", defaultValue = "train", paramLabel = "SPLIT", description = "Split searched for neighbours.")
-    String trainSplit;
-
-    @Option(names = "--test-split", defaultValue = "test", paramLabel = "SPLIT", description = "Split whose examples are queried.")
-    String testSplit;
-
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        SimilarExamples.write(FeatureStore.open(store), SimilarExamples.Options.builder().checkpoint(checkpoint.id()).k(top)
-                .normalization(normalize).images(images).trainSplit(trainSplit).testSplit(testSplit).build(), out, w::println);
+        SimilarExamples.write(FeatureStore.open(similar.store()), SimilarExamples.Options.builder().checkpoint(similar.checkpoint())
+                .k(similar.top()).normalization(similar.normalization()).images(images).trainSplit(similar.trainSplit())
+                .testSplit(similar.testSplit()).build(), similar.out(), w::println);
         return 0;
     }
 }

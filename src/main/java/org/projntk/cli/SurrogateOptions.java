@@ -15,9 +15,7 @@ final class SurrogateOptions {
 
     @Mixin CheckpointOption checkpoint;
 
-    @Option(names = "--normalize", defaultValue = "cosine", completionCandidates = Choices.KernelNormalizations.class,
-            description = "Kernel normalisation: ${COMPLETION-CANDIDATES}.")
-    KernelNormalization normalize;
+    @Mixin KernelNormalizationOption normalize = new KernelNormalizationOption(KernelNormalization.COSINE);
 
     @Option(names = "--lambda", defaultValue = "" + Surrogates.DEFAULT_LAMBDA, paramLabel = "X", description = "L2 penalty, relative to the kernel's scale.")
     double lambda;
@@ -38,7 +36,7 @@ final class SurrogateOptions {
     StoreSurrogate.Products products;
 
     Surrogates.Options options() {
-        return Surrogates.Options.builder().checkpoint(checkpoint.id()).model(model).normalization(normalize).lambda(lambda)
+        return Surrogates.Options.builder().checkpoint(checkpoint.id()).model(model).normalization(normalize.value()).lambda(lambda)
                 .targets(targets).classWeight(classWeight).maxIterations(maxIterations).products(products).build();
     }
 }

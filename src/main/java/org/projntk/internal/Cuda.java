@@ -350,6 +350,16 @@ public final class Cuda {
     }
 
     /**
+     * {@code buffer} when it is open and holds at least n floats; else a new buffer of n floats, after closing
+     * {@code buffer} (null: none yet). For scratch buffers that grow with the largest request seen.
+     */
+    public static DeviceBuffer growFloats(DeviceBuffer buffer, long n) {
+        if (buffer != null && !buffer.isClosed() && buffer.floats() >= n) return buffer;
+        if (buffer != null) buffer.close();
+        return allocateFloats(n);
+    }
+
+    /**
      * A cudaMalloc'd buffer. close() is idempotent; any use after close throws IllegalStateException. Host segments
      * may be native or on the heap (heap ones are staged through native memory).
      */

@@ -155,9 +155,9 @@ public final class GpuGram implements AutoCloseable {
     }
 
     private void ensureDevice(long aFloats, long bFloats, long cFloats) {
-        aDev = grow(aDev, aFloats);
-        bDev = grow(bDev, bFloats);
-        cDev = grow(cDev, cFloats);
+        aDev = Cuda.growFloats(aDev, aFloats);
+        bDev = Cuda.growFloats(bDev, bFloats);
+        cDev = Cuda.growFloats(cDev, cFloats);
         long hostBytes = (aFloats + bFloats + cFloats) * Float.BYTES;
         if (hostArena == null || aHost.byteSize() < aFloats * Float.BYTES || bHost.byteSize() < bFloats * Float.BYTES
                 || cHost.byteSize() < cFloats * Float.BYTES) {
@@ -170,12 +170,6 @@ public final class GpuGram implements AutoCloseable {
             cHost = all.asSlice((aFloats + bFloats) * Float.BYTES, cFloats * Float.BYTES);
             hostArena = arena;
         }
-    }
-
-    private static Cuda.DeviceBuffer grow(Cuda.DeviceBuffer buf, long floats) {
-        if (buf != null && buf.floats() >= floats) return buf;
-        if (buf != null) buf.close();
-        return Cuda.allocateFloats(floats);
     }
 
     private void ensureOpen() {

@@ -26,20 +26,9 @@ final class KernelProducts {
     static float[] times(KernelMatrix k, float[] x, int c) {
         int n = k.rows();
         int m = k.cols();
-        if (c < 1 || x.length != (long) m * c) {
-            throw new IllegalArgumentException("kernel product: operand has " + x.length + " values, expected " + m + " x " + c);
-        }
+        checkOperand(x, m, c);
+        if (useBlas()) return blas(k, false, x, c);
         float[] z = new float[n * c];
-        if (useBlas()) {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment xs = a.allocate((long) x.length * Float.BYTES, 64);
-                MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, x.length);
-                MemorySegment zs = a.allocate((long) z.length * Float.BYTES, 64);
-                Blas.sgemm(false, false, n, c, m, 1f, k.data(), m, xs, c, 0f, zs, c);
-                MemorySegment.copy(zs, ValueLayout.JAVA_FLOAT, 0, z, 0, z.length);
-            }
-            return z;
-        }
         float[][] xt = new float[c][m];
         for (int j = 0; j < m; j++) {
             for (int q = 0; q < c; q++) {
@@ -63,20 +52,9 @@ final class KernelProducts {
     static float[] transposeTimes(KernelMatrix k, float[] g, int c) {
         int n = k.rows();
         int m = k.cols();
-        if (c < 1 || g.length != (long) n * c) {
-            throw new IllegalArgumentException("kernel product: operand has " + g.length + " values, expected " + n + " x " + c);
-        }
+        checkOperand(g, n, c);
+        if (useBlas()) return blas(k, true, g, c);
         float[] out = new float[m * c];
-        if (useBlas()) {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment gs = a.allocate((long) g.length * Float.BYTES, 64);
-                MemorySegment.copy(g, 0, gs, ValueLayout.JAVA_FLOAT, 0, g.length);
-                MemorySegment os = a.allocate((long) out.length * Float.BYTES, 64);
-                Blas.sgemm(true, false, m, c, n, 1f, k.data(), m, gs, c, 0f, os, c);
-                MemorySegment.copy(os, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
-            }
-            return out;
-        }
         // each thread owns a column range of K and accumulates axpy updates into it (vectorisable, no races)
         int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), m));
         float[][] acc = new float[c][m];
@@ -103,6 +81,29 @@ final class KernelProducts {
             for (int q = 0; q < c; q++) {
                 out[j * c + q] = acc[q][j];
             }
+        }
+        return out;
+    }
+
+    /** An operand of {@code rows x c} values, c at least 1. */
+    private static void checkOperand(float[] operand, int rows, int c) {
+        if (c < 1 || operand.length != (long) rows * c) {
+            throw new IllegalArgumentException("kernel product: operand has " + operand.length + " values, expected " + rows + " x " + c);
+        }
+    }
+
+    /** op(K) · operand through sgemm, with op(K) = Kᵀ when {@code transpose}; operand and result row-major with c columns. */
+    private static float[] blas(KernelMatrix k, boolean transpose, float[] operand, int c) {
+        int n = k.rows();
+        int m = k.cols();
+        int outRows = transpose ? m : n;
+        float[] out = new float[outRows * c];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment in = a.allocate((long) operand.length * Float.BYTES, 64);
+            MemorySegment.copy(operand, 0, in, ValueLayout.JAVA_FLOAT, 0, operand.length);
+            MemorySegment result = a.allocate((long) out.length * Float.BYTES, 64);
+            Blas.sgemm(transpose, false, outRows, c, transpose ? n : m, 1f, k.data(), m, in, c, 0f, result, c);
+            MemorySegment.copy(result, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
         }
         return out;
     }

@@ -570,6 +570,7 @@ class DocCommandsTest {
             CommandSpec top = CommandSpec.create().name("projntk-spark").mixinStandardHelpOptions(true);
             CommandLine cl = new CommandLine(top);
             for (CommandSpec sub : subcommands) cl.addSubcommand(sub.name(), new CommandLine(copy(sub)));
+            Main.registerConverters(cl); // the CLI's enum spellings, which the core's option groups use
             return cl;
         }
 

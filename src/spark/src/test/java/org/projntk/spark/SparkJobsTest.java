@@ -38,7 +38,6 @@ import org.projntk.kernel.KernelNormalization;
 import org.projntk.kernel.TopK;
 import org.projntk.project.ProjectorKind;
 import org.projntk.project.ProjectorSpec;
-import org.projntk.spark.cli.SparkCommand;
 import org.projntk.store.CheckpointWriter;
 import org.projntk.store.FeatureStore;
 import org.projntk.store.ProjectorInfo;
@@ -196,21 +195,22 @@ class SparkJobsTest {
     void sparkCommandRunsThroughPicocli() throws IOException {
         Path store = root.resolve("spark-cli");
         StringWriter out = new StringWriter();
-        CommandLine cli = new CommandLine(new SparkCommand());
+        // the CLI's command model (its enum spellings, ranges and exit codes), as SparkCommand.main runs it
+        CommandLine cli = org.projntk.cli.Main.commandLine();
         cli.setOut(new PrintWriter(out));
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
         // the command takes the JVM's default session (and leaves it running)
-        int code = cli.execute("featurize", "--master", "local[2]", "--partitions", "3",
+        int code = cli.execute("spark", "featurize", "--master", "local[2]", "--partitions", "3",
                 "--model", "builtin:cnn-fmnist", "--model-seed", "3", "--checkpoint", "ck0", "--train", "fashion-mnist:train[0:" + TRAIN + "]",
                 "--test", "fashion-mnist:test[0:" + TEST + "]", "--kernel", "trntk", "--dim", "64", "--seed", "5", "--batch", "16", "--out", store.toString());
-        assertEquals(0, code, out.toString());
+        assertEquals(0, code, out + "" + err);
         assertTrue(out.toString().contains((TRAIN + TEST) + " rows done"), out.toString());
         assertSameTree(reference, store);
 
         assertFalse(sc.sc().isStopped());
 
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err));
-        assertEquals(2, cli.execute("gram", "--out", root.resolve("x.npy").toString()));
+        assertEquals(2, cli.execute("spark", "gram", "--out", root.resolve("x.npy").toString()));
         assertTrue(err.toString().contains("--store"), err.toString());
     }
 
