@@ -5,13 +5,25 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
-/** An in-memory {@link FeatureMatrix} on an off-heap segment (so it can be handed to native BLAS). */
+/**
+ * An in-memory {@link FeatureMatrix} on an off-heap segment (so it can be handed to native BLAS). Immutable once made
+ * (the segment's owner must not write it afterwards) and safe to read from any thread; {@link #rows(long, int)} returns
+ * slices of the segment that stay valid as long as the segment does.
+ */
 public final class ArrayFeatureMatrix implements FeatureMatrix {
     private final long rows;
     private final int dim;
     private final MemorySegment data;
 
-    /** Wraps an existing float32 row-major [rows x dim] segment (not copied). */
+    /**
+     * Wraps an existing float32 row-major [rows x dim] segment, not copied: its arena owns the memory and must stay
+     * open while the matrix is used.
+     *
+     * @param data the values, at least rows * dim floats
+     * @param rows the number of rows, at least 0
+     * @param dim  the number of columns, at least 1
+     * @throws IllegalArgumentException for a bad shape or a segment too small for it
+     */
     public ArrayFeatureMatrix(MemorySegment data, long rows, int dim) {
         Objects.requireNonNull(data, "data");
         if (rows < 0 || dim < 1) {
@@ -26,7 +38,13 @@ public final class ArrayFeatureMatrix implements FeatureMatrix {
         this.data = data;
     }
 
-    /** Copies a rectangular float[rows][dim] array off-heap. */
+    /**
+     * Copies a rectangular float[rows][dim] array off-heap, into memory the garbage collector frees.
+     *
+     * @param values the rows, at least one, all of the same non-zero length
+     * @return the matrix
+     * @throws IllegalArgumentException for no rows or ragged rows
+     */
     public static ArrayFeatureMatrix of(float[][] values) {
         Objects.requireNonNull(values, "values");
         if (values.length == 0) {
@@ -62,6 +80,13 @@ public final class ArrayFeatureMatrix implements FeatureMatrix {
         return data.asSlice(start * dim * Float.BYTES, (long) count * dim * Float.BYTES);
     }
 
+    /**
+     * One value, unchecked beyond the segment's bounds.
+     *
+     * @param row the row, in [0, rows())
+     * @param col the column, in [0, dim())
+     * @return the value at (row, col)
+     */
     public float get(long row, int col) {
         return data.getAtIndex(ValueLayout.JAVA_FLOAT, row * dim + col);
     }

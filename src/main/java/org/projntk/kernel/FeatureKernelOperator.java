@@ -16,6 +16,7 @@ import org.projntk.internal.Blas;
  * with D the cosine scaling 1/√K_ii (0 where K_ii = 0, as in {@link Gram}) or the identity, and for STD a division by the
  * kernel's entry std. A product costs two streamed passes over the features, O((N + M)·K·C·q) flops, and holds only
  * C·K·q floats besides its operand and result. Features are read in row blocks, straight from memory-mapped stores.
+ * Made by {@link KernelOperator#features}. Immutable; products may run on several threads at once.
  */
 public final class FeatureKernelOperator implements KernelOperator {
     private static final int BLOCK_ROWS = 4096;
@@ -73,15 +74,17 @@ public final class FeatureKernelOperator implements KernelOperator {
         }
     }
 
-    /** The divisor applied for STD normalisation (1 otherwise): pass it to the test operator. */
+    /** {@return the divisor applied for STD normalisation (1 otherwise): pass it to the test operator} */
     public double stdScale() {
         return stdScale;
     }
 
+    /** {@return how the per-class feature matrices combine} */
     public KernelKind kind() {
         return kind;
     }
 
+    /** {@return the normalisation applied to every entry} */
     public KernelNormalization normalization() {
         return norm;
     }
@@ -177,13 +180,26 @@ public final class FeatureKernelOperator implements KernelOperator {
     // columns), and for eNTK the rows (i, c) = D_(i,c) A_c[i] / √std (D = K columns). Fitting in F's column space costs
     // one pass over the features per product instead of two.
 
-    /** Columns of the factor F with K = F Fᵀ: K for pNTK and eNTK, K·C for trNTK. */
+    /**
+     * The columns of the factor F with K = F Fᵀ: the feature dimension K for pNTK and eNTK, K·C for trNTK.
+     *
+     * @return the column count
+     * @throws IllegalStateException when the operator is not {@link #symmetric()}
+     */
     public int factorColumns() {
         requireSymmetric();
         return kind == KernelKind.ENTK ? dim : dim * classes;
     }
 
-    /** F·V [rows x q] for V [factorColumns x q], one pass over the features. */
+    /**
+     * F·V [rows x q], one pass over the features.
+     *
+     * @param v V, row-major [factorColumns x q]
+     * @param q the number of right-hand columns, at least 1
+     * @return F·V, row-major [rows x q], newly allocated
+     * @throws IllegalStateException    when the operator is not {@link #symmetric()}
+     * @throws IllegalArgumentException for a bad shape of v or a non-finite result
+     */
     public float[] factorTimes(float[] v, int q) {
         requireSymmetric();
         checkOperand(v, factorColumns(), q);
@@ -197,7 +213,15 @@ public final class FeatureKernelOperator implements KernelOperator {
         return checkFinite(out, q, "factor product");
     }
 
-    /** Fᵀ·G [factorColumns x q] for G [rows x q], one pass over the features. */
+    /**
+     * Fᵀ·G [factorColumns x q], one pass over the features.
+     *
+     * @param g G, row-major [rows x q]
+     * @param q the number of right-hand columns, at least 1
+     * @return Fᵀ·G, row-major [factorColumns x q], newly allocated
+     * @throws IllegalStateException    when the operator is not {@link #symmetric()}
+     * @throws IllegalArgumentException for a bad shape of g or a non-finite result
+     */
     public float[] factorTransposeTimes(float[] g, int q) {
         requireSymmetric();
         checkOperand(g, n, q);
@@ -211,7 +235,13 @@ public final class FeatureKernelOperator implements KernelOperator {
         return checkFinite(out, q, "factor product");
     }
 
-    /** FᵀF [factorColumns x factorColumns] row-major, accumulated in float64 over row blocks of float32 products. */
+    /**
+     * FᵀF, accumulated in float64 over row blocks of float32 products (blocks of at most 32 MiB).
+     *
+     * @return FᵀF, row-major [factorColumns x factorColumns], symmetric
+     * @throws IllegalStateException    when the operator is not {@link #symmetric()}
+     * @throws IllegalArgumentException when an entry is not finite (NaN or Inf in the features)
+     */
     public double[] factorGram() {
         requireSymmetric();
         int d = factorColumns();

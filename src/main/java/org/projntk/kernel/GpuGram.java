@@ -20,7 +20,9 @@ import org.projntk.internal.Cuda;
  * Σ_c A_c B_cᵀ (trNTK, and pNTK with C = 1). Read as an [n·C x d] matrix (row i·C+c = A_c[i]), the same bytes give
  * the eNTK block layout directly: entry (i·C+c, j·C+c') = A_c[i]·B_c'[j].
  *
- * <p>Not thread-safe beyond the method-level lock; close() frees device memory and is idempotent.
+ * <p>Holds a cuBLAS handle plus device and host tile buffers that grow to the largest tile seen. Calls serialise on
+ * the instance, so it may be shared between threads. {@link #close()} frees the handle and buffers and is idempotent;
+ * nothing frees them for an instance that is dropped without it, so use try-with-resources.
  */
 public final class GpuGram implements AutoCloseable {
     private final GemmPrecision precision;
@@ -36,11 +38,24 @@ public final class GpuGram implements AutoCloseable {
     private MemorySegment cHost;
     private boolean closed;
 
+    /**
+     * On GPU 0.
+     *
+     * @param precision FP32 or TF32 GEMMs
+     * @throws org.projntk.ProjntkException UNSUPPORTED when CUDA is unavailable, INVALID_ARGUMENT when there is no GPU 0
+     */
     public GpuGram(GemmPrecision precision) {
         this(precision, 0);
     }
 
-    /** On GPU {@code gpu} (its ordinal); every call makes that GPU current on the calling thread first. */
+    /**
+     * On one GPU; every call makes that GPU current on the calling thread first.
+     *
+     * @param precision FP32 or TF32 GEMMs
+     * @param gpu       the GPU's CUDA ordinal, from 0
+     * @throws org.projntk.ProjntkException UNSUPPORTED when CUDA is unavailable, INVALID_ARGUMENT naming the ordinal when
+     *                                      this machine has no such GPU
+     */
     public GpuGram(GemmPrecision precision, int gpu) {
         this.precision = Objects.requireNonNull(precision, "precision");
         this.gemmPrecision = Cublas.Precision.of(precision);
@@ -49,16 +64,28 @@ public final class GpuGram implements AutoCloseable {
         this.blas = new Cublas();
     }
 
+    /** {@return the GEMM precision} */
     public GemmPrecision precision() {
         return precision;
     }
 
-    /** The GPU's ordinal. */
+    /** {@return the GPU's CUDA ordinal} */
     public int gpu() {
         return gpu;
     }
 
-    /** Host row-major C[m x n] = A[m x d] · B[n x d]ᵀ (one GEMM on the device). */
+    /**
+     * Host row-major C[m x n] = A[m x d] · B[n x d]ᵀ: one GEMM on the device, with copies in and out.
+     *
+     * @param a A, float32 row-major [m x d], host memory
+     * @param m rows of A and C, at least 0
+     * @param b B, float32 row-major [n x d], host memory
+     * @param n rows of B and columns of C, at least 0
+     * @param d the shared inner dimension, at least 1
+     * @param c C, float32 row-major [m x n], overwritten
+     * @throws IllegalArgumentException for a bad shape or a segment too small for it
+     * @throws IllegalStateException    after {@link #close()}
+     */
     public synchronized void product(MemorySegment a, int m, MemorySegment b, int n, int d, MemorySegment c) {
         ensureOpen();
         if (m < 0 || n < 0 || d < 1) throw new IllegalArgumentException("bad product shape " + m + " x " + n + " x " + d);
@@ -74,7 +101,18 @@ public final class GpuGram implements AutoCloseable {
         cDev.copyToHost(0, c.asSlice(0, (long) m * n * Float.BYTES));
     }
 
-    /** As {@link Gram#compute}, with the raw tiles from the GPU. */
+    /**
+     * As {@link Gram#compute}, with the raw tiles from the GPU; normalisation and checks are the same. Tiles reach the
+     * sink in a host buffer reused for the next tile.
+     *
+     * @param rowsOp the row operand
+     * @param colsOp the column operand
+     * @param opt    the kernel, normalisation and tile size
+     * @param sink   receives every tile once, on the calling thread
+     * @return the shape and scale
+     * @throws IllegalArgumentException as {@link Gram#compute} does, or when classes x dim exceeds a GEMM dimension
+     * @throws IllegalStateException    after {@link #close()}
+     */
     public synchronized Gram.Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt, TileSink sink) {
         ensureOpen();
         Objects.requireNonNull(opt, "options");
@@ -82,7 +120,16 @@ public final class GpuGram implements AutoCloseable {
         return Gram.normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kernel()), this::run, sink);
     }
 
-    /** As {@link Gram#computeMatrix}, on the GPU. */
+    /**
+     * As {@link Gram#computeMatrix}, on the GPU.
+     *
+     * @param rowsOp the row operand
+     * @param colsOp the column operand
+     * @param opt    the kernel, normalisation and tile size
+     * @return the kernel, [N x M] or [N*C x M*C] for ENTK
+     * @throws IllegalArgumentException as {@link #compute} does, or when the kernel exceeds Integer.MAX_VALUE entries
+     * @throws IllegalStateException    after {@link #close()}
+     */
     public KernelMatrix computeMatrix(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Gram.Options opt) {
         Gram.Shape s = validate(rowsOp, colsOp, opt.kernel());
         long per = opt.kernel() == KernelKind.ENTK ? s.classes() : 1;
@@ -176,6 +223,7 @@ public final class GpuGram implements AutoCloseable {
         if (closed) throw new IllegalStateException("GpuGram is closed");
     }
 
+    /** Frees the cuBLAS handle and the device and host buffers; later calls throw IllegalStateException. */
     @Override
     public synchronized void close() {
         if (closed) return;

@@ -14,7 +14,8 @@ import org.projntk.stats.Moments;
  *
  * <p>An operand is a list of {@link FeatureMatrix}: one for {@link KernelKind#PNTK}, C (one per class) for
  * {@link KernelKind#TRNTK} and {@link KernelKind#ENTK}. Only one row block per class and one column block are
- * held at a time, so N x M is never materialised unless the caller's sink does it.
+ * held at a time, so N x M is never materialised unless the caller's sink does it. Stateless: every method may be
+ * called from any number of threads; each call runs on its caller's thread and hands tiles to its sink there.
  */
 public final class Gram {
     private Gram() {}
@@ -52,11 +53,12 @@ public final class Gram {
         }
 
         /**
-         * The kernel {@code kernel} with normalisation {@code normalization} and the other defaults.
+         * The given kernel and normalisation with the other defaults.
          *
-         * @param kernel see above
-         * @param normalization see above
-         * @return the result
+         * @param kernel        how the per-class feature matrices combine
+         * @param normalization the normalisation
+         * @return the options
+         * @throws IllegalArgumentException when either is null
          */
         public static Options of(KernelKind kernel, KernelNormalization normalization) {
             return builder().kernel(kernel).normalization(normalization).build();
@@ -193,12 +195,31 @@ public final class Gram {
     }
 
     /**
-     * What was computed: the output shape (for ENTK, N*C x M*C) and the divisor applied to every raw entry
-     * (the std for STD normalisation, 1 otherwise; cosine divides entry-wise and reports 1).
+     * What was computed.
+     *
+     * @param rows    the kernel's rows: N, or N*C for ENTK
+     * @param cols    the kernel's columns: M, or M*C for ENTK
+     * @param scale   the divisor applied to every raw entry: the std (or the given divisor) for STD, 1 otherwise
+     *                (cosine divides entry-wise and reports 1)
+     * @param rawMean the mean of the raw entries when STD computed it, else NaN
+     * @param rawStd  the population std of the raw entries when STD computed it, else NaN
      */
     public record Result(long rows, long cols, double scale, double rawMean, double rawStd) {}
 
-    /** Streams the kernel between {@code rowsOp} and {@code colsOp} to {@code sink}, tile by tile in row-major order. */
+    /**
+     * Streams the kernel between {@code rowsOp} and {@code colsOp} to {@code sink}, tile by tile in row-major tile
+     * order, on the calling thread. Holds one row block and one tile off-heap at a time, in a confined arena freed on
+     * return. COSINE first reads each operand once for its self-kernels; STD without a fixed divisor makes one extra
+     * full pass.
+     *
+     * @param rowsOp the row operand: one feature matrix for PNTK, one per class otherwise
+     * @param colsOp the column operand, with the same class count and feature dimension
+     * @param opt    the kernel, normalisation and tile size
+     * @param sink   receives every tile once; an exception it throws stops the computation
+     * @return the shape and scale
+     * @throws IllegalArgumentException for mismatched operands, non-finite features or kernel values, or STD entries
+     *                                  with zero variance
+     */
     public static Result compute(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt, TileSink sink) {
         return normalized(rowsOp, colsOp, opt, validate(rowsOp, colsOp, opt.kernel()), Gram::run, sink);
     }
@@ -259,7 +280,15 @@ public final class Gram {
         return new Result(s.rows * outPerRow, s.cols * outPerRow, scale, mean, std);
     }
 
-    /** The whole kernel in memory (small cases). */
+    /**
+     * The whole kernel in memory (small cases): {@link #compute} into a new matrix in an automatic arena.
+     *
+     * @param rowsOp the row operand
+     * @param colsOp the column operand
+     * @param opt    the kernel, normalisation and tile size
+     * @return the kernel, [N x M] or [N*C x M*C] for ENTK
+     * @throws IllegalArgumentException as {@link #compute} does, or when either side exceeds Integer.MAX_VALUE
+     */
     public static KernelMatrix computeMatrix(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt) {
         Shape s = validate(rowsOp, colsOp, opt.kernel());
         long per = opt.kernel() == KernelKind.ENTK ? s.classes : 1;
@@ -273,7 +302,12 @@ public final class Gram {
         return out;
     }
 
-    /** A sink that copies tiles into {@code out}. */
+    /**
+     * A sink that copies tiles into a matrix, unchecked against its shape.
+     *
+     * @param out the kernel written, at least as large as the tiles reach
+     * @return the sink
+     */
     public static TileSink copyInto(KernelMatrix out) {
         return (r0, c0, tr, tc, tile) -> {
             for (int i = 0; i < tr; i++) {
@@ -285,7 +319,12 @@ public final class Gram {
 
     /**
      * The self-kernel K(x_i, x_i) of every row of an operand: Σ_c ||A_c[i]||² for PNTK/TRNTK, and
-     * ||A_c[i]||² at index i*C+c for ENTK. Accumulated in double.
+     * ||A_c[i]||² at index i*C+c for ENTK. Accumulated in double, in one pass over the operand.
+     *
+     * @param op   the operand
+     * @param kind how its matrices combine
+     * @return N values, or N*C for ENTK
+     * @throws IllegalArgumentException for a malformed operand or non-finite features
      */
     public static double[] selfKernel(List<FeatureMatrix> op, KernelKind kind) {
         Shape s = validate(op, op, kind);
@@ -320,7 +359,15 @@ public final class Gram {
         return d;
     }
 
-    /** Mean and population standard deviation of all raw (unnormalised) kernel entries: one pass over the tiles. */
+    /**
+     * Mean and population standard deviation of all raw (unnormalised) kernel entries: one pass over the tiles.
+     *
+     * @param rowsOp the row operand
+     * @param colsOp the column operand
+     * @param opt    the kernel and tile size (its normalisation is ignored)
+     * @return {mean, std}
+     * @throws IllegalArgumentException for mismatched operands or non-finite kernel values
+     */
     public static double[] entryMeanStd(List<FeatureMatrix> rowsOp, List<FeatureMatrix> colsOp, Options opt) {
         Shape s = validate(rowsOp, colsOp, opt.kernel());
         Moments moments = entryMoments(Gram::run, rowsOp, colsOp, opt, s);

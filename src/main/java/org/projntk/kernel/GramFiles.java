@@ -38,12 +38,33 @@ public final class GramFiles {
     public record Written(Path file, KernelKind kind, String checkpoint, String rowsSplit, String colsSplit, KernelNormalization normalization,
                           Gram.Result result, double seconds) {}
 
-    /** {@link Gram#compute} on the CPU into {@code out}. */
+    /**
+     * {@link Gram#compute} on the CPU into a {@code .npy} file, replacing any file of that name only on success.
+     *
+     * @param rows    the row operand
+     * @param cols    the column operand
+     * @param options the kernel, normalisation and tile size
+     * @param out     the file written; its folder must exist
+     * @return the shape and scale
+     * @throws IllegalArgumentException as {@link Gram#compute} does
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
     public static Gram.Result write(List<FeatureMatrix> rows, List<FeatureMatrix> cols, Gram.Options options, Path out) {
         return write(rows, cols, options, out, sink -> Gram.compute(rows, cols, options, sink));
     }
 
-    /** {@link GpuGram#compute} into {@code out}. */
+    /**
+     * {@link GpuGram#compute} into a {@code .npy} file, replacing any file of that name only on success.
+     *
+     * @param rows    the row operand
+     * @param cols    the column operand
+     * @param options the kernel, normalisation and tile size
+     * @param gpu     the GPU computing the tiles, still open
+     * @param out     the file written; its folder must exist
+     * @return the shape and scale
+     * @throws IllegalArgumentException as {@link GpuGram#compute} does
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
     public static Gram.Result write(List<FeatureMatrix> rows, List<FeatureMatrix> cols, Gram.Options options, GpuGram gpu, Path out) {
         Objects.requireNonNull(gpu, "gpu");
         return write(rows, cols, options, out, sink -> gpu.compute(rows, cols, options, sink));

@@ -10,8 +10,20 @@ package org.projntk.kernel;
  * </ul>
  */
 public enum KernelKind {
-    PNTK, TRNTK, ENTK;
+    /** One feature matrix per side; K = A Bᵀ, [N x M]. */
+    PNTK,
+    /** One feature matrix per class per side; K = Σ_c A_c B_cᵀ, [N x M]. */
+    TRNTK,
+    /** One feature matrix per class per side; the block kernel, [N*C x M*C]. */
+    ENTK;
 
+    /**
+     * Parses a kernel name as the CLI and store manifests write it, ignoring case and surrounding blanks.
+     *
+     * @param s {@code pntk}, {@code margin} or {@code pntk-scaled} (all {@link #PNTK}), {@code trntk} or {@code entk}
+     * @return the kind
+     * @throws IllegalArgumentException naming the value for any other name
+     */
     public static KernelKind parse(String s) {
         return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "pntk", "margin", "pntk-scaled" -> PNTK;

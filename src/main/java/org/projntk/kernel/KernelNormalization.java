@@ -11,8 +11,20 @@ package org.projntk.kernel;
  * </ul>
  */
 public enum KernelNormalization {
-    NONE, COSINE, STD;
+    /** Raw inner products. */
+    NONE,
+    /** K_ij / sqrt(K_ii K_jj); 0 where a self-kernel is 0. */
+    COSINE,
+    /** K_ij divided by the population std of all raw entries (or a given divisor). */
+    STD;
 
+    /**
+     * Parses a normalisation name, ignoring case and surrounding blanks.
+     *
+     * @param s {@code none}, {@code cosine} (or {@code cos}) or {@code std}
+     * @return the normalisation
+     * @throws IllegalArgumentException naming the value for any other name
+     */
     public static KernelNormalization parse(String s) {
         return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "none" -> NONE;

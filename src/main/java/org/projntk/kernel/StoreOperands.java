@@ -12,11 +12,22 @@ import org.projntk.store.Manifest;
 import org.projntk.store.SplitInfo;
 import org.projntk.store.StoredMatrix;
 
-/** A feature store read as kernel operands: one {@link FeatureMatrix} per output (class) of a split. */
+/**
+ * A feature store read as kernel operands: one {@link FeatureMatrix} per output (class) of a split. Stateless; safe
+ * from any thread. Each method reads the store's manifest as it is at the call.
+ */
 public final class StoreOperands {
     private StoreOperands() {}
 
-    /** The checkpoint to use: the one asked for (null: the first complete one). */
+    /**
+     * The checkpoint to use: the one asked for, or the first complete one.
+     *
+     * @param store     the store
+     * @param requested a checkpoint id of the store, or null for its first complete checkpoint
+     * @return the checkpoint id
+     * @throws IllegalArgumentException naming the store's checkpoints when it has no such checkpoint
+     * @throws IllegalStateException    when none was asked for and none is complete
+     */
     public static String checkpoint(FeatureStore store, String requested) {
         Manifest m = store.manifest();
         if (requested != null) {
@@ -34,7 +45,14 @@ public final class StoreOperands {
 
     /**
      * Checks, before any work, that the store opens, has the checkpoint (null: a complete one) and that each split is
-     * complete; returns the checkpoint. Spark drivers call it before starting tasks.
+     * complete. Spark drivers call it before starting tasks.
+     *
+     * @param store      the store
+     * @param checkpoint a checkpoint id, or null for the first complete one
+     * @param splits     the splits that must be complete
+     * @return the checkpoint id
+     * @throws IllegalArgumentException for an unknown checkpoint or split
+     * @throws IllegalStateException    for no complete checkpoint, or a split with rows not done
      */
     public static String checkReadable(FeatureStore store, String checkpoint, String... splits) {
         String id = checkpoint(store, checkpoint);
@@ -42,7 +60,16 @@ public final class StoreOperands {
         return id;
     }
 
-    /** The rows of one split at one checkpoint, which must all be done. */
+    /**
+     * The rows of one split at one checkpoint, which must all be done.
+     *
+     * @param store      the store
+     * @param checkpoint a checkpoint id of the store
+     * @param split      the split's name
+     * @return its row count
+     * @throws IllegalArgumentException naming the store's splits when it has no such split
+     * @throws IllegalStateException    with the done and total counts when some rows are not done
+     */
     public static long completeRows(FeatureStore store, String checkpoint, String split) {
         Manifest m = store.manifest();
         if (!m.splits().containsKey(split)) {
@@ -56,7 +83,18 @@ public final class StoreOperands {
         return rows;
     }
 
-    /** The features of one split at one checkpoint; the split must be complete. */
+    /**
+     * The features of one split at one checkpoint; the split must be complete. Each matrix maps its file read-only
+     * (float16 files are converted on read); the mappings are not released before the process exits.
+     *
+     * @param store      the store
+     * @param checkpoint a checkpoint id of the store
+     * @param split      the split's name
+     * @return one matrix [rows x K] per output of the store, in class order
+     * @throws IllegalArgumentException for an unknown split or missing file
+     * @throws IllegalStateException    when some rows are not done
+     * @throws org.projntk.store.ChecksumMismatchException when a feature file's bytes changed
+     */
     public static List<FeatureMatrix> operand(FeatureStore store, String checkpoint, String split) {
         completeRows(store, checkpoint, split);
         Manifest m = store.manifest();
@@ -83,25 +121,50 @@ public final class StoreOperands {
         return out;
     }
 
-    /** The kernel kind of the store's features (margin and scaled pNTK stores are pNTK-shaped). */
+    /**
+     * The kernel kind of the store's features (margin and scaled pNTK stores are pNTK-shaped).
+     *
+     * @param store the store
+     * @return the kind its manifest records
+     */
     public static KernelKind kind(FeatureStore store) {
         return KernelKind.parse(store.manifest().kernel());
     }
 
-    /** As {@link #kind}, with eNTK stores giving their trace kernel (trNTK): one value per pair of examples. */
+    /**
+     * As {@link #kind}, with eNTK stores giving their trace kernel (trNTK): one value per pair of examples.
+     *
+     * @param store the store
+     * @return PNTK or TRNTK
+     */
     public static KernelKind traceKind(FeatureStore store) {
         KernelKind kind = kind(store);
         return kind == KernelKind.ENTK ? KernelKind.TRNTK : kind;
     }
 
-    /** The dataset rows a split was featurized from (default input normalisation). */
+    /**
+     * The dataset rows a split was featurized from, opened with the default input normalisation.
+     *
+     * @param store the store
+     * @param split the split's name
+     * @return the dataset over the split's row range
+     * @throws IllegalArgumentException naming the store's splits when it has no such split, or when the dataset
+     *                                  cannot be opened
+     */
     public static Dataset dataset(FeatureStore store, String split) {
         SplitInfo info = store.manifest().splits().get(split);
         if (info == null) throw new IllegalArgumentException("store " + store.dir() + " has no split '" + split + "'; it has " + store.manifest().splits().keySet());
         return DatasetSpec.parse(info.dataset()).withRange(info.start(), info.end()).open(Normalization.DEFAULT);
     }
 
-    /** The model to use for a checkpoint: the one asked for (null: the one the checkpoint was featurized with). */
+    /**
+     * The model to use for a checkpoint: the one asked for, or the one the checkpoint was featurized with.
+     *
+     * @param store      the store
+     * @param checkpoint a checkpoint id of the store
+     * @param requested  a model spec, or null for the checkpoint's own
+     * @return the model spec
+     */
     public static String model(FeatureStore store, String checkpoint, String requested) {
         if (requested != null) return requested;
         return store.manifest().checkpoints().get(checkpoint).model();

@@ -6,6 +6,9 @@ import java.lang.foreign.MemorySegment;
 @FunctionalInterface
 public interface TileSink {
     /**
+     * Takes one tile. Tiles arrive from the calling thread only, one at a time; an exception thrown here stops the
+     * computation and propagates to its caller.
+     *
      * @param rowStart first kernel row of the tile
      * @param colStart first kernel column of the tile
      * @param rows     tile height

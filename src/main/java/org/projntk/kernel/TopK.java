@@ -13,7 +13,8 @@ import java.util.Locale;
 /**
  * Streaming top-k: for every kernel row (test example), the k columns (train examples) with the largest kernel
  * value, ties broken by the lower column index. Use it as the {@link TileSink} of {@link Gram#compute}: it keeps a
- * bounded min-heap of size k per row, so the N x M kernel is never materialised.
+ * bounded min-heap of size k per row, so the N x M kernel is never materialised: rows * k (float, long) pairs on the
+ * heap. Not thread-safe: feed one instance from one thread ({@link Gram#compute} does).
  */
 public final class TopK implements TileSink {
     private final int k;
@@ -22,19 +23,40 @@ public final class TopK implements TileSink {
     private final long[] index;
     private final int[] size;
 
-    /** Per row, indices and scores by rank (best first). Rows with fewer than k columns have shorter arrays. */
+    /**
+     * Per row, indices and scores by rank (best first). Rows with fewer than k columns have shorter arrays. The arrays
+     * are not copied.
+     *
+     * @param indices per kernel row, the column (train) indices of its best entries, [rows][at most k]
+     * @param scores  per kernel row, the matching kernel values, same shape as indices
+     */
     public record Result(long[][] indices, float[][] scores) {
+        /** {@return the number of kernel rows (test examples)} */
         public int rows() {
             return indices.length;
         }
 
-        /** Writes {@code test_index,rank,train_index,score} (rank from 1); test_index = testIndexOffset + row. */
+        /**
+         * Writes a UTF-8 CSV file with the header {@code test_index,rank,train_index,score}, one line per entry: rank
+         * from 1, test_index = testIndexOffset + row, the score with 9 significant digits. Replaces an existing file.
+         *
+         * @param path            the file written
+         * @param testIndexOffset added to every row number, e.g. the split's first dataset row
+         * @throws IOException when the file cannot be written
+         */
         public void writeCsv(Path path, long testIndexOffset) throws IOException {
             try (Writer w = Files.newBufferedWriter(path, StandardCharsets.UTF_8)) {
                 writeCsv(w, testIndexOffset);
             }
         }
 
+        /**
+         * As {@link #writeCsv(Path, long)}, to a writer left open.
+         *
+         * @param w               the destination
+         * @param testIndexOffset added to every row number
+         * @throws IOException when the writer fails
+         */
         public void writeCsv(Writer w, long testIndexOffset) throws IOException {
             w.write("test_index,rank,train_index,score\n");
             for (int i = 0; i < indices.length; i++) {
@@ -46,6 +68,13 @@ public final class TopK implements TileSink {
         }
     }
 
+    /**
+     * An empty top-k for a kernel of {@code rows} rows.
+     *
+     * @param rows the kernel's rows, at least 0
+     * @param k    the entries kept per row, at least 1
+     * @throws IllegalArgumentException for k &lt; 1, or rows * k above Integer.MAX_VALUE - 8
+     */
     public TopK(long rows, int k) {
         if (k < 1) {
             throw new IllegalArgumentException("top-k needs k >= 1, got " + k);
@@ -63,6 +92,13 @@ public final class TopK implements TileSink {
     /**
      * Top-k of every row of the kernel between {@code test} and {@code train} (PNTK or TRNTK; NONE or COSINE make
      * sense for ranking, STD only rescales).
+     *
+     * @param test  the row operand
+     * @param train the column operand
+     * @param opt   the kernel (not ENTK), normalisation and tile size
+     * @param k     the entries kept per row, at least 1
+     * @return the best k columns of every row
+     * @throws IllegalArgumentException for ENTK, k &lt; 1, as {@link Gram#compute} does, or for a NaN kernel value
      */
     public static Result compute(List<FeatureMatrix> test, List<FeatureMatrix> train, Gram.Options opt, int k) {
         if (opt.kernel() == KernelKind.ENTK) {
@@ -78,6 +114,16 @@ public final class TopK implements TileSink {
         return s1 < s2 || (s1 == s2 && i1 > i2);
     }
 
+    /**
+     * Offers every entry of a tile to its row's heap.
+     *
+     * @param rowStart first kernel row of the tile
+     * @param colStart first kernel column of the tile
+     * @param tr       tile height
+     * @param tc       tile width
+     * @param tile     float32 row-major [tr x tc], read during the call only
+     * @throws IllegalArgumentException for tile rows outside [0, rows), or a NaN value
+     */
     @Override
     public void accept(long rowStart, long colStart, int tr, int tc, MemorySegment tile) {
         if (rowStart < 0 || rowStart + tr > rows) {
@@ -139,7 +185,11 @@ public final class TopK implements TileSink {
         index[base + pos] = idx;
     }
 
-    /** The current top-k per row, best first (does not change the state). */
+    /**
+     * The current top-k per row, best first, ties by the lower column index; the state is unchanged.
+     *
+     * @return a new result
+     */
     public Result result() {
         long[][] idx = new long[rows][];
         float[][] sc = new float[rows][];

@@ -24,7 +24,8 @@ import org.projntk.store.FeatureStore;
 /**
  * The k most similar train examples of every test example under the store's kernel (streamed, never the whole
  * kernel in memory), written as {@code similar.csv} ({@code test_index,rank,train_index,score}) and, for image
- * data, a PNG grid {@code similar.png} of the first test examples with their neighbours.
+ * data, a PNG grid {@code similar.png} of the first test examples with their neighbours. Stateless; safe from any
+ * thread (concurrent writes into one folder replace each other's files whole).
  */
 public final class SimilarExamples {
     private SimilarExamples() {}
@@ -223,7 +224,13 @@ public final class SimilarExamples {
 
     /**
      * The {@code options.k()} most similar {@code trainSplit} rows of every {@code testSplit} row, by the store's kernel
-     * (its trace kernel for an eNTK store), streamed tile by tile; nothing is written.
+     * (its trace kernel for an eNTK store), streamed tile by tile; nothing is written. Holds test rows x k results.
+     *
+     * @param store   the featurized store
+     * @param options the checkpoint, splits, k and normalisation
+     * @return per test row, its best k train rows (indices within the train split) and kernel values, best first
+     * @throws IllegalArgumentException for an unknown checkpoint or split, or non-finite features
+     * @throws IllegalStateException    when the checkpoint or a split is incomplete
      */
     public static TopK.Result find(FeatureStore store, Options options) {
         Objects.requireNonNull(store, "store");
@@ -235,7 +242,20 @@ public final class SimilarExamples {
         return TopK.compute(test, train, Gram.Options.of(kind, options.normalization()), options.k());
     }
 
-    /** Finds the neighbours ({@link #find}) and writes {@code similar.csv} (and {@code similar.png}) into {@code outDir}. */
+    /**
+     * Finds the neighbours ({@link #find}) and writes {@code similar.csv} (test_index and train_index count from 0
+     * within their splits) and, when {@code options.images() > 0} and both splits are images, {@code similar.png}.
+     * Both files are staged and renamed into place together only once both are complete.
+     *
+     * @param store   the featurized store
+     * @param options the checkpoint, splits, k, normalisation and grid size
+     * @param outDir  the folder written, created if missing
+     * @param log     receives one progress line per file written
+     * @return what was found and the files written
+     * @throws IllegalArgumentException as {@link #find} does
+     * @throws IllegalStateException    as {@link #find} does
+     * @throws java.io.UncheckedIOException when a file cannot be written
+     */
     public static Result write(FeatureStore store, Options options, Path outDir, Consumer<String> log) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(options, "options");
