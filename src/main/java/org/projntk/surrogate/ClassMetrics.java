@@ -8,11 +8,26 @@ import java.util.List;
  * this is the class's accuracy. {@code precision} = TP/(TP+FP). {@code oneVsRestAccuracy} = (TP+TN)/n, the accuracy of
  * the binary question "is it c?" over all n examples, which the other classes' true negatives push towards 1.
  * Recall and precision are NaN when their denominator is 0.
+ *
+ * @param classIndex        the class c, from 0
+ * @param support           the examples whose true class is c (TP + FN)
+ * @param predicted         the examples predicted as c (TP + FP)
+ * @param recall            TP/(TP+FN) in [0, 1], or NaN
+ * @param precision         TP/(TP+FP) in [0, 1], or NaN
+ * @param oneVsRestAccuracy (TP+TN)/n in [0, 1], or NaN for no examples
  */
 public record ClassMetrics(int classIndex, int support, int predicted, double recall, double precision,
                            double oneVsRestAccuracy) {
 
-    /** Metrics of {@code predicted} against {@code truth} for every class in [0, classes). */
+    /**
+     * Metrics of predictions against true labels for every class.
+     *
+     * @param predicted the predicted class of each example
+     * @param truth     the true class of each example, as many as predicted
+     * @param classes   the number of classes; every value must lie in [0, classes)
+     * @return one entry per class, in class order
+     * @throws IllegalArgumentException for arrays of different lengths, or a value outside [0, classes)
+     */
     public static List<ClassMetrics> of(int[] predicted, int[] truth, int classes) {
         if (predicted.length != truth.length) {
             throw new IllegalArgumentException("predictions (" + predicted.length + ") and labels (" + truth.length + ") differ in length");
@@ -42,6 +57,14 @@ public record ClassMetrics(int classIndex, int support, int predicted, double re
         return out;
     }
 
+    /**
+     * The fraction of examples predicted correctly.
+     *
+     * @param predicted the predicted class of each example
+     * @param truth     the true class of each example, as many as predicted
+     * @return the accuracy in [0, 1], or NaN for no examples
+     * @throws IllegalArgumentException for arrays of different lengths
+     */
     public static double accuracy(int[] predicted, int[] truth) {
         if (predicted.length != truth.length) {
             throw new IllegalArgumentException("predictions (" + predicted.length + ") and labels (" + truth.length + ") differ in length");

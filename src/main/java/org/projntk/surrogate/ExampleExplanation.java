@@ -17,10 +17,24 @@ import org.projntk.plot.ImageGrid;
 /**
  * Why a fitted surrogate predicts what it does for one test example: the train examples whose weight × kernel value
  * pushes its predicted class's logit up most (supporting) and down most (opposing). See {@link Explanations}.
+ *
+ * @param testIndex      the test example, a row of the fit's test split (from 0)
+ * @param trueClass      its label
+ * @param surrogateClass the class the surrogate predicts, the one explained
+ * @param networkClass   the class the network predicts
+ * @param explanation    the strongest contributions each way
  */
 public record ExampleExplanation(int testIndex, int trueClass, int surrogateClass, int networkClass, Explanations.Explanation explanation) {
 
-    /** Explains test example {@code testIndex} of {@code fit} with the {@code k} strongest train examples each way. */
+    /**
+     * Explains one test example of a fit with the k strongest train examples each way.
+     *
+     * @param fit       the fitted surrogate with its test kernel
+     * @param testIndex the test example, in [0, test rows)
+     * @param k         the contributions kept each way, at least 1 (fewer when the train split is smaller)
+     * @return the explanation
+     * @throws IllegalArgumentException for a test index out of range or k &lt; 1
+     */
     public static ExampleExplanation of(Surrogates.Fit fit, int testIndex, int k) {
         Objects.requireNonNull(fit, "fit");
         if (testIndex < 0 || testIndex >= fit.testKernel().rows()) {
@@ -31,7 +45,12 @@ public record ExampleExplanation(int testIndex, int trueClass, int surrogateClas
         return new ExampleExplanation(testIndex, fit.testLabels()[testIndex], predicted, fit.networkPrediction(testIndex), e);
     }
 
-    /** A header line, then CSV blocks {@code rank,train_index,contribution,kernel,weight} for supporting and opposing examples. */
+    /**
+     * The explanation as text: a header line, then CSV blocks {@code rank,train_index,contribution,kernel,weight} for the
+     * supporting and the opposing examples, each with its own title line.
+     *
+     * @return the lines, without line ends
+     */
     public List<String> lines() {
         List<String> out = new ArrayList<>();
         out.add(String.format(Locale.ROOT, "test example %d (true class %d): surrogate predicts class %d, network predicts class %d",
@@ -49,7 +68,15 @@ public record ExampleExplanation(int testIndex, int trueClass, int surrogateClas
         }
     }
 
-    /** One PNG row: the test image, then its supporting train images captioned with index, label and contribution. */
+    /**
+     * Writes a PNG of one row: the test image, then its supporting train images captioned with index, label and
+     * contribution. The file is written in place (a failure can leave a partial file).
+     *
+     * @param fit the fit this explanation came from, for its datasets
+     * @param png the file written, replaced if present
+     * @throws IllegalArgumentException when the data are not images
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
     public void writeGrid(Surrogates.Fit fit, Path png) {
         Dataset train = fit.trainData();
         Dataset test = fit.testData();

@@ -16,6 +16,8 @@ import org.projntk.stats.Cholesky;
  * λ_eff = λ·N·s² and s = mean_i K_ii (the kernel's scale). Under K → αK the optimum is W → W/α, so λ means the
  * same for every kernel scale and normalisation; the factor N keeps the penalty comparable to the O(1) data term
  * when the kernel's rows are strongly correlated, as NTKs are. {@link LambdaScale#ABSOLUTE} uses λ as is.
+ *
+ * <p>Immutable once fitted and safe to share between threads; it holds W and b on the heap (N·C floats).
  */
 public final class KernelGlm {
     private final float[] weights; // [n x c] row-major
@@ -204,9 +206,18 @@ public final class KernelGlm {
     }
 
     /**
-     * How the fit went. {@code evaluations}: objective values, line-search trial points included; {@code products}: kernel
-     * (or factor) products, the fit's cost (see {@link Lbfgs}). {@code searchSpace}: where L-BFGS ran, "kernel rows (N=…)"
-     * or "feature factor (D=…)" (see {@link #fit}).
+     * How the fit went.
+     *
+     * @param iterations      L-BFGS iterations run
+     * @param evaluations     objective values computed, line-search trial points included
+     * @param products        kernel (or factor) products, the fit's cost (see {@link Lbfgs})
+     * @param objective       the final objective value (mean cross-entropy plus penalty)
+     * @param gradientInfNorm the final gradient's largest absolute component
+     * @param effectiveLambda the penalty λ_eff actually applied
+     * @param converged       true when the tolerance was met or the objective stalled, false when the budget ran out
+     * @param trainAccuracy   the fraction of train examples whose argmax logit equals the target, in [0, 1]
+     * @param seconds         wall time of the fit
+     * @param searchSpace     where L-BFGS ran: "kernel rows (N=…)" or "feature factor (D=…)" (see {@link #fit})
      */
     public record FitInfo(int iterations, int evaluations, int products, double objective, double gradientInfNorm,
                           double effectiveLambda, boolean converged, double trainAccuracy, double seconds, String searchSpace) {}
@@ -225,32 +236,60 @@ public final class KernelGlm {
         this.info = info;
     }
 
+    /** {@return N, the number of train examples (rows of W)} */
     public int trainSize() {
         return n;
     }
 
+    /** {@return C, the number of classes (columns of W)} */
     public int classes() {
         return c;
     }
 
+    /** {@return how the fit went} */
     public FitInfo fitInfo() {
         return info;
     }
 
-    /** W[j][q]. */
+    /**
+     * One weight, W[j][q], in logit units per kernel unit.
+     *
+     * @param j the train example, in [0, N)
+     * @param q the class, in [0, C)
+     * @return the weight
+     * @throws ArrayIndexOutOfBoundsException for j * C + q outside W
+     */
     public float weight(int j, int q) {
         return weights[j * c + q];
     }
 
+    /**
+     * One class's bias b_q.
+     *
+     * @param q the class, in [0, C)
+     * @return the bias
+     * @throws ArrayIndexOutOfBoundsException for a class out of range
+     */
     public double bias(int q) {
         return bias[q];
     }
 
+    /** {@return a copy of W, row-major [N x C]} */
     public float[] weights() {
         return weights.clone();
     }
 
-    /** Fits on the square train kernel K(train, train) to {@code targets} (values in [0, classes)), unweighted. */
+    /**
+     * Fits on the square train kernel K(train, train), unweighted, through {@link KernelOperator#dense}.
+     *
+     * @param trainKernel K(train, train), [N x N]
+     * @param targets     one class per train row, in [0, classes)
+     * @param classes     C, at least 2
+     * @param opt         penalty and L-BFGS settings
+     * @return the fitted surrogate
+     * @throws IllegalArgumentException for a non-square kernel, targets of the wrong length or out of range, or
+     *                                  fewer than 2 classes
+     */
     public static KernelGlm fit(KernelMatrix trainKernel, int[] targets, int classes, Options opt) {
         Objects.requireNonNull(trainKernel, "trainKernel");
         return fit(KernelOperator.dense(trainKernel), targets, null, classes, opt);
@@ -266,7 +305,17 @@ public final class KernelGlm {
      * isometric copy of W's search space, so L-BFGS takes the same steps, but each product is one pass over the
      * features instead of two. A factor whose Gram matrix is singular falls back to kernel rows.
      *
-     * @param sampleWeights per-example weights of the data term (e.g. {@link #balancedWeights}), or null for 1
+     * <p>Runs on the calling thread; memory is O(N·C·history) besides the operator's own.
+     *
+     * @param trainKernel   K(train, train), square
+     * @param targets       one class per train row, in [0, classes)
+     * @param sampleWeights per-example weights of the data term (e.g. {@link #balancedWeights}), finite and &ge; 0, or
+     *                      null for 1
+     * @param classes       C, at least 2
+     * @param opt           penalty and L-BFGS settings
+     * @return the fitted surrogate; {@link FitInfo#converged()} says whether it converged within the budget
+     * @throws IllegalArgumentException for a non-square kernel, targets or weights of the wrong length or out of range,
+     *                                  fewer than 2 classes, or a non-finite kernel product
      */
     public static KernelGlm fit(KernelOperator trainKernel, int[] targets, double[] sampleWeights, int classes, Options opt) {
         Objects.requireNonNull(trainKernel, "trainKernel");
@@ -324,6 +373,11 @@ public final class KernelGlm {
     /**
      * Class-balanced sample weights, as scikit-learn's {@code class_weight="balanced"} that the reference notebooks use:
      * w_i = N / (C_present · count(y_i)), so every class present carries the same total weight and the weights average 1.
+     *
+     * @param targets one class per example
+     * @param classes C; every target must lie in [0, C)
+     * @return one weight per example
+     * @throws IllegalArgumentException for a target out of range
      */
     public static double[] balancedWeights(int[] targets, int classes) {
         int[] count = new int[classes];
@@ -528,12 +582,24 @@ public final class KernelGlm {
         }
     }
 
-    /** Logits [rows x C] row-major for a kernel K(x, train) of shape [rows x N_train]. */
+    /**
+     * The logits K W + b for a kernel K(x, train) held in memory.
+     *
+     * @param kernel K(x, train), [rows x N_train], normalised as the train kernel was
+     * @return the logits, row-major [rows x C]
+     * @throws IllegalArgumentException when the kernel does not have N_train columns
+     */
     public double[] logits(KernelMatrix kernel) {
         return logits(KernelOperator.dense(kernel));
     }
 
-    /** Logits [rows x C] row-major through an operator of K(x, train) (matrix-free or dense). */
+    /**
+     * The logits K W + b through an operator of K(x, train) (matrix-free or dense): one product.
+     *
+     * @param kernel K(x, train), [rows x N_train], normalised as the train kernel was
+     * @return the logits, row-major [rows x C]
+     * @throws IllegalArgumentException when the kernel does not have N_train columns, or the product is not finite
+     */
     public double[] logits(KernelOperator kernel) {
         if (kernel.cols() != n) {
             throw new IllegalArgumentException("kernel has " + kernel.cols() + " columns, the surrogate was fitted on "
@@ -547,10 +613,24 @@ public final class KernelGlm {
         return out;
     }
 
+    /**
+     * The predicted class (argmax logit, the lower class on ties) of every row.
+     *
+     * @param kernel K(x, train), [rows x N_train]
+     * @return one class per row
+     * @throws IllegalArgumentException when the kernel does not have N_train columns
+     */
     public int[] predict(KernelMatrix kernel) {
         return argmax(logits(kernel), c);
     }
 
+    /**
+     * As {@link #predict(KernelMatrix)}, through an operator.
+     *
+     * @param kernel K(x, train), [rows x N_train]
+     * @return one class per row
+     * @throws IllegalArgumentException when the kernel does not have N_train columns, or the product is not finite
+     */
     public int[] predict(KernelOperator kernel) {
         return argmax(logits(kernel), c);
     }

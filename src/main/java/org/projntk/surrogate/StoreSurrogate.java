@@ -21,7 +21,8 @@ import org.projntk.torch.Model;
  * The kernel surrogate of a feature store, end to end: the train and test kernels as matrix-free operators over the
  * stored features (memory: the mapped features plus O(N·C)), the network rebuilt from the manifest (seed, parameter
  * selection, checksum verified) and run on the inputs as featurized, the kernel GLM fitted to the chosen targets with the
- * chosen class weights, and the report.
+ * chosen class weights, and the report. Stateless: each call opens its own model (on the CPU) and closes it, so calls
+ * may run on several threads at once.
  */
 public final class StoreSurrogate {
     private StoreSurrogate() {}
@@ -33,6 +34,13 @@ public final class StoreSurrogate {
         /** the network's predicted train classes */
         NETWORK;
 
+        /**
+         * Parses a CLI value, ignoring case and surrounding blanks.
+         *
+         * @param s {@code labels} or {@code network}
+         * @return the targets
+         * @throws IllegalArgumentException naming the value for anything else
+         */
         public static Targets parse(String s) {
             return switch (s.strip().toLowerCase(Locale.ROOT)) {
                 case "labels" -> LABELS;
@@ -46,8 +54,16 @@ public final class StoreSurrogate {
     public enum ClassWeight {
         /** every class carries the same total weight (scikit-learn's class_weight="balanced"), as the paper does */
         BALANCED,
+        /** every example weighs 1 */
         NONE;
 
+        /**
+         * Parses a CLI value, ignoring case and surrounding blanks.
+         *
+         * @param s {@code balanced} or {@code none}
+         * @return the class weight
+         * @throws IllegalArgumentException naming the value for anything else
+         */
         public static ClassWeight parse(String s) {
             return switch (s.strip().toLowerCase(Locale.ROOT)) {
                 case "balanced" -> BALANCED;
@@ -69,6 +85,13 @@ public final class StoreSurrogate {
         /** dense only where the whole fit is estimated cheaper that way and the train kernel is at most 2 GiB */
         AUTO;
 
+        /**
+         * Parses a CLI value, ignoring case and surrounding blanks.
+         *
+         * @param s {@code auto}, {@code features} (or {@code matrix-free}) or {@code dense}
+         * @return the products
+         * @throws IllegalArgumentException naming the value for anything else
+         */
         public static Products parse(String s) {
             return switch (s.strip().toLowerCase(Locale.ROOT)) {
                 case "features", "matrix-free" -> FEATURES;
@@ -100,13 +123,40 @@ public final class StoreSurrogate {
         return denseBytes < featureBytes;
     }
 
-    /** A fitted surrogate with what the report and explanations need. */
+    /**
+     * A fitted surrogate with what the report and explanations need. Arrays are not copied.
+     *
+     * @param glm                 the fitted GLM
+     * @param testKernel          K(test, train), [N_test x N_train], normalised as for the fit; matrix-free operators read
+     *                            the store's mapped features
+     * @param networkTestLogits   the network's test logits, row-major [N_test x C]
+     * @param surrogateTestLogits the GLM's test logits, row-major [N_test x C]
+     * @param testLabels          the true test labels
+     * @param classes             C, the network's output count
+     * @param report              the agreement and accuracy figures
+     * @param trainData           the train split's dataset rows, as featurized
+     * @param testData            the test split's dataset rows, as featurized
+     */
     public record Fit(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits,
                       int[] testLabels, int classes, SurrogateReport report, Dataset trainData, Dataset testData) {}
 
     /**
      * Fits on the store's "train" split at {@code checkpoint} (which overrides {@code opt.checkpoint()}) and evaluates on
-     * its "test" split. {@code log} may be null.
+     * its "test" split. The network's logits come from the model the checkpoint was featurized with unless
+     * {@code opt.model()} names another.
+     *
+     * @param store      the featurized store, with complete "train" and "test" splits
+     * @param checkpoint a checkpoint id of the store
+     * @param opt        normalisation, targets, class weights, products, λ and iteration budget
+     * @param log        receives progress lines, or null
+     * @return the fit
+     * @throws IllegalArgumentException for a missing split or checkpoint, or a bad kernel (non-finite values, zero
+     *                                  spread under STD)
+     * @throws IllegalStateException    when a split is incomplete, the checkpoint records no provenance, or a feature
+     *                                  file's checksum does not match
+     * @throws org.projntk.store.IncompatibleStoreException when the model's checksum or parameter count differ from
+     *                                  the checkpoint's
+     * @throws org.projntk.ProjntkException when the model cannot be opened or run
      */
     public static Fit fit(FeatureStore store, String checkpoint, Surrogates.Options opt, Consumer<String> log) {
         Objects.requireNonNull(store, "store");

@@ -8,22 +8,28 @@ import java.util.List;
 import org.projntk.stats.KendallTau;
 
 /**
- * How faithful a kernel surrogate is to the network on the test set.
+ * How faithful a kernel surrogate is to the network on the test set of T examples. Each component's JSON key in
+ * {@link #toJson()} is its snake_case name. Accuracies and agreement lie in [0, 1], τ values in [-1, 1]; a value that
+ * cannot be computed (no examples, a constant ranking) is NaN. The lists are not copied.
  *
- * <ul>
- *   <li>{@code kendallTau} (json {@code kendall_tau}): the paper's τ, {@link KendallTau#trueClassMasked}: τ-b between the
- *       network's and the surrogate's softmax probability of the TRUE class, leaving out examples where either is
- *       exactly 0 or 1 ({@code kendallTauMaskedCount} of them).</li>
- *   <li>{@code kendallTauPredicted} ({@code kendall_tau_predicted}): τ-b between the two softmax probabilities of the
- *       NETWORK's predicted class, one value per test example, unmasked.</li>
- *   <li>{@code kendallTauPredictedLogit} ({@code kendall_tau_predicted_logit}): the same with logits instead of
- *       probabilities.</li>
- *   <li>{@code kendallTauFlatLogits} ({@code kendall_tau_flat_logits}): τ-b over all T·C logits, flattened.</li>
- *   <li>{@code kendallTauTrueClassProbability} ({@code kendall_tau_true_class_probability}): τ-b over the softmax
- *       probability of the TRUE class, unmasked.</li>
- *   <li>{@code agreement}: fraction of test examples where both predict the same class.</li>
- * </ul>
- * Accuracies are against the true labels; {@code accuracyDifferential} = surrogate - network.
+ * @param networkTestAccuracy            the network's accuracy against the true labels
+ * @param surrogateTestAccuracy          the surrogate's accuracy against the true labels
+ * @param accuracyDifferential           surrogate minus network accuracy
+ * @param kendallTau                     the paper's τ, {@link KendallTau#trueClassMasked}: τ-b between the network's and
+ *                                       the surrogate's softmax probability of the TRUE class, leaving out examples
+ *                                       where either is exactly 0 or 1
+ * @param kendallTauMaskedCount          the examples {@code kendallTau} left out
+ * @param kendallTauPredicted            τ-b between the two softmax probabilities of the NETWORK's predicted class,
+ *                                       one value per test example, unmasked
+ * @param kendallTauPredictedLogit       the same with logits instead of probabilities
+ * @param kendallTauFlatLogits           τ-b over all T·C logits, flattened
+ * @param kendallTauTrueClassProbability τ-b over the softmax probability of the TRUE class, unmasked
+ * @param agreement                      the fraction of test examples where both predict the same class
+ * @param testSize                       T
+ * @param classes                        C
+ * @param networkPerClass                the network's metrics per class, in class order
+ * @param surrogatePerClass              the surrogate's metrics per class, in class order
+ * @param fit                            how the GLM fit went, or null
  */
 public record SurrogateReport(
         double networkTestAccuracy,
@@ -43,10 +49,16 @@ public record SurrogateReport(
         KernelGlm.FitInfo fit) {
 
     /**
+     * Computes the report from the two sets of test logits.
+     *
      * @param networkLogits   [T x C] row-major network logits on the test set
      * @param surrogateLogits [T x C] row-major surrogate logits on the test set
-     * @param trueLabels      [T] ground truth
+     * @param trueLabels      [T] ground truth, each in [0, classes)
+     * @param classes         C, at least 2
      * @param fit             the surrogate's fit information (may be null)
+     * @return the report
+     * @throws IllegalArgumentException for fewer than 2 classes, logits of the wrong length or not finite, or a label
+     *                                  out of range
      */
     public static SurrogateReport evaluate(double[] networkLogits, double[] surrogateLogits, int[] trueLabels,
                                            int classes, KernelGlm.FitInfo fit) {
@@ -114,7 +126,12 @@ public record SurrogateReport(
         return p;
     }
 
-    /** JSON with snake_case keys; NaN becomes null. */
+    /**
+     * The report as indented JSON: every component under its snake_case key (per-class recall as {@code accuracy}),
+     * with definitions of the τ variants; NaN becomes null.
+     *
+     * @return the JSON text
+     */
     public String toJson() {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode o = om.createObjectNode();

@@ -22,27 +22,51 @@ import org.projntk.kernel.KernelOperator;
 /**
  * The surrogate fitted the dense way (build the N x N and T x N kernels, then products through them) and the
  * matrix-free way (products through the features), side by side on the same synthetic features, with the same
- * L-BFGS iteration budget. Used by {@code bench surrogate}.
+ * L-BFGS iteration budget. Used by {@code bench surrogate}. Stateless; measurements on concurrent threads disturb
+ * each other's timings.
  */
 public final class SurrogateTiming {
     private SurrogateTiming() {}
 
+    /**
+     * One measurement; times are wall seconds.
+     *
+     * @param kind               the kernel, "pntk" or "trntk"
+     * @param trainRows          N
+     * @param testRows           T
+     * @param dim                K, the feature dimension
+     * @param classes            C
+     * @param iterations         the L-BFGS iteration budget of both fits
+     * @param denseKernelSeconds building the dense N x N and T x N kernels
+     * @param denseFitSeconds    the dense fit plus the test logits
+     * @param denseEvaluations   objective evaluations of the dense fit
+     * @param denseProducts      kernel products of the dense fit
+     * @param freeSetupSeconds   building the matrix-free operators (self-kernels for the cosine scaling)
+     * @param freeFitSeconds     the matrix-free fit plus the test logits
+     * @param freeEvaluations    objective evaluations of the matrix-free fit
+     * @param freeProducts       kernel (or factor) products of the matrix-free fit
+     * @param maxLogitDifference the largest absolute difference between the two paths' test logits
+     */
     public record Result(String kind, int trainRows, int testRows, int dim, int classes, int iterations,
                          double denseKernelSeconds, double denseFitSeconds, int denseEvaluations, int denseProducts,
                          double freeSetupSeconds, double freeFitSeconds, int freeEvaluations, int freeProducts,
                          double maxLogitDifference) {
+        /** {@return the dense path's total: kernels plus fit} */
         public double denseSeconds() {
             return denseKernelSeconds + denseFitSeconds;
         }
 
+        /** {@return the matrix-free path's total: setup plus fit} */
         public double freeSeconds() {
             return freeSetupSeconds + freeFitSeconds;
         }
 
+        /** {@return dense over matrix-free total time: above 1 when matrix-free is faster} */
         public double ratio() {
             return denseSeconds() / freeSeconds();
         }
 
+        /** {@return one line of JSON with the bench's keys (N, T, K, C, dense_s, matrix_free_s, speedup, ...)} */
         public String toJson() {
             ObjectMapper om = new ObjectMapper();
             ObjectNode o = om.createObjectNode().put("bench", "surrogate").put("kernel", kind.toString()).put("N", trainRows)
@@ -87,7 +111,20 @@ public final class SurrogateTiming {
         for (KernelKind kind : new KernelKind[] {KernelKind.PNTK, KernelKind.TRNTK}) run(kind, 600, 100, 128, 10, 20, 1);
     }
 
-    /** One side-by-side measurement (cosine normalisation, fixed iteration budget, tolerance out of reach). */
+    /**
+     * One side-by-side measurement (cosine normalisation, class-balanced weights, fixed iteration budget, tolerance out
+     * of reach) on synthetic uniform features with a class signal, held off-heap for the call.
+     *
+     * @param kind       PNTK (one feature matrix) or TRNTK (one per class)
+     * @param trainRows  N, at least 1
+     * @param testRows   T, at least 1
+     * @param dim        K, at least 1
+     * @param classes    C, at least 2
+     * @param iterations the L-BFGS iteration budget, at least 1
+     * @param seed       seeds the features and labels
+     * @return the timings
+     * @throws IllegalArgumentException for ENTK, dim &lt; 1 or classes &lt; 2
+     */
     public static Result run(KernelKind kind, int trainRows, int testRows, int dim, int classes, int iterations, long seed) {
         int outputs = kind == KernelKind.PNTK ? 1 : classes;
         int[] ytr = new int[trainRows];

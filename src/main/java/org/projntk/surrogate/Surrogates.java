@@ -23,7 +23,7 @@ import org.projntk.torch.Model;
 /**
  * A kernel surrogate of a network, from a feature store: a {@link KernelGlm} on the train-by-train kernel (see
  * {@link StoreSurrogate} for the targets, class weights and kernel products), compared with the network on the test
- * split ({@link SurrogateReport}).
+ * split ({@link SurrogateReport}). Stateless; safe from any thread.
  */
 public final class Surrogates {
     private Surrogates() {}
@@ -261,15 +261,40 @@ public final class Surrogates {
     }
 
     /**
-     * A fitted surrogate with what explanations need: the test-by-train kernel (as products), both models' test logits
-     * ([T x C] row-major), the true test labels and the datasets behind the splits.
+     * A fitted surrogate with what explanations need. Arrays are not copied.
+     *
+     * @param glm                 the fitted GLM
+     * @param testKernel          K(test, train), [T x N], as products; matrix-free operators read the store's mapped
+     *                            features
+     * @param networkTestLogits   the network's test logits, row-major [T x C]
+     * @param surrogateTestLogits the GLM's test logits, row-major [T x C]
+     * @param testLabels          the true test labels, T of them
+     * @param classes             C
+     * @param report              the agreement and accuracy figures
+     * @param trainData           the dataset rows behind the "train" split
+     * @param testData            the dataset rows behind the "test" split
+     * @param checkpoint          the checkpoint fitted
      */
     public record Fit(KernelGlm glm, KernelOperator testKernel, double[] networkTestLogits, double[] surrogateTestLogits, int[] testLabels,
                       int classes, SurrogateReport report, Dataset trainData, Dataset testData, String checkpoint) {
+        /**
+         * The surrogate's predicted class (argmax logit, the lower class on ties) for one test example.
+         *
+         * @param testIndex the test example, in [0, T)
+         * @return its class
+         * @throws ArrayIndexOutOfBoundsException for an index out of range
+         */
         public int surrogatePrediction(int testIndex) {
             return argmax(surrogateTestLogits, testIndex * classes, classes);
         }
 
+        /**
+         * The network's predicted class (argmax logit, the lower class on ties) for one test example.
+         *
+         * @param testIndex the test example, in [0, T)
+         * @return its class
+         * @throws ArrayIndexOutOfBoundsException for an index out of range
+         */
         public int networkPrediction(int testIndex) {
             return argmax(networkTestLogits, testIndex * classes, classes);
         }
@@ -277,7 +302,15 @@ public final class Surrogates {
 
     /**
      * Fits the surrogate on the store's "train" split and evaluates it on "test" ({@link StoreSurrogate}): the model and
-     * inputs are rebuilt from the manifest's provenance and the checksum verified. Progress lines go to {@code log}.
+     * inputs are rebuilt from the manifest's provenance and the checksum verified.
+     *
+     * @param store   the featurized store, with complete "train" and "test" splits
+     * @param options the checkpoint (default: the first complete one), network, normalisation, λ, targets, class
+     *                weights, iteration budget and products
+     * @param log     receives progress lines
+     * @return the fit
+     * @throws IllegalArgumentException as {@link StoreSurrogate#fit} does, or for an unknown checkpoint
+     * @throws IllegalStateException    as {@link StoreSurrogate#fit} does, or when no checkpoint is complete
      */
     public static Fit fit(FeatureStore store, Options options, Consumer<String> log) {
         Objects.requireNonNull(store, "store");
@@ -289,7 +322,15 @@ public final class Surrogates {
                 f.trainData(), f.testData(), checkpoint);
     }
 
-    /** Network logits [N x C] row-major for every example of {@code data}, in batches of 256. */
+    /**
+     * Network logits for every example of a dataset, in batches of 256 (calls on one model serialise).
+     *
+     * @param model the network
+     * @param data  the examples, at least one, shaped as the model's inputs
+     * @return the logits, row-major [N x C], C the model's output count
+     * @throws IllegalArgumentException for an empty dataset
+     * @throws org.projntk.ProjntkException when the model rejects the inputs or fails
+     */
     public static double[] logits(Model model, Dataset data) {
         List<float[]> rows = new ArrayList<>();
         int batchSize = 256;
@@ -307,7 +348,12 @@ public final class Surrogates {
         return out;
     }
 
-    /** The report as text lines: accuracies, differential, Kendall τ, agreement, per-class accuracies. */
+    /**
+     * The report as text lines for a terminal: accuracies, differential, Kendall τ, agreement, per-class accuracies.
+     *
+     * @param r the report
+     * @return the lines, without line ends
+     */
     public static List<String> describe(SurrogateReport r) {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "network test accuracy    %.4f", r.networkTestAccuracy()));
