@@ -418,21 +418,67 @@ public final class Lds {
         }
     }
 
-    /** An LDS with its 95% bootstrap interval; perTest holds each test example's Spearman correlation (NaN: constant). */
+    /**
+     * An LDS with its 95% bootstrap interval. The array is not copied.
+     *
+     * @param lds     the mean Spearman correlation over the test examples that have one, in [-1, 1]
+     * @param ciLow   the interval's 2.5% percentile
+     * @param ciHigh  the interval's 97.5% percentile
+     * @param perTest each test example's Spearman correlation (NaN where predictions or margins are constant)
+     */
     public record Estimate(double lds, double ciLow, double ciHigh, double[] perTest) {}
 
-    /** One point of an LDS curve: the estimate with its confidence interval at a number of checkpoints and a dimension. */
+    /**
+     * One point of an LDS curve.
+     *
+     * @param checkpoints the checkpoints the scores averaged
+     * @param dim         the projected columns the scores used
+     * @param lds         the estimate
+     * @param ciLow       its interval's 2.5% percentile
+     * @param ciHigh      its interval's 97.5% percentile
+     */
     public record Point(int checkpoints, int dim, double lds, double ciLow, double ciHigh) {}
 
-    /** An LDS estimate and its curves over checkpoints and dimensions. */
+    /**
+     * An LDS estimate and its curves over checkpoints and dimensions; times are wall seconds.
+     *
+     * @param estimate         the LDS with every checkpoint and the full dimension
+     * @param byCheckpoints    the LDS with the first 1, 2, ... checkpoints, at the full dimension
+     * @param byDim            the LDS at dimensions halved down to dim/16 (dense projectors only), then the full one
+     * @param trainSeconds     training the checkpoint models
+     * @param featurizeSeconds featurizing the margin store
+     * @param retrainSeconds   retraining a model per subset and taking its test margins
+     * @param scoreSeconds     computing the scores and estimates
+     * @param totalSeconds     the whole run, before writing the outputs
+     */
     public record Result(Estimate estimate, List<Point> byCheckpoints, List<Point> byDim, double trainSeconds,
                          double featurizeSeconds, double retrainSeconds, double scoreSeconds, double totalSeconds) {}
 
     /** Progress of an LDS run. */
+    @FunctionalInterface
     public interface Listener {
+        /**
+         * One progress line, on the thread running the LDS.
+         *
+         * @param text the line, without a line end
+         */
         void message(String text);
     }
 
+    /**
+     * Runs the whole LDS on the calling thread: trains the checkpoint models, featurizes a margin store from them in
+     * {@code out/store}, retrains one model per subset, scores with TRAK and writes {@code lds.json},
+     * {@code lds-checkpoints.png} and (with more than one dimension) {@code lds-dim.png} into {@code out}. Models run on
+     * the CPU; expect minutes even for small models.
+     *
+     * @param o        the run
+     * @param listener receives progress lines
+     * @return the estimate, its curves and the time spent
+     * @throws IllegalArgumentException when {@code out/store} exists, a dataset spec is malformed, or the scores cannot
+     *                                  be computed (see {@link TrakScores#score})
+     * @throws org.projntk.ProjntkException when a model cannot be opened, trained or run
+     * @throws java.io.UncheckedIOException when a file cannot be read or the outputs cannot be written
+     */
     public static Result run(Options o, Listener listener) {
         long t0 = System.nanoTime();
         Path storeDir = o.out().resolve("store");
@@ -509,7 +555,16 @@ public final class Lds {
                 .learningRate(o.learningRate());
     }
 
-    /** M random subsets of round(alpha·n) rows each. */
+    /**
+     * Random subsets of round(alpha·n) rows each, drawn by partial Fisher-Yates shuffles.
+     *
+     * @param m      the number of subsets
+     * @param n      the rows to draw from
+     * @param alpha  the fraction of rows per subset
+     * @param random the source of randomness, advanced by the draws
+     * @return masks [m][n], true for the rows in each subset
+     * @throws IllegalArgumentException when round(alpha·n) is 0 or n
+     */
     public static boolean[][] masks(int m, int n, double alpha, Random random) {
         int size = (int) Math.round(alpha * n);
         if (size < 1 || size >= n) throw new IllegalArgumentException("alpha " + alpha + " of " + n + " rows gives an empty or full subset");
@@ -533,6 +588,14 @@ public final class Lds {
      * the mean over test examples of Spearman(Σ_{j ∈ subset} scores[i][j], margins[.][i]), test examples whose
      * predictions or margins are constant left out; 95% percentile interval over {@code bootstrap} resamples of the
      * test examples.
+     *
+     * @param scores    the attribution scores, [test][train]
+     * @param masks     the subsets, [subset][train]
+     * @param margins   the retrained models' margins, [subset][test]
+     * @param bootstrap the bootstrap resamples, at least 1
+     * @param seed      seeds the resampling
+     * @return the estimate
+     * @throws IllegalArgumentException for mismatched shapes, or when every test example is constant
      */
     public static Estimate estimate(float[][] scores, boolean[][] masks, double[][] margins, int bootstrap, long seed) {
         int m = masks.length;

@@ -16,7 +16,8 @@ import org.projntk.data.Npy;
  * A float32 [rows x cols] {@code .npy} filled tile by tile with positional writes. {@link #create} writes the header
  * and sizes the file, so tiles may arrive in any order, from any number of writers (processes on a shared
  * filesystem), and a tile written twice with the same values leaves the same bytes. {@link #publish} renames the
- * finished file into place.
+ * finished file into place. An open instance is for one thread; several instances (threads or processes) may write
+ * one file at once.
  */
 public final class TileNpy implements AutoCloseable {
     private final Path file;
@@ -34,7 +35,17 @@ public final class TileNpy implements AutoCloseable {
         this.cols = cols;
     }
 
-    /** Creates (or truncates) file with the header of a float32 [rows x cols] array, at its full size. */
+    /**
+     * Creates (or truncates) a file with the header of a float32 [rows x cols] array, at its full size (sparse where the
+     * file system allows), creating missing parent folders.
+     *
+     * @param file the file
+     * @param rows the array's rows, at least 1
+     * @param cols the array's columns, at least 1
+     * @throws IllegalArgumentException for a shape below 1 x 1
+     * @throws ArithmeticException      when the size overflows a long
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
     public static void create(Path file, long rows, long cols) {
         if (rows < 1 || cols < 1) throw new IllegalArgumentException("a score file needs rows, cols >= 1, got " + rows + " x " + cols);
         byte[] header = Npy.header(Npy.Dtype.FLOAT32, rows, cols);
@@ -50,7 +61,14 @@ public final class TileNpy implements AutoCloseable {
         }
     }
 
-    /** Opens a file made by {@link #create} for writing tiles. */
+    /**
+     * Opens a file made by {@link #create} for writing tiles.
+     *
+     * @param file the file
+     * @return the open file; close it
+     * @throws IllegalArgumentException when the file is not a C-order float32 matrix {@code .npy}
+     * @throws java.io.UncheckedIOException when the file cannot be opened
+     */
     public static TileNpy open(Path file) {
         Npy.Header h = Npy.readHeader(file);
         if (h.dtype() != Npy.Dtype.FLOAT32 || h.shape().length != 2 || h.fortranOrder()) {
@@ -63,7 +81,17 @@ public final class TileNpy implements AutoCloseable {
         }
     }
 
-    /** Writes tile[i * cols + j] at (r0 + i, c0 + j), for a [tileRows x tileCols] tile. */
+    /**
+     * Writes tile[i * tileCols + j] at (r0 + i, c0 + j), little-endian.
+     *
+     * @param r0       the tile's first row
+     * @param c0       the tile's first column
+     * @param tileRows the tile's height, at least 1
+     * @param tileCols the tile's width, at least 1
+     * @param tile     the values, row-major [tileRows x tileCols]
+     * @throws IllegalArgumentException for a tile outside the array
+     * @throws java.io.UncheckedIOException when the write fails
+     */
     public void write(long r0, long c0, int tileRows, int tileCols, float[] tile) {
         if (r0 < 0 || c0 < 0 || tileRows < 1 || tileCols < 1 || r0 + tileRows > rows || c0 + tileCols > cols) {
             throw new IllegalArgumentException("tile [" + r0 + "+" + tileRows + ", " + c0 + "+" + tileCols + ") outside " + rows + " x " + cols + " of " + file);
@@ -82,7 +110,11 @@ public final class TileNpy implements AutoCloseable {
         }
     }
 
-    /** Forces the written tiles to disk and closes the file. */
+    /**
+     * Forces the written tiles to disk and closes the file.
+     *
+     * @throws java.io.UncheckedIOException when the flush fails (the file is closed anyway)
+     */
     @Override
     public void close() {
         try (channel) {
@@ -92,7 +124,14 @@ public final class TileNpy implements AutoCloseable {
         }
     }
 
-    /** Renames the finished tmp over out (atomically). */
+    /**
+     * Renames a finished file over its target, atomically.
+     *
+     * @param tmp the finished file
+     * @param out the target, replaced if present
+     * @throws java.io.UncheckedIOException when the rename fails (including where the file system cannot rename
+     *                                      atomically)
+     */
     public static void publish(Path tmp, Path out) {
         try {
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -30,6 +30,9 @@ import org.projntk.store.StoredMatrix;
  * (no inverse is formed except for the compat normalisation), and the [test x train] scores are produced tile by
  * tile. The steps are public ({@link Problem}, {@link Solver}, {@link Tiles}) so that a block job can run them as
  * tasks and write the same bytes.
+ *
+ * <p>Every step reads the store anew and holds its own buffers, so separate calls may run on separate threads;
+ * a {@link Tiles} belongs to the thread that made it.
  */
 public final class TrakScores {
     private TrakScores() {}
@@ -49,21 +52,21 @@ public final class TrakScores {
     public static final class Options implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /** @serial the ridge term */
+        /** The ridge term. */
         private final double lambda;
-        /** @serial the checkpoint ids, empty for all */
+        /** The checkpoint ids, empty for all. */
         private final List<String> checkpoints;
-        /** @serial TRAK 0.3.2's conventions */
+        /** TRAK 0.3.2's conventions. */
         private final boolean trakCompat;
-        /** @serial projected columns used, 0 for all */
+        /** Projected columns used, 0 for all. */
         private final int dim;
-        /** @serial the split attributed to */
+        /** The split attributed to. */
         private final String trainSplit;
-        /** @serial the split scored */
+        /** The split scored. */
         private final String testSplit;
-        /** @serial test rows per tile */
+        /** Test rows per tile. */
         private final int tileRows;
-        /** @serial train columns per tile */
+        /** Train columns per tile. */
         private final int tileCols;
 
         private Options(Builder b) {
@@ -299,12 +302,30 @@ public final class TrakScores {
     }
 
     /**
+     * What {@link #score} computed.
+     *
+     * @param testRows    the scores' rows: the test split's examples
+     * @param trainRows   the scores' columns: the train split's examples
+     * @param dim         the projected columns used
+     * @param checkpoints the checkpoints averaged, in order
      * @param compatScale per checkpoint, TRAK's mean |(XᵀX + λI)⁻¹| (compat mode), else NaN
+     * @param seconds     wall time of the whole computation
      */
     public record Result(long testRows, long trainRows, int dim, List<String> checkpoints, double[] compatScale, double seconds) {}
 
     /** Receives score tiles in row-major order of tiles: tile[i * cols + j] is the score of test testStart+i, train trainStart+j. */
+    @FunctionalInterface
     public interface Sink {
+        /**
+         * Takes one tile, on the thread computing the scores; an exception stops the computation.
+         *
+         * @param testStart  the tile's first test row
+         * @param trainStart the tile's first train column
+         * @param rows       the tile's height
+         * @param cols       the tile's width
+         * @param tile       float32 row-major [rows x cols] scores; reused for the next tile, so copy what must outlive
+         *                   the call
+         */
         void accept(long testStart, long trainStart, int rows, int cols, float[] tile);
     }
 
@@ -315,7 +336,19 @@ public final class TrakScores {
         }
     }
 
-    /** Streams the [test x train] scores to sink, tile by tile. */
+    /**
+     * Streams the [test x train] scores to a sink, tile by tile in row-major tile order, on the calling thread: the
+     * whole pipeline ({@link Problem#of}, {@link Problem#solver}, {@link Tiles}) in one process.
+     *
+     * @param store the margin store
+     * @param o     λ, checkpoints, conventions, dim, splits and tile grid
+     * @param sink  receives every tile once
+     * @return what was computed
+     * @throws IllegalArgumentException   as {@link Problem#of} does
+     * @throws SingularSystemException    when a checkpoint's XᵀX + λI is not positive definite
+     * @throws ArithmeticException        for NaN or Inf in the features or the scores
+     * @throws java.io.UncheckedIOException when a feature file cannot be read
+     */
     public static Result score(FeatureStore store, Options o, Sink sink) {
         long start = System.nanoTime();
         Problem p = Problem.of(store, o);
@@ -339,10 +372,31 @@ public final class TrakScores {
      * directory and is Serializable, so that a block job (Spark) can ship it to its tasks.
      *
      * <p>The steps of {@link #score}, each usable on its own: {@link #gram} (XᵀX of a range of row blocks),
-     * {@link #solver} (the factorised systems and Q), {@link Solver#tiles} (any tile).
+     * {@link #solver} (the factorised systems and Q), {@link Solver#tiles} (any tile). The featureScales array is not
+     * copied.
+     *
+     * @param storeDir      the store's absolute directory
+     * @param options       the options it was checked against
+     * @param checkpoints   the checkpoints scored, in order
+     * @param dim           the projected columns used, at most the store's K
+     * @param trainRows     the train split's examples
+     * @param testRows      the test split's examples
+     * @param featureScales per checkpoint, the factor applied to the stored features (see the class comment)
+     * @param tileRows      test rows per tile, at most testRows
+     * @param tileCols      train columns per tile, at most trainRows
      */
     public record Problem(String storeDir, Options options, List<String> checkpoints, int dim, long trainRows, long testRows,
                           double[] featureScales, int tileRows, int tileCols) implements Serializable {
+        /**
+         * Checks the options against the store (re-reading its manifest) and fixes the problem.
+         *
+         * @param store the margin store
+         * @param o     the options
+         * @return the problem
+         * @throws IllegalArgumentException for a store with more than one output, an unknown split or checkpoint, an
+         *                                  incomplete checkpoint, dim above K, dim below K without a dense projector, or
+         *                                  compat mode on a store that does not record P
+         */
         public static Problem of(FeatureStore store, Options o) {
             Manifest m = store.reload();
             if (m.outputs() != 1) {
@@ -381,12 +435,12 @@ public final class TrakScores {
             return new Problem(store.dir().toAbsolutePath().toString(), o, ids, d, nTrain, nTest, scales, tileR, tileC);
         }
 
-        /** The store, opened again from its directory (in a task on another machine: the shared filesystem's copy). */
+        /** {@return the store, opened again from its directory (in a task on another machine: the shared filesystem's copy)} */
         public FeatureStore store() {
             return FeatureStore.open(Path.of(storeDir));
         }
 
-        /** Blocks of {@link #GRAM_BLOCK} train rows (the last one cut at the end) over which XᵀX is summed. */
+        /** {@return the number of blocks of {@link #GRAM_BLOCK} train rows (the last one cut at the end) over which XᵀX is summed} */
         public long gramBlocks() {
             return (trainRows + GRAM_BLOCK - 1) / GRAM_BLOCK;
         }
@@ -396,6 +450,13 @@ public final class TrakScores {
          * [fromBlock, toBlock): one float64 dgemm per block, the blocks summed by a {@link PairwiseSum}. For all blocks
          * this is what {@link #score} factorises. For aligned ranges of 2^j blocks (the last one cut at the end), the
          * range sums added in order to a PairwiseSum give the same bits as the whole range: so tasks can sum a range each.
+         *
+         * @param store      the store (this problem's, opened where the call runs)
+         * @param checkpoint the checkpoint's position in {@link #checkpoints()}
+         * @param fromBlock  the first row block, from 0
+         * @param toBlock    one past the last row block, at most {@link #gramBlocks()}
+         * @return XᵀX, row-major [dim x dim] float64
+         * @throws IllegalArgumentException for an empty or out-of-range block range
          */
         public double[] gram(FeatureStore store, int checkpoint, long fromBlock, long toBlock) {
             if (fromBlock < 0 || fromBlock >= toBlock || toBlock > gramBlocks()) {
@@ -421,7 +482,12 @@ public final class TrakScores {
          * Checkpoint {@code checkpoint}'s system from its unscaled XᵀX ({@link #gram} over all blocks): times the
          * feature scale², plus λI, factorised by Cholesky; in compat mode also TRAK's mean |A⁻¹|.
          *
+         * @param checkpoint the checkpoint's position in {@link #checkpoints()}
+         * @param gram       its unscaled XᵀX, row-major [dim x dim]
+         * @return the factor
          * @throws SingularSystemException when XᵀX + λI is not positive definite (the message says what to do)
+         * @throws IllegalArgumentException when gram does not hold dim x dim entries
+         * @throws ArithmeticException      for a non-finite entry
          */
         public Factor factor(int checkpoint, double[] gram) {
             if (gram.length != (long) dim * dim) throw new IllegalArgumentException("XᵀX must have " + dim + " x " + dim + " entries, got " + gram.length);
@@ -450,7 +516,13 @@ public final class TrakScores {
             return new Factor(f, compatScale);
         }
 
-        /** Mean over the checkpoints of the train rows' out-to-loss weights Q. */
+        /**
+         * The mean over the checkpoints of the train rows' out-to-loss weights Q.
+         *
+         * @param store the store
+         * @return one weight per train row, in [0, 1]
+         * @throws IllegalArgumentException when the store holds no weights (not a margin store)
+         */
         public double[] outToLoss(FeatureStore store) {
             int c = checkpoints.size();
             double[] q = new double[Math.toIntExact(trainRows)];
@@ -461,7 +533,15 @@ public final class TrakScores {
             return q;
         }
 
-        /** The solver from each checkpoint's unscaled XᵀX (in checkpoint order) and the store's Q. */
+        /**
+         * The solver from each checkpoint's unscaled XᵀX and the store's Q.
+         *
+         * @param grams one XᵀX per checkpoint, in checkpoint order (see {@link #gram})
+         * @param store the store, for Q
+         * @return the solver
+         * @throws IllegalArgumentException for a wrong number or shape of matrices
+         * @throws SingularSystemException  when a system is not positive definite
+         */
         public Solver solver(List<double[]> grams, FeatureStore store) {
             if (grams.size() != checkpoints.size()) throw new IllegalArgumentException("need one XᵀX per checkpoint, got " + grams.size());
             List<Factor> factors = new ArrayList<>();
@@ -469,7 +549,13 @@ public final class TrakScores {
             return new Solver(this, factors, outToLoss(store));
         }
 
-        /** The solver, computed here: XᵀX of every checkpoint over all row blocks. */
+        /**
+         * The solver, computed here: XᵀX of every checkpoint over all row blocks.
+         *
+         * @param store the store
+         * @return the solver
+         * @throws SingularSystemException when a system is not positive definite
+         */
         public Solver solver(FeatureStore store) {
             List<double[]> grams = new ArrayList<>();
             for (int i = 0; i < checkpoints.size(); i++) grams.add(gram(store, i, 0, gramBlocks()));
@@ -477,11 +563,27 @@ public final class TrakScores {
         }
     }
 
-    /** A checkpoint's factorised system XᵀX + λI and, in compat mode, TRAK's mean |(XᵀX + λI)⁻¹| (else NaN). */
+    /**
+     * A checkpoint's factorised system.
+     *
+     * @param cholesky    the Cholesky factor of s²XᵀX + λI, s the checkpoint's feature scale
+     * @param compatScale in compat mode, TRAK's mean |(XᵀX + λI)⁻¹|, else NaN
+     */
     public record Factor(Cholesky cholesky, double compatScale) implements Serializable {}
 
-    /** Everything a tile needs: the problem, one factor per checkpoint, the mean Q per train row. Serializable. */
+    /**
+     * Everything a tile needs. Serializable, so a block job can ship it to its tasks; q is not copied.
+     *
+     * @param problem the problem
+     * @param factors one factor per checkpoint, in checkpoint order (copied)
+     * @param q       the mean out-to-loss weight of each train row
+     */
     public record Solver(Problem problem, List<Factor> factors, double[] q) implements Serializable {
+        /**
+         * Checks the sizes against the problem.
+         *
+         * @throws IllegalArgumentException for a factor count other than the checkpoints', or q not of trainRows
+         */
         public Solver {
             factors = List.copyOf(factors);
             if (factors.size() != problem.checkpoints().size()) throw new IllegalArgumentException("need one factor per checkpoint");
@@ -492,7 +594,12 @@ public final class TrakScores {
             return factors.stream().mapToDouble(Factor::compatScale).toArray();
         }
 
-        /** A tile computer over the store's features (one per thread; close it). */
+        /**
+         * A tile computer over the store's features, confined to the calling thread; close it.
+         *
+         * @param store the store, opened where the call runs
+         * @return the tile computer
+         */
         public Tiles tiles(FeatureStore store) {
             return new Tiles(this, store);
         }
@@ -538,7 +645,13 @@ public final class TrakScores {
             tile = new float[p.tileRows() * p.tileCols()];
         }
 
-        /** Solves test rows [r0, r0 + rows) (rows ≤ tileRows) against every checkpoint's system. */
+        /**
+         * Solves a block of test rows against every checkpoint's system; later {@link #tile} calls read them.
+         *
+         * @param r0   the first test row
+         * @param rows the block's rows, in [1, tileRows], with r0 + rows at most testRows
+         * @throws IllegalArgumentException for a block out of range
+         */
         public void solve(long r0, int rows) {
             if (r0 < 0 || rows < 1 || rows > p.tileRows() || r0 + rows > p.testRows()) {
                 throw new IllegalArgumentException("test rows [" + r0 + ", " + (r0 + rows) + ") outside the " + p.testRows() + " rows or over the tile of " + p.tileRows());
@@ -559,6 +672,13 @@ public final class TrakScores {
         /**
          * The scores of the solved test rows x train columns [c0, c0 + cols) (cols ≤ tileCols), float32 row-major
          * [rows x cols], Q applied. The array is reused by the next call.
+         *
+         * @param c0   the first train column
+         * @param cols the tile's columns, in [1, tileCols], with c0 + cols at most trainRows
+         * @return the tile
+         * @throws IllegalStateException    before the first {@link #solve}
+         * @throws IllegalArgumentException for columns out of range
+         * @throws ArithmeticException      for a non-finite score
          */
         public float[] tile(long c0, int cols) {
             if (solvedStart < 0) throw new IllegalStateException("solve(r0, rows) a block of test rows first");
@@ -585,6 +705,7 @@ public final class TrakScores {
             return tile;
         }
 
+        /** Unmaps the feature files and frees the scratch memory; idempotent. */
         @Override
         public void close() {
             for (StoredMatrix s : train) s.close();
@@ -593,7 +714,14 @@ public final class TrakScores {
         }
     }
 
-    /** The whole [test x train] score matrix in memory (small problems, e.g. LDS). */
+    /**
+     * The whole score matrix in memory (small problems, e.g. LDS): {@link #score} into a heap array.
+     *
+     * @param store the margin store
+     * @param o     the options
+     * @return the scores, [test rows][train rows]
+     * @throws IllegalArgumentException as {@link #score} does, or for more than Integer.MAX_VALUE scores
+     */
     public static float[][] matrix(FeatureStore store, Options o) {
         Manifest m = store.manifest();
         long nTest = m.spec().split(o.testSplit()).rows();
@@ -606,7 +734,17 @@ public final class TrakScores {
         return s;
     }
 
-    /** Streams the scores into a float32 [test x train] {@code .npy}: written to {@code out.tmp}, then renamed over out. */
+    /**
+     * Streams the scores into a float32 [test x train] {@code .npy}: written to {@code out.tmp}, then renamed over
+     * {@code out} only when complete.
+     *
+     * @param store the margin store
+     * @param o     the options
+     * @param out   the file written; missing parent folders are created
+     * @return what was computed
+     * @throws IllegalArgumentException as {@link #score} does
+     * @throws java.io.UncheckedIOException when the file cannot be written
+     */
     public static Result writeNpy(FeatureStore store, Options o, Path out) {
         Manifest m = store.reload();
         long nTest = m.spec().split(o.testSplit()).rows();
