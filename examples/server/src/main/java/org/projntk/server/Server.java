@@ -1,5 +1,8 @@
 package org.projntk.server;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
@@ -8,6 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -213,13 +217,7 @@ public final class Server {
             }
             try {
                 TopK.Result r = similar(parse(ex));
-                StringBuilder json = new StringBuilder("{\"split\":\"train\",\"indices\":[");
-                for (int i = 0; i < r.indices()[0].length; i++) json.append(i == 0 ? "" : ",").append(r.indices()[0][i]);
-                json.append("],\"scores\":[");
-                for (int i = 0; i < r.scores()[0].length; i++) {
-                    json.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.9g", r.scores()[0][i]));
-                }
-                send(ex, 200, json.append("]}\n").toString());
+                send(ex, 200, json(new Answer("train", r.indices()[0], r.scores()[0])));
                 served.incrementAndGet();
             } catch (BadRequest e) {
                 refused.incrementAndGet();
@@ -234,13 +232,32 @@ public final class Server {
     void handleHealth(HttpExchange ex) throws IOException {
         try (ex) {
             ex.getRequestBody().readAllBytes();
-            send(ex, 200, "{\"status\":\"ok\",\"train_rows\":" + train.get(0).rows() + ",\"test_rows\":" + test.size()
-                    + ",\"kernel\":\"" + kernel + "\",\"k\":" + dim + ",\"served\":" + served.get() + ",\"refused\":" + refused.get() + "}\n");
+            send(ex, 200, json(new Health("ok", train.get(0).rows(), test.size(), String.valueOf(kernel), dim, served.get(),
+                    refused.get())));
+        }
+    }
+
+    /** The answer to POST /similar: the top training rows of the query, best first, and their kernel values. */
+    record Answer(String split, long[] indices, float[] scores) {}
+
+    record Health(String status, @JsonProperty("train_rows") long trainRows, @JsonProperty("test_rows") long testRows,
+                  String kernel, int k, long served, long refused) {}
+
+    record Failure(String error) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One line of JSON. */
+    static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     static String error(String reason) {
-        return "{\"error\":\"" + reason.replace("\\", "\\\\").replace("\"", "'").replace("\n", " ") + "\"}\n";
+        return json(new Failure(reason.replace('\n', ' ')));
     }
 
     static void send(HttpExchange ex, int status, String body) throws IOException {
