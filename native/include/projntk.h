@@ -37,7 +37,8 @@ enum projntk_status {
     PROJNTK_ERR_UNSUPPORTED = 6,      /* e.g. CUDA asked for in a CPU-only build */
     PROJNTK_ERR_OUT_OF_MEMORY = 7,
     PROJNTK_ERR_CALLBACK = 8,         /* a consumer callback returned non-zero */
-    PROJNTK_ERR_INTERNAL = 9
+    PROJNTK_ERR_INTERNAL = 9,
+    PROJNTK_ERR_EXITING = 10          /* the process is exiting (projntk_quiesce was called): no new call starts */
 };
 
 enum projntk_device {
@@ -57,10 +58,16 @@ enum projntk_device_ordinal {
 /* The version of this header's contract. The Java side compares it with the value it was generated from and refuses a
    library built from another version (a stale or foreign .so). Bump it with every change to a signature or enum. */
 enum projntk_abi {
-    PROJNTK_ABI_VERSION = 6
+    PROJNTK_ABI_VERSION = 7
 };
 /* Writes the PROJNTK_ABI_VERSION the library was compiled with. */
 PROJNTK_API int projntk_abi_version(int32_t *out_version);
+
+/* For the process's exit: every later call fails at once with PROJNTK_ERR_EXITING, and this waits up to timeout_ms
+   for the calls already running to return; out_running gets how many still run (0 unless the wait timed out).
+   exit() runs libtorch's and oneDNN's static destructors, which crash a thread still inside them: the JVM's shutdown
+   hook calls this before the process exits. Not reversible; the *_free functions then return at once, freeing nothing. */
+PROJNTK_API int projntk_quiesce(int64_t timeout_ms, int64_t *out_running);
 
 /* Copies the error message of this thread's last call (NUL-terminated, truncated to cap; empty after a success). */
 PROJNTK_API int projntk_last_error(char *buf, int64_t cap, int64_t *out_len);

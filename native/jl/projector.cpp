@@ -183,6 +183,7 @@ int projntk_projector_new(int32_t kind, int64_t P, int64_t K, int64_t seed, int6
 }
 
 int projntk_projector_free(projntk_projector *projector) {
+    if (projntk::freeing_is_moot()) return PROJNTK_OK;
     return projntk::guarded("projntk_projector_free", [&] {
         if (!projector) return;
 #ifdef PROJNTK_WITH_CUDA

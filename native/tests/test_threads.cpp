@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <string>
@@ -117,9 +119,51 @@ static void test_auto_falls_back_on_vmap_refusal() {
     std::remove(pt.c_str());
 }
 
+// The JVM's shutdown hook: projntk_quiesce refuses new calls and waits for the running ones (a call whose consumer
+// sleeps), and reports the ones still running when its wait times out. Irreversible, so this runs last.
+struct SlowConsumer {
+    std::atomic<bool> inside{false}, done{false};
+    static int32_t consume(void *ctx, int64_t, int64_t, int64_t, int64_t, int64_t, const float *) {
+        auto &c = *static_cast<SlowConsumer *>(ctx);
+        if (!c.inside.exchange(true)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+            c.done = true;
+        }
+        return 0;
+    }
+};
+
+static void test_quiesce_waits_for_running_calls() {
+    projntk_model *m = nullptr;
+    EXPECT(projntk_model_builtin("tiny-cnn", 3, PROJNTK_DEVICE_CPU, &m) == PROJNTK_OK, "builtin: %s", last_error().c_str());
+    const std::vector<int64_t> shape{4, 1, 6, 6};
+    auto x = random_input(shape, 5);
+    SlowConsumer slow;
+    int status = -1;
+    std::thread running([&] {
+        status = projntk_grads(m, x.data(), shape.data(), (int32_t)shape.size(), nullptr, PROJNTK_OUTPUT_PNTK,
+                               PROJNTK_GRAD_FUNCTIONAL, 0, 1, SlowConsumer::consume, &slow, nullptr);
+    });
+    while (!slow.inside) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    int64_t left = -1;
+    EXPECT(projntk_quiesce(50, &left) == PROJNTK_OK && left == 1, "a 50 ms wait leaves the call running: %lld",
+           (long long)left);
+    EXPECT(projntk_quiesce(10000, &left) == PROJNTK_OK && left == 0, "the wait ends with the call: %lld", (long long)left);
+    EXPECT(slow.done, "quiesce returned before the running call's consumer finished");
+    running.join();
+    EXPECT(status == PROJNTK_OK, "the call that was running completes normally: %d", status);
+    int64_t tensors = 0, numel = 0;
+    int refused = projntk_model_param_count(m, &tensors, &numel);
+    std::string message = last_error();
+    EXPECT(refused == PROJNTK_ERR_EXITING && message.find("the process is exiting") != std::string::npos,
+           "a call after quiesce: %d (%s)", refused, message.c_str());
+    EXPECT(projntk_model_free(m) == PROJNTK_OK, "free after quiesce succeeds (and frees nothing)");
+}
+
 int main() {
     test_concurrent_functional();
     test_auto_falls_back_on_vmap_refusal();
+    test_quiesce_waits_for_running_calls();
     std::printf("%d checks, %d failures\n", g_checks, g_failures);
     return g_failures == 0 ? 0 : 1;
 }

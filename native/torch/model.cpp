@@ -372,6 +372,7 @@ extern "C" int projntk_model_save(projntk_model *model, const char *path) {
 }
 
 extern "C" int projntk_model_free(projntk_model *model) {
+    if (projntk::freeing_is_moot()) return PROJNTK_OK;
     return torch_guarded("projntk_model_free", [&] { delete model; });
 }
 

@@ -78,5 +78,6 @@ extern "C" int projntk_trainer_step(projntk_trainer *trainer, const float *x, co
 }
 
 extern "C" int projntk_trainer_free(projntk_trainer *trainer) {
+    if (projntk::freeing_is_moot()) return PROJNTK_OK;
     return torch_guarded("projntk_trainer_free", [&] { delete trainer; });
 }

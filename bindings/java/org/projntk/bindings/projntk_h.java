@@ -88,6 +88,11 @@ public final class projntk_h {
         return 9;
     }
 
+    /** {@code projntk_status.PROJNTK_ERR_EXITING = 10} */
+    public static int PROJNTK_ERR_EXITING() {
+        return 10;
+    }
+
     /** {@code projntk_device.PROJNTK_DEVICE_CPU = 0} */
     public static int PROJNTK_DEVICE_CPU() {
         return 0;
@@ -103,9 +108,9 @@ public final class projntk_h {
         return 8;
     }
 
-    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 6} */
+    /** {@code projntk_abi.PROJNTK_ABI_VERSION = 7} */
     public static int PROJNTK_ABI_VERSION() {
-        return 6;
+        return 7;
     }
 
     private static final class projntk_abi_version {
@@ -128,6 +133,34 @@ public final class projntk_h {
         var mh$ = require$(projntk_abi_version.HANDLE, "projntk_abi_version");
         try {
             return (int) mh$.invokeExact(out_version);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class projntk_quiesce {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                projntk_h.C_INT,
+                projntk_h.C_LONG,
+                projntk_h.C_POINTER);
+        static final MethodHandle HANDLE = downcall$("projntk_quiesce", DESC);
+    }
+
+    public static FunctionDescriptor projntk_quiesce$descriptor() {
+        return projntk_quiesce.DESC;
+    }
+
+    public static MethodHandle projntk_quiesce$handle() {
+        return require$(projntk_quiesce.HANDLE, "projntk_quiesce");
+    }
+
+    /** {@code int projntk_quiesce(int64_t timeout_ms, int64_t *out_running)} */
+    public static int projntk_quiesce(long timeout_ms, MemorySegment out_running) {
+        var mh$ = require$(projntk_quiesce.HANDLE, "projntk_quiesce");
+        try {
+            return (int) mh$.invokeExact(timeout_ms, out_running);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

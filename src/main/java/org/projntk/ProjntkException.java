@@ -23,7 +23,9 @@ public class ProjntkException extends RuntimeException {
         /** A gradient consumer failed; the cause is the exception it threw. */
         CALLBACK,
         /** A bug in the engine, or a status code this Java side does not know. */
-        INTERNAL;
+        INTERNAL,
+        /** The JVM is shutting down: its shutdown hook closed the native boundary, so no new native call starts. */
+        EXITING;
 
         /**
          * The status of a native code.

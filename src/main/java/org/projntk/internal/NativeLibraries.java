@@ -92,7 +92,21 @@ public final class NativeLibraries {
         checkAbi(lookup, file);
         projntk = lookup;
         projntkPath = file;
+        Runtime.getRuntime().addShutdownHook(new Thread(NativeLibraries::quiesceForExit, "projntk-quiesce"));
         return lookup;
+    }
+
+    /** How long the JVM's exit waits for native calls already running (a training step, a batch's gradients). */
+    static final long EXIT_WAIT_MILLIS = 10_000;
+
+    /**
+     * The shutdown hook: exit() runs libtorch's and oneDNN's static destructors, and a thread still inside libtorch
+     * then crashes the JVM (SIGSEGV in libdnnl when Ctrl-C stops a training run). Later native calls fail with
+     * {@code EXITING}, and the exit waits for the running ones to return.
+     */
+    static void quiesceForExit() {
+        int status = projntk_h.projntk_quiesce(EXIT_WAIT_MILLIS, MemorySegment.NULL);
+        if (status != projntk_h.PROJNTK_OK()) System.err.println("projntk: projntk_quiesce failed with status " + status);
     }
 
     /**

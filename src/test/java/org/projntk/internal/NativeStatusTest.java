@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.projntk.bindings.projntk_h;
 import org.junit.jupiter.api.Test;
 import org.projntk.ProjntkException;
 import org.projntk.ProjntkException.Status;
@@ -35,7 +36,9 @@ class NativeStatusTest {
         String nativeMessage = Native.lastError();
         assertTrue(nativeMessage.contains("marker_prefix_42."), nativeMessage);
         Status[] expected = {null, Status.INVALID_ARGUMENT, Status.IO, Status.TORCH, Status.CUDA, Status.NONFINITE,
-                Status.UNSUPPORTED, Status.OUT_OF_MEMORY, Status.CALLBACK, Status.INTERNAL};
+                Status.UNSUPPORTED, Status.OUT_OF_MEMORY, Status.CALLBACK, Status.INTERNAL, Status.EXITING};
+        assertEquals(expected.length, Status.values().length, "a Java status for every projntk_status");
+        assertEquals(projntk_h.PROJNTK_ERR_EXITING(), Status.EXITING.ordinal());
         Native.check(0, "ok call"); // no exception
         for (int code = 1; code < expected.length; code++) {
             int c = code;
