@@ -145,7 +145,7 @@ public final class Lds {
 
         /** {@return the learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD)} */
         public double learningRate() {
-            return learningRate != null ? learningRate : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
+            return learningRate != null ? learningRate : optimizer.defaultLearningRate();
         }
 
         /** {@return the ridge term of the scores} */

@@ -104,7 +104,7 @@ public final class TrainCommand implements Callable<Integer> {
     static double train(Options o, PrintWriter out) {
         if (o.epochs() < 0) throw new IllegalArgumentException("--epochs must be >= 0");
         if (o.saveEvery() < 0) throw new IllegalArgumentException("--save-every must be >= 0");
-        double lr = o.lr() > 0 ? o.lr() : o.optimizer() == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
+        double lr = o.lr() > 0 ? o.lr() : o.optimizer().defaultLearningRate();
         Dataset train = DatasetSpec.parse(o.data()).open(Normalization.DEFAULT);
         double accuracy = 0;
         try (Model model = Model.open(o.model(), o.seed(), o.device(), o.gpu());

@@ -22,7 +22,12 @@ public final class Trainer implements AutoCloseable {
         /** Stochastic gradient descent, with optional momentum and weight decay. */
         SGD,
         /** Adam, with optional (L2) weight decay. */
-        ADAM
+        ADAM;
+
+        /** {@return the learning rate used when none is given: 0.05 for SGD, 1e-3 for Adam} */
+        public double defaultLearningRate() {
+            return this == ADAM ? 1e-3 : 0.05;
+        }
     }
 
     /**

@@ -184,7 +184,7 @@ public final class Training {
 
         /** {@return the learning rate: as set, or the optimiser's default (1e-3 for Adam, 0.05 for SGD)} */
         public double learningRate() {
-            return lr != null ? lr : optimizer == Trainer.Optimizer.ADAM ? 1e-3 : 0.05;
+            return lr != null ? lr : optimizer.defaultLearningRate();
         }
 
         /** {@return SGD's momentum} */
